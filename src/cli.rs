@@ -1,0 +1,102 @@
+//! The command line: clap's raw flags, resolved into the library's configs.
+//! This is the only module that knows clap.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "fordeling",
+    version,
+    about = "Denmark's national distribution model for GP capacity: need weights, clinic need and minimum patient counts",
+    after_help = "Example: fordeling run   (the shipped fixtures, models/reference-2027.toml, year 2027, into out/)"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Compute need weights, clinic and area need and minimum patient counts for one year.
+    #[command(
+        after_help = "Example: fordeling run --population pop.parquet --clinics clinics.parquet --model models/reference-2027.toml --year 2028 --out out-2028"
+    )]
+    Run(RunArgs),
+    /// Write a small synthetic population (the shipped fixtures are made with `--fixture`).
+    #[command(after_help = "Example: fordeling synth --fixture --seed 2027 --out fixtures")]
+    Synth(SynthArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Population Parquet file, one row per listed person.
+    #[arg(long, default_value = "fixtures/population.parquet")]
+    pub population: PathBuf,
+    /// Clinic Parquet file, one row per clinic.
+    #[arg(long, default_value = "fixtures/clinics.parquet")]
+    pub clinics: PathBuf,
+    /// Geography CSV or Parquet; default: the built-in 98 kommuner with an illustrative area index.
+    #[arg(long)]
+    pub geography: Option<PathBuf>,
+    /// Model file (TOML).
+    #[arg(long, default_value = "models/reference-2027.toml")]
+    pub model: PathBuf,
+    /// The year computed (selects the care packages in force).
+    #[arg(long, default_value_t = 2027, value_parser = clap::value_parser!(i32).range(1900..=2200))]
+    pub year: i32,
+    /// Total doctor capacities D for scenarios (default: the sum over the clinic file).
+    #[arg(long, value_parser = positive_float)]
+    pub capacity_total: Option<f64>,
+    /// Map nulls in socioeconomic columns to their unknown (reference) level, and count them.
+    #[arg(long)]
+    pub nulls_as_unknown: bool,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
+    /// Output directory; replaced atomically.
+    #[arg(long, default_value = "out")]
+    pub out: PathBuf,
+    /// No progress lines on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SynthArgs {
+    /// The fixture recipe: 8 kommuner in all 4 regions, about 60,000 persons in about 40 clinics.
+    #[arg(long)]
+    pub fixture: bool,
+    /// Random seed.
+    #[arg(long, default_value_t = 2027)]
+    pub seed: u64,
+    /// Output directory.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+fn positive_float(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        _ => Err(format!("`{text}` is not a number above 0")),
+    }
+}
+
+impl RunArgs {
+    pub fn to_config(&self) -> fordeling::RunConfig {
+        fordeling::RunConfig {
+            inputs: fordeling::InputPaths {
+                population: self.population.clone(),
+                clinics: self.clinics.clone(),
+                geography: self.geography.clone(),
+                model: self.model.clone(),
+                nulls_as_unknown: self.nulls_as_unknown,
+            },
+            params: fordeling::RunParams {
+                year: self.year,
+                capacity_total: self.capacity_total,
+            },
+            out: self.out.clone(),
+        }
+    }
+}

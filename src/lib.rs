@@ -1,0 +1,344 @@
+//! `fordeling` computes Denmark's national distribution model for
+//! general-practice capacity: every listed person's need weight, every
+//! clinic's and area's need, and every clinic's minimum patient count.
+//!
+//! The pipeline of one national run, edge to edge:
+//!
+//! 1. [`load_inputs`]: read and check the model file, the geography, the
+//!    clinics and the population (`model`, `ingest`, `validate`);
+//! 2. [`compute`]: per-person raw need summed per clinic and kommune in one
+//!    parallel pass (`weights`, `aggregate`), the reference load and the
+//!    proposals (`proposal`), and the area table (`areas`) — pure functions
+//!    of the loaded data;
+//! 3. `output::write_run`: the result files, written atomically.
+//!
+//! [`run`] strings the three together.
+
+pub mod aggregate;
+pub mod areas;
+pub mod domain;
+pub mod error;
+pub mod ingest;
+pub mod model;
+pub mod output;
+pub mod proposal;
+pub mod synth;
+pub mod validate;
+pub mod weights;
+
+use aggregate::Need;
+use areas::AreaRow;
+use domain::{Clinics, Geography, Population};
+use error::{Error, InputError, ModelError};
+use model::LoadedModel;
+use proposal::{ClinicInput, Proposal};
+use rayon::prelude::*;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Where the inputs of a run come from.
+#[derive(Debug, Clone)]
+pub struct InputPaths {
+    pub population: PathBuf,
+    pub clinics: PathBuf,
+    /// `None`: the engine's built-in geography.
+    pub geography: Option<PathBuf>,
+    pub model: PathBuf,
+    pub nulls_as_unknown: bool,
+}
+
+/// The parameters of one year's computation.
+#[derive(Debug, Clone, Copy)]
+pub struct RunParams {
+    pub year: i32,
+    /// Overrides `D`, the total capacities.
+    pub capacity_total: Option<f64>,
+}
+
+/// Everything a national run needs.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    pub inputs: InputPaths,
+    pub params: RunParams,
+    pub out: PathBuf,
+}
+
+/// A file that was read: its path, rows and SHA-256.
+#[derive(Debug, Clone, Serialize)]
+pub struct Source {
+    pub path: String,
+    pub rows: u64,
+    pub sha256: String,
+}
+
+/// The checked inputs of a run.
+#[derive(Debug, Clone)]
+pub struct Inputs {
+    pub model: LoadedModel,
+    pub geography: Geography,
+    pub geography_source: Source,
+    pub clinics: Clinics,
+    pub clinics_source: Source,
+    pub population: Population,
+    pub population_source: Source,
+    /// Nulls mapped per socioeconomic column (`--nulls-as-unknown`).
+    pub nulls_mapped: [u64; 5],
+}
+
+/// The results of one year's computation.
+#[derive(Debug, Clone)]
+pub struct RunResult {
+    pub year: i32,
+    pub load: f64,
+    pub capacity_total: f64,
+    pub capacity_total_given: bool,
+    pub need: Need,
+    pub proposals: Vec<Proposal>,
+    pub areas: Vec<AreaRow>,
+    pub warnings: Vec<String>,
+}
+
+/// Timings of a finished run, for progress lines.
+#[derive(Debug, Clone)]
+pub struct RunSummary {
+    pub persons: u64,
+    pub clinics: usize,
+    pub load: f64,
+    pub load_seconds: f64,
+    pub compute_seconds: f64,
+    pub write_seconds: f64,
+    pub warnings: Vec<String>,
+}
+
+/// Runs the national computation for one year and writes its output.
+pub fn run(config: &RunConfig) -> Result<RunSummary, Error> {
+    let started = Instant::now();
+    let inputs = load_inputs(&config.inputs)?;
+    let loaded = Instant::now();
+    let result = compute(&inputs, &config.params)?;
+    let computed = Instant::now();
+    let meta = output::RunMeta {
+        threads: rayon::current_num_threads(),
+        wall_time_seconds: (computed - started).as_secs_f64(),
+    };
+    output::write_run(&config.out, &inputs, &result, &meta)?;
+    let written = Instant::now();
+    Ok(RunSummary {
+        persons: result.need.persons,
+        clinics: inputs.clinics.len(),
+        load: result.load,
+        load_seconds: (loaded - started).as_secs_f64(),
+        compute_seconds: (computed - loaded).as_secs_f64(),
+        write_seconds: (written - computed).as_secs_f64(),
+        warnings: result.warnings,
+    })
+}
+
+/// Reads and checks every input. The population file is hashed while it is
+/// decoded.
+pub fn load_inputs(paths: &InputPaths) -> Result<Inputs, Error> {
+    let model = model::Model::load(&paths.model)?;
+    let (geography, geography_source) = match &paths.geography {
+        Some(path) => {
+            let geography = ingest::geography::load(path)?;
+            let source = source(path, geography.kommuner.len() as u64)?;
+            (geography, source)
+        }
+        None => {
+            let geography = ingest::geography::built_in()?;
+            let source = Source {
+                path: ingest::geography::BUILT_IN_NAME.to_string(),
+                rows: geography.kommuner.len() as u64,
+                sha256: model::sha256_hex(ingest::geography::BUILT_IN.as_bytes()),
+            };
+            (geography, source)
+        }
+    };
+    let geography_path = PathBuf::from(&geography_source.path);
+    if model.model.area.is_some() && !geography.has_area_index() {
+        let missing = geography
+            .kommuner
+            .iter()
+            .find(|k| k.area_index.is_none())
+            .map(|k| format!("kommune {} ({})", k.code, k.name))
+            .unwrap_or_default();
+        return Err(InputError::MissingColumn {
+            path: geography_path,
+            column: "area_index".into(),
+            hint: format!(" (the model's [area] term needs it; first without: {missing})"),
+        }
+        .into());
+    }
+
+    let raw_clinics = ingest::clinics(&paths.clinics)?;
+    let clinics_rows = raw_clinics.clinic_id.len() as u64;
+    let clinics = validate::clinics(raw_clinics, &geography, &paths.clinics, &geography_path)?;
+    let clinics_source = source(&paths.clinics, clinics_rows)?;
+
+    let options = ingest::PopulationOptions {
+        nulls_as_unknown: paths.nulls_as_unknown,
+        outcomes: false,
+    };
+    let (raw, hash) = rayon::join(
+        || ingest::population(&paths.population, &model.model, options),
+        || hash_file(&paths.population),
+    );
+    let raw = raw?;
+    let nulls_mapped = raw.nulls_mapped;
+    let rows = raw.person_id.len() as u64;
+    let population = validate::population(
+        raw,
+        &clinics,
+        &geography,
+        &validate::Paths {
+            population: &paths.population,
+            clinics: &paths.clinics,
+            geography: &geography_path,
+        },
+    )?;
+    Ok(Inputs {
+        model,
+        geography,
+        geography_source,
+        clinics,
+        clinics_source,
+        population,
+        population_source: Source {
+            path: paths.population.display().to_string(),
+            rows,
+            sha256: hash?,
+        },
+        nulls_mapped,
+    })
+}
+
+/// The computation of SPEC section 4 for one year: pure, given the inputs.
+pub fn compute(inputs: &Inputs, params: &RunParams) -> Result<RunResult, Error> {
+    let model = &inputs.model.model;
+    let tables =
+        weights::YearTables::new(model, &inputs.geography, params.year, &inputs.model.path)?;
+    let sums = aggregate::need_sums(
+        &tables,
+        &inputs.population,
+        inputs.clinics.len(),
+        inputs.geography.kommuner.len(),
+    );
+    if let Some(row) = sums.first_non_finite {
+        return Err(ModelError::Invalid {
+            path: inputs.model.path.clone(),
+            key: "model".into(),
+            detail: format!(
+                "the raw need of population row {} is not a finite number (coefficients too large for the {} link?)",
+                row + 1,
+                model.link.as_str()
+            ),
+        }
+        .into());
+    }
+    let need = sums.to_need().ok_or_else(|| ModelError::NoNeed {
+        path: inputs.model.path.clone(),
+        mean: sums.raw_total / sums.persons.max(1) as f64,
+    })?;
+
+    let capacity_total = params
+        .capacity_total
+        .unwrap_or_else(|| inputs.clinics.total_capacities());
+    let load = proposal::reference_load(need.persons, capacity_total);
+    let rules = &model.proposal;
+    let clinics = &inputs.clinics;
+    let proposals: Vec<Proposal> = (0..clinics.len())
+        .into_par_iter()
+        .map(|c| {
+            let clinic = ClinicInput {
+                capacities: clinics.capacities[c],
+                previous_min_patients: clinics.previous_min_patients[c],
+                vulnerable_area: clinics.vulnerable_area[c],
+            };
+            proposal::propose(&need.clinics[c], &clinic, load, rules)
+        })
+        .collect();
+    let areas = areas::area_rows(
+        &need,
+        clinics,
+        &inputs.geography,
+        load,
+        rules.closing_fraction,
+    );
+
+    let mut warnings = Vec::new();
+    if need.clipped > 0 {
+        warnings.push(format!(
+            "{} persons had a raw need below 0, clipped to 0",
+            need.clipped
+        ));
+    }
+    for (column, count) in ingest::SOCIOECONOMIC_COLUMNS
+        .iter()
+        .zip(inputs.nulls_mapped)
+    {
+        if count > 0 {
+            warnings.push(format!(
+                "{count} nulls in `{column}` mapped to its unknown (reference) level"
+            ));
+        }
+    }
+    let no_count: Vec<String> = proposals
+        .iter()
+        .zip(&need.clinics)
+        .zip(&clinics.clinic_id)
+        .filter(|((p, n), _)| p.min_patients.is_none() && n.n_patients > 0)
+        .map(|(_, id)| id.to_string())
+        .collect();
+    if !no_count.is_empty() {
+        warnings.push(format!(
+            "{} clinics have no finite count (their patients' need is 0 and no ceiling or cap bounds it): {}",
+            no_count.len(),
+            no_count.join(", ")
+        ));
+    }
+    Ok(RunResult {
+        year: params.year,
+        load,
+        capacity_total,
+        capacity_total_given: params.capacity_total.is_some(),
+        need,
+        proposals,
+        areas,
+        warnings,
+    })
+}
+
+fn hash_file(path: &Path) -> Result<String, InputError> {
+    use sha2::{Digest, Sha256};
+    use std::io::Read;
+    let mut file = std::fs::File::open(path).map_err(|source| InputError::Open {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 1 << 20];
+    loop {
+        let read = file.read(&mut buffer).map_err(|source| InputError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        if read == 0 {
+            break;
+        }
+        hasher.update(&buffer[..read]);
+    }
+    Ok(hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
+
+fn source(path: &Path, rows: u64) -> Result<Source, InputError> {
+    Ok(Source {
+        path: path.display().to_string(),
+        rows,
+        sha256: hash_file(path)?,
+    })
+}

@@ -1,0 +1,74 @@
+//! The `fordeling` binary: parse the command line, call the library, and
+//! turn an error into a one-line message and an exit code (SPEC section 6:
+//! 0 success, 1 bad input or model, 2 usage, 3 anything else).
+
+mod cli;
+
+use clap::Parser;
+use cli::{Cli, Command};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match dispatch(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err((code, message)) => {
+            eprintln!("fordeling: error: {message}");
+            ExitCode::from(code)
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<(), (u8, String)> {
+    match cli.command {
+        Command::Run(args) => {
+            let pool = thread_pool(args.threads)?;
+            let config = args.to_config();
+            let summary = pool
+                .install(|| fordeling::run(&config))
+                .map_err(|e| (e.exit_code() as u8, e.to_string()))?;
+            if !args.quiet {
+                eprintln!(
+                    "fordeling: {} persons in {} clinics, L = {:.3}; read {:.3} s, computed {:.3} s, wrote {:.3} s into {}",
+                    summary.persons,
+                    summary.clinics,
+                    summary.load,
+                    summary.load_seconds,
+                    summary.compute_seconds,
+                    summary.write_seconds,
+                    config.out.display()
+                );
+                for warning in &summary.warnings {
+                    eprintln!("fordeling: warning: {warning}");
+                }
+            }
+            Ok(())
+        }
+        Command::Synth(args) => {
+            let spec = if args.fixture {
+                fordeling::synth::SynthSpec::fixture(args.seed)
+            } else {
+                return Err((2, "only `--fixture` is implemented so far".into()));
+            };
+            let summary = fordeling::synth::write(&spec, &args.out)
+                .map_err(|e| (e.exit_code() as u8, e.to_string()))?;
+            eprintln!(
+                "fordeling: wrote {} persons in {} clinics into {}",
+                summary.persons,
+                summary.clinics,
+                args.out.display()
+            );
+            Ok(())
+        }
+    }
+}
+
+fn thread_pool(threads: Option<u16>) -> Result<rayon::ThreadPool, (u8, String)> {
+    let mut builder = rayon::ThreadPoolBuilder::new();
+    if let Some(n) = threads {
+        builder = builder.num_threads(usize::from(n));
+    }
+    builder
+        .build()
+        .map_err(|e| (3, format!("cannot start worker threads: {e}")))
+}

@@ -1,0 +1,588 @@
+//! The validated model: coefficients, care packages and proposal rules in a
+//! form whose invariants hold by construction (20 age bands per sex, levels
+//! in range, packages naming known conditions, at most 64 conditions so a
+//! person's conditions fit one bit mask).
+//!
+//! This module does no I/O except `Model::load`, which reads the file and
+//! hashes it; everything else works on values.
+
+pub mod file;
+
+use crate::error::ModelError;
+use file::ModelFile;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+/// Number of 5-year age bands: 0-4, 5-9, ..., 95+.
+pub const AGE_BANDS: usize = 20;
+/// The most conditions a model may name (one bit each in a `u64`).
+pub const MAX_CONDITIONS: usize = 64;
+
+/// Number of levels of each categorical column (SPEC section 2).
+pub const EDUCATION_LEVELS: usize = 5;
+pub const INCOME_LEVELS: usize = 6;
+pub const LABOUR_LEVELS: usize = 6;
+pub const ORIGIN_LEVELS: usize = 3;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Link {
+    Identity,
+    Log,
+}
+
+impl Link {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Link::Identity => "identity",
+            Link::Log => "log",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Threshold {
+    pub at_least: u32,
+    pub add: f64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Package {
+    pub id: String,
+    pub start_year: i32,
+    /// Bit mask over the model's conditions: qualifies with any of these.
+    pub condition_mask: u64,
+    /// Or with at least this many of the model's conditions (0 = not used).
+    pub min_conditions: u32,
+    pub add: f64,
+    pub multiply: f64,
+    pub phase_in: Vec<f64>,
+}
+
+impl Package {
+    /// The phase share `φ_p(t)`: 0 before the start year, `phase_in[k]` in
+    /// year `start_year + k`, and 1.0 once the schedule has run out.
+    pub fn phase_share(&self, year: i32) -> f64 {
+        if year < self.start_year {
+            return 0.0;
+        }
+        let k = (i64::from(year) - i64::from(self.start_year)) as usize;
+        self.phase_in.get(k).copied().unwrap_or(1.0)
+    }
+
+    /// Whether a person with these conditions qualifies.
+    #[inline]
+    pub fn qualifies(&self, conditions: u64) -> bool {
+        (conditions & self.condition_mask) != 0
+            || (self.min_conditions > 0 && conditions.count_ones() >= self.min_conditions)
+    }
+}
+
+/// The proposal rules of SPEC section 4.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProposalRules {
+    pub closing_fraction: f64,
+    pub round_to: i64,
+    /// 0 = no floor.
+    pub min_per_capacity: f64,
+    /// 0 = no ceiling.
+    pub max_per_capacity: f64,
+    /// Negative = off.
+    pub max_increase: f64,
+    /// Negative = off.
+    pub max_decrease: f64,
+    pub dialogue_threshold: f64,
+    pub uncertainty_threshold: f64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Model {
+    pub id: String,
+    pub description: String,
+    pub link: Link,
+    pub outcome: String,
+    pub data_year: i32,
+    /// `[sex][band]`, sex 0 = male, 1 = female.
+    pub age_sex: [[f64; AGE_BANDS]; 2],
+    pub education: [f64; EDUCATION_LEVELS],
+    pub income_quintile: [f64; INCOME_LEVELS],
+    pub labour: [f64; LABOUR_LEVELS],
+    pub origin: [f64; ORIGIN_LEVELS],
+    /// `[false, true]`.
+    pub lives_alone: [f64; 2],
+    /// Condition names in file order (alphabetical), with coefficients. The
+    /// population column for condition `k` is `cond_<name>`, bit `k`.
+    pub conditions: Vec<(String, f64)>,
+    pub multimorbidity: Vec<Threshold>,
+    /// Coefficient on the residence kommune's `area_index`, when the model has an `[area]` term.
+    pub area: Option<f64>,
+    pub packages: Vec<Package>,
+    pub proposal: ProposalRules,
+}
+
+/// A model together with where it came from, for the manifest.
+#[derive(Debug, Clone)]
+pub struct LoadedModel {
+    pub model: Model,
+    pub path: PathBuf,
+    pub sha256: String,
+}
+
+impl Model {
+    /// Reads, parses and validates a model file.
+    pub fn load(path: &Path) -> Result<LoadedModel, ModelError> {
+        let bytes = std::fs::read(path).map_err(|source| ModelError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let sha256 = sha256_hex(&bytes);
+        let model = Model::parse(&bytes, path)?;
+        Ok(LoadedModel {
+            model,
+            path: path.to_path_buf(),
+            sha256,
+        })
+    }
+
+    /// Parses and validates model text; `path` is only used in messages.
+    pub fn parse(bytes: &[u8], path: &Path) -> Result<Model, ModelError> {
+        let text = std::str::from_utf8(bytes).map_err(|e| ModelError::Parse {
+            path: path.to_path_buf(),
+            detail: format!("not valid UTF-8 text ({e})"),
+        })?;
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let file: ModelFile = toml::from_str(text).map_err(|e| ModelError::Parse {
+            path: path.to_path_buf(),
+            detail: one_line(&e.to_string()),
+        })?;
+        Model::from_file(file, path)
+    }
+
+    /// Validates an on-disk model.
+    pub fn from_file(file: ModelFile, path: &Path) -> Result<Model, ModelError> {
+        let invalid = |key: &str, detail: String| ModelError::Invalid {
+            path: path.to_path_buf(),
+            key: key.to_string(),
+            detail,
+        };
+        let finite = |key: &str, value: f64| -> Result<f64, ModelError> {
+            if value.is_finite() {
+                Ok(value)
+            } else {
+                Err(invalid(
+                    key,
+                    format!("value `{value}` is not a finite number"),
+                ))
+            }
+        };
+
+        if file.model.id.trim().is_empty() {
+            return Err(invalid("model.id", "must not be empty".into()));
+        }
+        let link = match file.model.link.as_str() {
+            "identity" => Link::Identity,
+            "log" => Link::Log,
+            other => {
+                return Err(invalid(
+                    "model.link",
+                    format!("`{other}` is not a link; expected `identity` or `log`"),
+                ))
+            }
+        };
+
+        let mut age_sex = [[0.0; AGE_BANDS]; 2];
+        for (sex, key, values) in [
+            (0, "age_sex.male", &file.age_sex.male),
+            (1, "age_sex.female", &file.age_sex.female),
+        ] {
+            if values.len() != AGE_BANDS {
+                return Err(invalid(
+                    key,
+                    format!(
+                        "has {} numbers, expected {AGE_BANDS} (bands 0-4, 5-9, ..., 95+)",
+                        values.len()
+                    ),
+                ));
+            }
+            for (band, &value) in values.iter().enumerate() {
+                age_sex[sex][band] = finite(&format!("{key}[{band}]"), value)?;
+            }
+        }
+
+        let socio = &file.socioeconomic;
+        let education =
+            level_table::<EDUCATION_LEVELS>(&socio.education, "socioeconomic.education", path)?;
+        let income_quintile = level_table::<INCOME_LEVELS>(
+            &socio.income_quintile,
+            "socioeconomic.income_quintile",
+            path,
+        )?;
+        let labour = level_table::<LABOUR_LEVELS>(&socio.labour, "socioeconomic.labour", path)?;
+        let origin = level_table::<ORIGIN_LEVELS>(&socio.origin, "socioeconomic.origin", path)?;
+        let mut lives_alone = [0.0; 2];
+        for (level, &value) in &socio.lives_alone {
+            let key = format!("socioeconomic.lives_alone.{level}");
+            let index = match level.as_str() {
+                "false" => 0,
+                "true" => 1,
+                _ => {
+                    return Err(invalid(
+                        &key,
+                        format!("`{level}` is not a level; expected \"true\" or \"false\""),
+                    ))
+                }
+            };
+            lives_alone[index] = finite(&key, value)?;
+        }
+
+        if file.conditions.len() > MAX_CONDITIONS {
+            return Err(invalid(
+                "conditions",
+                format!(
+                    "{} conditions, at most {MAX_CONDITIONS} are supported",
+                    file.conditions.len()
+                ),
+            ));
+        }
+        let mut conditions = Vec::with_capacity(file.conditions.len());
+        for (name, &value) in &file.conditions {
+            let key = format!("conditions.{name}");
+            if name.is_empty()
+                || !name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+            {
+                return Err(invalid(
+                    &key,
+                    "a condition name must be lower-case letters, digits and `_`".into(),
+                ));
+            }
+            conditions.push((name.clone(), finite(&key, value)?));
+        }
+        let condition_bit = |name: &str| {
+            conditions
+                .iter()
+                .position(|(n, _)| n == name)
+                .map(|k| 1u64 << k)
+        };
+
+        let mut multimorbidity = Vec::with_capacity(file.multimorbidity.len());
+        for (k, threshold) in file.multimorbidity.iter().enumerate() {
+            let key = format!("multimorbidity[{k}]");
+            if threshold.at_least < 1 || threshold.at_least > MAX_CONDITIONS as i64 {
+                return Err(invalid(
+                    &format!("{key}.at_least"),
+                    format!(
+                        "value `{}` is out of range, expected 1..={MAX_CONDITIONS}",
+                        threshold.at_least
+                    ),
+                ));
+            }
+            multimorbidity.push(Threshold {
+                at_least: threshold.at_least as u32,
+                add: finite(&format!("{key}.add"), threshold.add)?,
+            });
+        }
+
+        let area = match &file.area {
+            Some(area) => Some(finite("area.coefficient", area.coefficient)?),
+            None => None,
+        };
+
+        let mut packages: Vec<Package> = Vec::with_capacity(file.packages.len());
+        for (k, package) in file.packages.iter().enumerate() {
+            let key = format!("packages[{k}]");
+            if package.id.trim().is_empty() {
+                return Err(invalid(&format!("{key}.id"), "must not be empty".into()));
+            }
+            if packages.iter().any(|p| p.id == package.id) {
+                return Err(invalid(
+                    &format!("{key}.id"),
+                    format!("package id `{}` is used twice", package.id),
+                ));
+            }
+            let mut condition_mask = 0u64;
+            for name in &package.conditions {
+                match condition_bit(name) {
+                    Some(bit) => condition_mask |= bit,
+                    None => return Err(invalid(
+                        &format!("{key}.conditions"),
+                        format!(
+                            "package `{}` names condition `{name}`, which is not in [conditions]",
+                            package.id
+                        ),
+                    )),
+                }
+            }
+            if package.min_conditions < 0 || package.min_conditions > MAX_CONDITIONS as i64 {
+                return Err(invalid(
+                    &format!("{key}.min_conditions"),
+                    format!(
+                        "value `{}` is out of range, expected 0..={MAX_CONDITIONS}",
+                        package.min_conditions
+                    ),
+                ));
+            }
+            if condition_mask == 0 && package.min_conditions == 0 {
+                return Err(invalid(
+                    &key,
+                    format!(
+                        "package `{}` has no qualifying rule: name `conditions` or set `min_conditions`",
+                        package.id
+                    ),
+                ));
+            }
+            let multiply = finite(&format!("{key}.multiply"), package.multiply)?;
+            if multiply < 0.0 {
+                return Err(invalid(
+                    &format!("{key}.multiply"),
+                    format!("value `{multiply}` is negative, expected a factor of 0 or more"),
+                ));
+            }
+            for (j, &share) in package.phase_in.iter().enumerate() {
+                let share = finite(&format!("{key}.phase_in[{j}]"), share)?;
+                if !(0.0..=1.0).contains(&share) {
+                    return Err(invalid(
+                        &format!("{key}.phase_in[{j}]"),
+                        format!("share `{share}` is outside 0..=1"),
+                    ));
+                }
+            }
+            packages.push(Package {
+                id: package.id.clone(),
+                start_year: package.start_year,
+                condition_mask,
+                min_conditions: package.min_conditions as u32,
+                add: finite(&format!("{key}.add"), package.add)?,
+                multiply,
+                phase_in: package.phase_in.clone(),
+            });
+        }
+
+        let p = &file.proposal;
+        let proposal = ProposalRules {
+            closing_fraction: finite("proposal.closing_fraction", p.closing_fraction)?,
+            round_to: p.round_to,
+            min_per_capacity: finite("proposal.min_per_capacity", p.min_per_capacity)?,
+            max_per_capacity: finite("proposal.max_per_capacity", p.max_per_capacity)?,
+            max_increase: finite("proposal.max_increase", p.max_increase)?,
+            max_decrease: finite("proposal.max_decrease", p.max_decrease)?,
+            dialogue_threshold: finite("proposal.dialogue_threshold", p.dialogue_threshold)?,
+            uncertainty_threshold: finite(
+                "proposal.uncertainty_threshold",
+                p.uncertainty_threshold,
+            )?,
+        };
+        if proposal.closing_fraction <= 0.0 {
+            return Err(invalid(
+                "proposal.closing_fraction",
+                format!("value `{}` must be above 0", proposal.closing_fraction),
+            ));
+        }
+        if proposal.round_to < 1 {
+            return Err(invalid(
+                "proposal.round_to",
+                format!(
+                    "value `{}` must be a whole number of 1 or more",
+                    proposal.round_to
+                ),
+            ));
+        }
+        for (key, value) in [
+            ("proposal.min_per_capacity", proposal.min_per_capacity),
+            ("proposal.max_per_capacity", proposal.max_per_capacity),
+            ("proposal.dialogue_threshold", proposal.dialogue_threshold),
+            (
+                "proposal.uncertainty_threshold",
+                proposal.uncertainty_threshold,
+            ),
+        ] {
+            if value < 0.0 {
+                return Err(invalid(
+                    key,
+                    format!("value `{value}` must not be negative"),
+                ));
+            }
+        }
+        if proposal.max_per_capacity > 0.0 && proposal.min_per_capacity > proposal.max_per_capacity
+        {
+            return Err(invalid(
+                "proposal.min_per_capacity",
+                format!(
+                    "floor `{}` is above the ceiling `{}`",
+                    proposal.min_per_capacity, proposal.max_per_capacity
+                ),
+            ));
+        }
+        if proposal.max_decrease > 1.0 {
+            return Err(invalid(
+                "proposal.max_decrease",
+                format!(
+                    "value `{}` would allow a negative count; expected at most 1",
+                    proposal.max_decrease
+                ),
+            ));
+        }
+
+        Ok(Model {
+            id: file.model.id,
+            description: file.model.description,
+            link,
+            outcome: file.model.outcome,
+            data_year: file.model.data_year,
+            age_sex,
+            education,
+            income_quintile,
+            labour,
+            origin,
+            lives_alone,
+            conditions,
+            multimorbidity,
+            area,
+            packages,
+            proposal,
+        })
+    }
+
+    /// The population column that holds condition `name`.
+    pub fn condition_column(name: &str) -> String {
+        format!("cond_{name}")
+    }
+}
+
+/// The age band (0..20) of an age in years.
+#[inline]
+pub fn age_band(age: u8) -> usize {
+    (usize::from(age) / 5).min(AGE_BANDS - 1)
+}
+
+fn level_table<const N: usize>(
+    table: &std::collections::BTreeMap<String, f64>,
+    key: &str,
+    path: &Path,
+) -> Result<[f64; N], ModelError> {
+    let mut out = [0.0; N];
+    for (level, &value) in table {
+        let full_key = format!("{key}.{level}");
+        let index: usize = match level.parse::<usize>() {
+            Ok(i) if i < N => i,
+            _ => {
+                return Err(ModelError::Invalid {
+                    path: path.to_path_buf(),
+                    key: full_key,
+                    detail: format!("`{level}` is not a level; expected \"0\" to \"{}\"", N - 1),
+                })
+            }
+        };
+        if !value.is_finite() {
+            return Err(ModelError::Invalid {
+                path: path.to_path_buf(),
+                key: full_key,
+                detail: format!("value `{value}` is not a finite number"),
+            });
+        }
+        out[index] = value;
+    }
+    Ok(out)
+}
+
+/// Lower-case hex SHA-256 of some bytes.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    let mut out = String::with_capacity(64);
+    for byte in digest {
+        out.push_str(&format!("{byte:02x}"));
+    }
+    out
+}
+
+/// Collapses a multi-line parser message (toml's carets) into one line.
+fn one_line(message: &str) -> String {
+    message
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.chars().all(|c| c == '|' || c == '^' || c == ' '))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) const MINIMAL: &str = r#"
+[model]
+id = "t"
+link = "identity"
+outcome = "gp_fee_dkk"
+data_year = 2025
+[age_sex]
+male = [1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1]
+female = [1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1]
+[conditions]
+copd = 2.0
+[proposal]
+"#;
+
+    fn parse(text: &str) -> Result<Model, ModelError> {
+        Model::parse(text.as_bytes(), Path::new("m.toml"))
+    }
+
+    #[test]
+    fn minimal_model_parses_with_defaults() {
+        let model = parse(MINIMAL).unwrap();
+        assert_eq!(model.proposal.round_to, 10);
+        assert_eq!(model.conditions, vec![("copd".to_string(), 2.0)]);
+    }
+
+    #[test]
+    fn unknown_key_is_an_error() {
+        let text = MINIMAL.replace("[proposal]", "[proposal]\nround_too = 5");
+        let err = parse(&text).unwrap_err().to_string();
+        assert!(err.contains("round_too"), "{err}");
+    }
+
+    #[test]
+    fn wrong_length_age_table() {
+        let text = MINIMAL.replace("male = [1,1,", "male = [1,");
+        let err = parse(&text).unwrap_err().to_string();
+        assert!(
+            err.contains("age_sex.male") && err.contains("19 numbers"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn package_with_unknown_condition() {
+        let text = format!(
+            "{MINIMAL}\n[[packages]]\nid = \"p\"\nstart_year = 2027\nconditions = [\"asthma\"]\nadd = 1.0\n"
+        );
+        let err = parse(&text).unwrap_err().to_string();
+        assert!(
+            err.contains("asthma") && err.contains("packages[0]"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn phase_share_schedule() {
+        let package = Package {
+            id: "p".into(),
+            start_year: 2027,
+            condition_mask: 1,
+            min_conditions: 0,
+            add: 1.0,
+            multiply: 1.0,
+            phase_in: vec![0.25, 0.5],
+        };
+        assert_eq!(package.phase_share(2026), 0.0);
+        assert_eq!(package.phase_share(2027), 0.25);
+        assert_eq!(package.phase_share(2028), 0.5);
+        assert_eq!(package.phase_share(2029), 1.0);
+    }
+
+    #[test]
+    fn byte_order_mark_is_accepted() {
+        let text = format!("\u{feff}{MINIMAL}");
+        assert!(parse(&text).is_ok());
+    }
+}

@@ -1,0 +1,275 @@
+//! The files a run writes (SPEC section 5): `clinics.parquet`/`.csv`,
+//! `areas.parquet`/`.csv` and `manifest.json`, all into one directory that
+//! appears atomically. Only this module knows the output formats.
+
+pub mod atomic;
+pub mod table;
+
+use crate::areas::AreaRow;
+use crate::error::OutputError;
+use crate::{Inputs, RunResult, Source};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+use table::Table;
+
+/// What the manifest says about how the run was made (beyond the results).
+#[derive(Debug, Clone)]
+pub struct RunMeta {
+    pub threads: usize,
+    pub wall_time_seconds: f64,
+}
+
+/// The clinic table of SPEC section 5.
+pub fn clinic_table(inputs: &Inputs, result: &RunResult) -> Table {
+    let clinics = &inputs.clinics;
+    let geography = &inputs.geography;
+    let n = clinics.len();
+    let kommune = |c: usize| &geography.kommuner[usize::from(clinics.kommune[c])];
+    let need = &result.need.clinics;
+    let proposals = &result.proposals;
+    let component = |k: usize| -> Vec<Option<f64>> {
+        (0..n)
+            .map(|c| Some(need[c].components.as_array()[k]))
+            .collect()
+    };
+    let mut table = Table::new();
+    table
+        .int(
+            "clinic_id",
+            clinics
+                .clinic_id
+                .iter()
+                .map(|&id| Some(i64::from(id)))
+                .collect(),
+        )
+        .int(
+            "kommune",
+            (0..n).map(|c| Some(i64::from(kommune(c).code))).collect(),
+        )
+        .text(
+            "sundhedsraad",
+            (0..n)
+                .map(|c| geography.sundhedsraad[usize::from(kommune(c).sundhedsraad)].clone())
+                .collect(),
+        )
+        .text(
+            "region",
+            (0..n)
+                .map(|c| geography.regions[usize::from(kommune(c).region)].clone())
+                .collect(),
+        )
+        .float(
+            "capacities",
+            clinics.capacities.iter().map(|&d| Some(d)).collect(),
+        )
+        .int(
+            "n_patients",
+            need.iter().map(|c| Some(c.n_patients as i64)).collect(),
+        )
+        .float("need", need.iter().map(|c| Some(c.need)).collect())
+        .float("mean_weight", need.iter().map(|c| c.mean_weight).collect())
+        .float("need_age_sex", component(0))
+        .float("need_socioeconomic", component(1))
+        .float("need_conditions", component(2))
+        .float("need_multimorbidity", component(3))
+        .float("need_area", component(4))
+        .float("need_packages", component(5))
+        .float(
+            "raw_min_patients",
+            proposals.iter().map(|p| p.raw).collect(),
+        )
+        .float("raw_lower", proposals.iter().map(|p| p.raw_lower).collect())
+        .float("raw_upper", proposals.iter().map(|p| p.raw_upper).collect())
+        .float(
+            "previous_min_patients",
+            clinics
+                .previous_min_patients
+                .iter()
+                .map(|&p| Some(p))
+                .collect(),
+        )
+        .int(
+            "min_patients",
+            proposals.iter().map(|p| p.min_patients).collect(),
+        )
+        .float("change", proposals.iter().map(|p| p.change).collect())
+        .float(
+            "change_pct",
+            proposals.iter().map(|p| p.change_pct).collect(),
+        )
+        .text(
+            "flags",
+            proposals.iter().map(|p| p.flags.to_text()).collect(),
+        );
+    table
+}
+
+/// The area table of SPEC section 5.
+pub fn area_table(rows: &[AreaRow]) -> Table {
+    let mut table = Table::new();
+    table
+        .text(
+            "level",
+            rows.iter().map(|r| r.level.as_str().to_string()).collect(),
+        )
+        .text("code", rows.iter().map(|r| r.code.clone()).collect())
+        .text("name", rows.iter().map(|r| r.name.clone()).collect())
+        .int(
+            "residents",
+            rows.iter().map(|r| Some(r.residents as i64)).collect(),
+        )
+        .float("need", rows.iter().map(|r| Some(r.need)).collect())
+        .float("mean_weight", rows.iter().map(|r| r.mean_weight).collect())
+        .float(
+            "capacities",
+            rows.iter().map(|r| Some(r.capacities)).collect(),
+        )
+        .float(
+            "target_capacities",
+            rows.iter().map(|r| Some(r.target_capacities)).collect(),
+        )
+        .float(
+            "capacity_gap",
+            rows.iter().map(|r| Some(r.capacity_gap)).collect(),
+        )
+        .int(
+            "listed",
+            rows.iter().map(|r| Some(r.listed as i64)).collect(),
+        )
+        .float(
+            "listed_per_capacity",
+            rows.iter().map(|r| r.listed_per_capacity).collect(),
+        )
+        .float(
+            "norm_patients_per_capacity",
+            rows.iter().map(|r| r.norm_patients_per_capacity).collect(),
+        );
+    table
+}
+
+#[derive(Serialize)]
+struct Manifest<'a> {
+    engine: Engine,
+    model: ModelInfo<'a>,
+    year: i32,
+    inputs: BTreeMap<&'static str, &'a Source>,
+    #[serde(rename = "L")]
+    reference_load: f64,
+    #[serde(rename = "D")]
+    capacity_total: f64,
+    capacity_total_from: &'a str,
+    persons: u64,
+    clinics: usize,
+    need_weighted_citizens: f64,
+    mean_raw_need: f64,
+    clipped_persons: u64,
+    nulls_mapped: BTreeMap<&'static str, u64>,
+    flag_counts: BTreeMap<&'static str, usize>,
+    threads: usize,
+    warnings: &'a [String],
+    wall_time_seconds: f64,
+}
+
+#[derive(Serialize)]
+struct Engine {
+    name: &'static str,
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct ModelInfo<'a> {
+    id: &'a str,
+    path: String,
+    sha256: &'a str,
+    link: &'a str,
+    outcome: &'a str,
+    data_year: i32,
+}
+
+/// The manifest as JSON text.
+pub fn manifest_json(inputs: &Inputs, result: &RunResult, meta: &RunMeta) -> String {
+    let model = &inputs.model;
+    let mut sources = BTreeMap::new();
+    sources.insert("population", &inputs.population_source);
+    sources.insert("clinics", &inputs.clinics_source);
+    sources.insert("geography", &inputs.geography_source);
+    let mut flag_counts = BTreeMap::new();
+    for (name, get) in [
+        (
+            "capped",
+            (|f: &crate::proposal::Flags| f.capped) as fn(&_) -> bool,
+        ),
+        ("uncertain", |f| f.uncertain),
+        ("dialogue", |f| f.dialogue),
+        ("vulnerable_area", |f| f.vulnerable_area),
+        ("empty", |f| f.empty),
+    ] {
+        flag_counts.insert(
+            name,
+            result.proposals.iter().filter(|p| get(&p.flags)).count(),
+        );
+    }
+    let nulls_mapped = crate::ingest::SOCIOECONOMIC_COLUMNS
+        .iter()
+        .zip(inputs.nulls_mapped)
+        .map(|(&c, n)| (c, n))
+        .collect();
+    let manifest = Manifest {
+        engine: Engine {
+            name: "fordeling",
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        model: ModelInfo {
+            id: &model.model.id,
+            path: model.path.display().to_string(),
+            sha256: &model.sha256,
+            link: model.model.link.as_str(),
+            outcome: &model.model.outcome,
+            data_year: model.model.data_year,
+        },
+        year: result.year,
+        inputs: sources,
+        reference_load: result.load,
+        capacity_total: result.capacity_total,
+        capacity_total_from: if result.capacity_total_given {
+            "--capacity-total"
+        } else {
+            "clinics"
+        },
+        persons: result.need.persons,
+        clinics: inputs.clinics.len(),
+        need_weighted_citizens: result.need.clinics.iter().map(|c| c.need).sum(),
+        mean_raw_need: result.need.mean_raw,
+        clipped_persons: result.need.clipped,
+        nulls_mapped,
+        flag_counts,
+        threads: meta.threads,
+        warnings: &result.warnings,
+        wall_time_seconds: meta.wall_time_seconds,
+    };
+    let mut text = serde_json::to_string_pretty(&manifest)
+        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    text.push('\n');
+    text
+}
+
+/// Writes every file of a run into `out`, atomically.
+pub fn write_run(
+    out: &Path,
+    inputs: &Inputs,
+    result: &RunResult,
+    meta: &RunMeta,
+) -> Result<(), OutputError> {
+    let clinics = clinic_table(inputs, result);
+    let areas = area_table(&result.areas);
+    atomic::write_dir_atomically(out, |dir| {
+        clinics.write_parquet(&dir.join("clinics.parquet"))?;
+        clinics.write_csv(&dir.join("clinics.csv"))?;
+        areas.write_parquet(&dir.join("areas.parquet"))?;
+        areas.write_csv(&dir.join("areas.csv"))?;
+        let manifest_path = dir.join("manifest.json");
+        std::fs::write(&manifest_path, manifest_json(inputs, result, meta))
+            .map_err(|e| OutputError::write(&manifest_path, e))
+    })
+}

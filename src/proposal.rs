@@ -1,0 +1,235 @@
+//! From need to minimum-patient-count proposals (SPEC section 4): the
+//! national reference load, the raw count, floor and ceiling, the
+//! transition cap, rounding, the uncertainty interval and the flags.
+//!
+//! Pure and per clinic: each clinic's proposal depends only on its own
+//! numbers and on `L`, so clinics can be computed in any order.
+
+use crate::aggregate::ClinicNeed;
+use crate::model::ProposalRules;
+use statrs::distribution::{ContinuousCDF, StudentsT};
+
+/// The flags of SPEC section 4, in the order they are written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Flags {
+    pub capped: bool,
+    pub uncertain: bool,
+    pub dialogue: bool,
+    pub vulnerable_area: bool,
+    pub empty: bool,
+}
+
+impl Flags {
+    /// `;`-separated text, e.g. `capped;uncertain`; empty when none.
+    pub fn to_text(self) -> String {
+        let mut parts = Vec::new();
+        for (on, name) in [
+            (self.capped, "capped"),
+            (self.uncertain, "uncertain"),
+            (self.dialogue, "dialogue"),
+            (self.vulnerable_area, "vulnerable_area"),
+            (self.empty, "empty"),
+        ] {
+            if on {
+                parts.push(name);
+            }
+        }
+        parts.join(";")
+    }
+}
+
+/// What a clinic brings to its proposal besides its need.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ClinicInput {
+    pub capacities: f64,
+    pub previous_min_patients: f64,
+    pub vulnerable_area: bool,
+}
+
+/// Every step of one clinic's proposal, so it can be explained.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Proposal {
+    /// Step 1: `d·L·f / mean_weight`.
+    pub raw: Option<f64>,
+    /// Step 2: after floor and ceiling per capacity.
+    pub after_limits: Option<f64>,
+    /// Step 3: after the transition cap.
+    pub after_cap: Option<f64>,
+    /// Step 4: rounded; the proposal.
+    pub min_patients: Option<i64>,
+    /// Step 5: the interval of step 1 from the uncertainty of the mean
+    /// weight; `raw_upper` is `None` when the interval reaches a mean
+    /// weight of 0 or below (no upper bound).
+    pub raw_lower: Option<f64>,
+    pub raw_upper: Option<f64>,
+    /// The Student-t quantile used.
+    pub t_quantile: Option<f64>,
+    pub change: Option<f64>,
+    pub change_pct: Option<f64>,
+    pub flags: Flags,
+}
+
+/// The national reference load `L`: need-weighted citizens per capacity.
+/// Σ w over all persons is the number of persons by construction.
+pub fn reference_load(persons: u64, capacity_total: f64) -> f64 {
+    persons as f64 / capacity_total
+}
+
+/// The 97.5% quantile of Student's t with `df` degrees of freedom.
+pub fn t_quantile_975(df: u64) -> Option<f64> {
+    let t = StudentsT::new(0.0, 1.0, df as f64).ok()?;
+    let q = t.inverse_cdf(0.975);
+    q.is_finite().then_some(q)
+}
+
+/// Rounds half away from zero to a multiple of `step`.
+pub fn round_to_multiple(value: f64, step: i64) -> i64 {
+    let step_f = step as f64;
+    ((value / step_f).round() * step_f) as i64
+}
+
+/// The proposal for one clinic.
+pub fn propose(
+    need: &ClinicNeed,
+    clinic: &ClinicInput,
+    load: f64,
+    rules: &ProposalRules,
+) -> Proposal {
+    let d = clinic.capacities;
+    let previous = clinic.previous_min_patients;
+    let f = rules.closing_fraction;
+    let mut flags = Flags {
+        vulnerable_area: clinic.vulnerable_area,
+        ..Flags::default()
+    };
+    let Some(mean_weight) = need.mean_weight else {
+        flags.empty = true;
+        return Proposal {
+            flags,
+            ..Proposal::default()
+        };
+    };
+
+    // Step 1. A clinic whose patients carry no need at all has an
+    // unbounded raw count; the limits below may still bound it.
+    let raw = d * load * f / mean_weight;
+
+    // Step 2: clamp raw/d to [min, max] per capacity, replacing the value
+    // only when a limit binds so an unclamped count keeps every bit.
+    let mut value = raw;
+    if rules.min_per_capacity > 0.0 && value / d < rules.min_per_capacity {
+        value = rules.min_per_capacity * d;
+    }
+    if rules.max_per_capacity > 0.0 && value / d > rules.max_per_capacity {
+        value = rules.max_per_capacity * d;
+    }
+    let after_limits = value;
+
+    // Step 3: the transition cap, each bound only when switched on.
+    if rules.max_decrease >= 0.0 {
+        let lower = previous * (1.0 - rules.max_decrease);
+        if value < lower {
+            value = lower;
+            flags.capped = true;
+        }
+    }
+    if rules.max_increase >= 0.0 {
+        let upper = previous * (1.0 + rules.max_increase);
+        if value > upper {
+            value = upper;
+            flags.capped = true;
+        }
+    }
+    let after_cap = value;
+
+    // Step 4.
+    let min_patients = value
+        .is_finite()
+        .then(|| round_to_multiple(value, rules.round_to));
+
+    // Step 5: the interval of step 1 from mean_weight ± q·s/√n.
+    let n = need.n_patients;
+    let (mut raw_lower, mut raw_upper, mut t_quantile) = (None, None, None);
+    match (need.sd_weight, n > 1) {
+        (Some(sd), true) => {
+            let q = t_quantile_975(n - 1);
+            t_quantile = q;
+            let half = q.unwrap_or(f64::INFINITY) * sd / (n as f64).sqrt();
+            let lower = d * load * f / (mean_weight + half);
+            raw_lower = lower.is_finite().then_some(lower);
+            let upper_weight = mean_weight - half;
+            raw_upper = (upper_weight > 0.0).then(|| d * load * f / upper_weight);
+            flags.uncertain = match raw_upper {
+                Some(upper) if raw.is_finite() && raw > 0.0 => {
+                    (upper - lower) / raw > rules.uncertainty_threshold
+                }
+                _ => true,
+            };
+        }
+        _ => flags.uncertain = true,
+    }
+
+    // Step 6.
+    let (mut change, mut change_pct) = (None, None);
+    if let Some(count) = min_patients {
+        let count = count as f64;
+        flags.dialogue = count > (1.0 + rules.dialogue_threshold) * previous.max(n as f64);
+        change = Some(count - previous);
+        change_pct = (previous > 0.0).then(|| 100.0 * (count - previous) / previous);
+    }
+
+    Proposal {
+        raw: Some(raw),
+        after_limits: Some(after_limits),
+        after_cap: Some(after_cap),
+        min_patients,
+        raw_lower,
+        raw_upper,
+        t_quantile,
+        change,
+        change_pct,
+        flags,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rounding_is_half_away_from_zero() {
+        assert_eq!(round_to_multiple(1455.0, 10), 1460);
+        assert_eq!(round_to_multiple(1454.999, 10), 1450);
+        assert_eq!(round_to_multiple(1465.0, 10), 1470);
+        assert_eq!(round_to_multiple(25.0, 50), 50);
+        assert_eq!(round_to_multiple(-15.0, 10), -20);
+        assert_eq!(round_to_multiple(1234.5, 1), 1235);
+    }
+
+    #[test]
+    fn t_quantiles_match_tables() {
+        // Values from any table of Student's t, two-sided 95%.
+        for (df, expected) in [
+            (1, 12.706),
+            (2, 4.303),
+            (10, 2.228),
+            (30, 2.042),
+            (1000, 1.962),
+        ] {
+            let q = t_quantile_975(df).unwrap();
+            assert!((q - expected).abs() < 1e-3, "df {df}: {q}");
+        }
+    }
+
+    #[test]
+    fn flags_text_order() {
+        let flags = Flags {
+            capped: true,
+            empty: true,
+            dialogue: true,
+            ..Flags::default()
+        };
+        assert_eq!(flags.to_text(), "capped;dialogue;empty");
+        assert_eq!(Flags::default().to_text(), "");
+    }
+}

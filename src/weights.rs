@@ -1,0 +1,273 @@
+//! Per-person raw need (SPEC section 4, steps 1 to 4), from tables
+//! prepared once per model and year so the per-person work is a handful of
+//! array look-ups and a loop over the set bits of the condition mask.
+//!
+//! Pure: no I/O, no allocation per person.
+
+use crate::domain::{Geography, Population};
+use crate::error::ModelError;
+use crate::model::{age_band, Link, Model, MAX_CONDITIONS};
+use std::path::Path;
+
+/// The parts of a person's raw need. For the identity link they are the
+/// terms of the linear predictor, and `packages` is what the care packages
+/// added; for the log link the base need `exp(η)` is split in proportion to
+/// each term's share of `η`, and `packages` is again what packages added.
+/// Either way the parts add up to the raw need.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Components {
+    pub age_sex: f64,
+    pub socioeconomic: f64,
+    pub conditions: f64,
+    pub multimorbidity: f64,
+    pub area: f64,
+    pub packages: f64,
+}
+
+impl Components {
+    pub const NAMES: [&'static str; 6] = [
+        "age_sex",
+        "socioeconomic",
+        "conditions",
+        "multimorbidity",
+        "area",
+        "packages",
+    ];
+
+    pub fn as_array(&self) -> [f64; 6] {
+        [
+            self.age_sex,
+            self.socioeconomic,
+            self.conditions,
+            self.multimorbidity,
+            self.area,
+            self.packages,
+        ]
+    }
+
+    pub fn from_array(a: [f64; 6]) -> Self {
+        Components {
+            age_sex: a[0],
+            socioeconomic: a[1],
+            conditions: a[2],
+            multimorbidity: a[3],
+            area: a[4],
+            packages: a[5],
+        }
+    }
+
+    pub fn total(&self) -> f64 {
+        self.as_array().iter().sum()
+    }
+
+    #[inline]
+    pub fn add(&mut self, other: &Components) {
+        self.age_sex += other.age_sex;
+        self.socioeconomic += other.socioeconomic;
+        self.conditions += other.conditions;
+        self.multimorbidity += other.multimorbidity;
+        self.area += other.area;
+        self.packages += other.packages;
+    }
+
+    pub fn scaled(&self, factor: f64) -> Components {
+        Components::from_array(self.as_array().map(|v| v * factor))
+    }
+}
+
+/// A care package as it applies in one year: qualifying rule and its
+/// phased `add` and factor.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct ActivePackage {
+    condition_mask: u64,
+    min_conditions: u32,
+    add: f64,
+    factor: f64,
+}
+
+/// Everything needed to compute a person's raw need in one year.
+#[derive(Debug, Clone)]
+pub struct YearTables {
+    link: Link,
+    /// `[sex - 1][age]`.
+    age_sex: Box<[[f64; 121]; 2]>,
+    education: [f64; 5],
+    income_quintile: [f64; 6],
+    labour: [f64; 6],
+    origin: [f64; 3],
+    lives_alone: [f64; 2],
+    conditions: [f64; MAX_CONDITIONS],
+    /// Multimorbidity addition by number of conditions.
+    multimorbidity: [f64; MAX_CONDITIONS + 1],
+    /// Area term by kommune index.
+    area: Vec<f64>,
+    packages: Vec<ActivePackage>,
+    condition_mask: u64,
+}
+
+/// One person's raw need and its parts.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct PersonNeed {
+    pub raw: f64,
+    pub components: Components,
+    /// The raw need was below 0 and was clipped to 0 (all parts are then 0).
+    pub clipped: bool,
+}
+
+impl YearTables {
+    /// Prepares the tables; fails when the model has an area term and the
+    /// geography has no `area_index` for some kommune.
+    pub fn new(
+        model: &Model,
+        geography: &Geography,
+        year: i32,
+        model_path: &Path,
+    ) -> Result<Self, ModelError> {
+        let mut age_sex = Box::new([[0.0; 121]; 2]);
+        for sex in 0..2 {
+            for age in 0..=120u8 {
+                age_sex[sex][usize::from(age)] = model.age_sex[sex][age_band(age)];
+            }
+        }
+        let mut conditions = [0.0; MAX_CONDITIONS];
+        for (k, (_, coefficient)) in model.conditions.iter().enumerate() {
+            conditions[k] = *coefficient;
+        }
+        let mut multimorbidity = [0.0; MAX_CONDITIONS + 1];
+        for (count, slot) in multimorbidity.iter_mut().enumerate() {
+            *slot = model
+                .multimorbidity
+                .iter()
+                .filter(|t| count as u32 >= t.at_least)
+                .map(|t| t.add)
+                .sum();
+        }
+        let area = match model.area {
+            None => vec![0.0; geography.kommuner.len()],
+            Some(coefficient) => {
+                let mut area = Vec::with_capacity(geography.kommuner.len());
+                for kommune in &geography.kommuner {
+                    match kommune.area_index {
+                        Some(index) => area.push(coefficient * index),
+                        None => {
+                            return Err(ModelError::Invalid {
+                                path: model_path.to_path_buf(),
+                                key: "area".into(),
+                                detail: format!(
+                                    "the model has an [area] term but the geography has no area_index for kommune {} ({})",
+                                    kommune.code, kommune.name
+                                ),
+                            })
+                        }
+                    }
+                }
+                area
+            }
+        };
+        let packages = model
+            .packages
+            .iter()
+            .filter_map(|p| {
+                let share = p.phase_share(year);
+                (share > 0.0).then_some(ActivePackage {
+                    condition_mask: p.condition_mask,
+                    min_conditions: p.min_conditions,
+                    add: share * p.add,
+                    factor: 1.0 + share * (p.multiply - 1.0),
+                })
+            })
+            .collect();
+        let condition_mask = if model.conditions.len() >= 64 {
+            u64::MAX
+        } else {
+            (1u64 << model.conditions.len()) - 1
+        };
+        Ok(YearTables {
+            link: model.link,
+            age_sex,
+            education: model.education,
+            income_quintile: model.income_quintile,
+            labour: model.labour,
+            origin: model.origin,
+            lives_alone: model.lives_alone,
+            conditions,
+            multimorbidity,
+            area,
+            packages,
+            condition_mask,
+        })
+    }
+
+    /// The raw need of person `i`.
+    #[inline]
+    pub fn person(&self, population: &Population, i: usize) -> PersonNeed {
+        let sex = usize::from(population.sex[i].wrapping_sub(1) & 1);
+        let age_sex = self.age_sex[sex][usize::from(population.age[i]).min(120)];
+        let socioeconomic = self.education[usize::from(population.education[i]).min(4)]
+            + self.income_quintile[usize::from(population.income_quintile[i]).min(5)]
+            + self.labour[usize::from(population.labour[i]).min(5)]
+            + self.origin[usize::from(population.origin[i]).min(2)]
+            + self.lives_alone[usize::from(population.lives_alone[i])];
+        let mask = population.conditions[i] & self.condition_mask;
+        let mut conditions = 0.0;
+        let mut bits = mask;
+        while bits != 0 {
+            conditions += self.conditions[bits.trailing_zeros() as usize];
+            bits &= bits - 1;
+        }
+        let multimorbidity = self.multimorbidity[mask.count_ones() as usize];
+        let area = self.area[usize::from(population.kommune[i])];
+        let eta = age_sex + socioeconomic + conditions + multimorbidity + area;
+        let terms = Components {
+            age_sex,
+            socioeconomic,
+            conditions,
+            multimorbidity,
+            area,
+            packages: 0.0,
+        };
+        self.finish(eta, terms, mask)
+    }
+
+    #[inline]
+    fn finish(&self, eta: f64, terms: Components, mask: u64) -> PersonNeed {
+        let (base, mut components) = match self.link {
+            Link::Identity => (eta, terms),
+            Link::Log => {
+                let base = eta.exp();
+                let components = if eta != 0.0 {
+                    terms.scaled(base / eta)
+                } else {
+                    // No share of a zero predictor is defined: report the
+                    // whole base need under age and sex.
+                    Components {
+                        age_sex: base,
+                        ..Components::default()
+                    }
+                };
+                (base, components)
+            }
+        };
+        let mut raw = base;
+        for package in &self.packages {
+            let qualifies = (mask & package.condition_mask) != 0
+                || (package.min_conditions > 0 && mask.count_ones() >= package.min_conditions);
+            if qualifies {
+                raw = (raw + package.add) * package.factor;
+            }
+        }
+        components.packages = raw - base;
+        if raw < 0.0 {
+            return PersonNeed {
+                raw: 0.0,
+                components: Components::default(),
+                clipped: true,
+            };
+        }
+        PersonNeed {
+            raw,
+            components,
+            clipped: false,
+        }
+    }
+}
