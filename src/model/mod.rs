@@ -304,13 +304,15 @@ impl Model {
             for name in &package.conditions {
                 match condition_bit(name) {
                     Some(bit) => condition_mask |= bit,
-                    None => return Err(invalid(
-                        &format!("{key}.conditions"),
-                        format!(
+                    None => {
+                        return Err(invalid(
+                            &format!("{key}.conditions"),
+                            format!(
                             "package `{}` names condition `{name}`, which is not in [conditions]",
                             package.id
                         ),
-                    )),
+                        ))
+                    }
                 }
             }
             if package.min_conditions < 0 || package.min_conditions > MAX_CONDITIONS as i64 {

@@ -1,0 +1,684 @@
+//! Bad input, case by case: each gets exit code 1 (or 2 for usage), a
+//! one-line message naming the file and the column, row, key or value at
+//! fault, and no output directory; an existing output directory is left
+//! exactly as it was.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+use arrow::array::{ArrayRef, Float64Array, Int8Array, StringArray};
+use common::*;
+use std::path::Path;
+use std::sync::Arc;
+
+/// A valid small data set (the golden one) in `dir`.
+fn valid_inputs(dir: &Path) {
+    std::fs::write(dir.join("model.toml"), GOLDEN_MODEL).unwrap();
+    std::fs::write(dir.join("geography.csv"), GOLDEN_GEOGRAPHY).unwrap();
+    write_parquet(
+        &dir.join("population.parquet"),
+        population_columns(&persons()),
+    );
+    write_parquet(&dir.join("clinics.parquet"), clinic_columns());
+}
+
+fn persons() -> Vec<Person> {
+    vec![
+        Person::new(1, 11, 101, 40, 1),
+        Person::new(2, 11, 101, 82, 2),
+        Person::new(3, 22, 751, 30, 2),
+        Person::new(4, 22, 751, 10, 1),
+    ]
+}
+
+fn clinic_columns() -> Vec<(&'static str, ArrayRef)> {
+    vec![
+        ("clinic_id", i32s(&[11, 22])),
+        ("kommune", i16s(&[101, 751])),
+        ("capacities", f64s(&[1.0, 2.0])),
+    ]
+}
+
+/// Replaces (or adds) one column of a column list.
+fn with_column(
+    mut columns: Vec<(&'static str, ArrayRef)>,
+    name: &'static str,
+    array: ArrayRef,
+) -> Vec<(&'static str, ArrayRef)> {
+    match columns.iter().position(|(n, _)| *n == name) {
+        Some(i) => columns[i].1 = array,
+        None => columns.push((name, array)),
+    }
+    columns
+}
+
+fn without_column(
+    columns: Vec<(&'static str, ArrayRef)>,
+    name: &str,
+) -> Vec<(&'static str, ArrayRef)> {
+    columns.into_iter().filter(|(n, _)| *n != name).collect()
+}
+
+fn write_population(dir: &Path, columns: Vec<(&'static str, ArrayRef)>) {
+    write_parquet(&dir.join("population.parquet"), columns);
+}
+
+fn write_clinics(dir: &Path, columns: Vec<(&'static str, ArrayRef)>) {
+    write_parquet(&dir.join("clinics.parquet"), columns);
+}
+
+fn edit_model(dir: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(dir.join("model.toml")).unwrap();
+    assert!(text.contains(from), "model has no `{from}`");
+    std::fs::write(dir.join("model.toml"), text.replacen(from, to, 1)).unwrap();
+}
+
+const ARGS: &[&str] = &[
+    "run",
+    "--population",
+    "population.parquet",
+    "--clinics",
+    "clinics.parquet",
+    "--geography",
+    "geography.csv",
+    "--model",
+    "model.toml",
+    "--out",
+    "result",
+];
+
+/// Sets up valid inputs, lets `spoil` break them, runs, and checks the exit
+/// code, that every phrase is in the one-line message, and that no output
+/// directory appeared.
+#[track_caller]
+fn check(spoil: impl FnOnce(&Path), code: i32, phrases: &[&str]) {
+    check_args(spoil, ARGS, code, phrases);
+}
+
+#[track_caller]
+fn check_args(spoil: impl FnOnce(&Path), args: &[&str], code: i32, phrases: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    valid_inputs(dir.path());
+    spoil(dir.path());
+    let output = run_in(dir.path(), args);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(code), "stderr: {stderr}");
+    for phrase in phrases {
+        assert!(stderr.contains(phrase), "`{phrase}` not in: {stderr}");
+    }
+    if code == 1 {
+        assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
+    }
+    assert!(output.stdout.is_empty(), "nothing on stdout");
+    assert!(!dir.path().join("result").exists(), "no output directory");
+    let leftovers: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+}
+
+#[test]
+fn valid_inputs_run() {
+    let dir = tempfile::tempdir().unwrap();
+    valid_inputs(dir.path());
+    let output = run_in(dir.path(), ARGS);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(dir.path().join("result/clinics.parquet").exists());
+}
+
+#[test]
+fn missing_population_file() {
+    check(
+        |d| std::fs::remove_file(d.join("population.parquet")).unwrap(),
+        1,
+        &["population.parquet", "cannot read"],
+    );
+}
+
+#[test]
+fn unreadable_population_file_a_directory() {
+    check(
+        |d| {
+            std::fs::remove_file(d.join("population.parquet")).unwrap();
+            std::fs::create_dir(d.join("population.parquet")).unwrap();
+        },
+        1,
+        &["population.parquet"],
+    );
+}
+
+#[test]
+fn population_not_parquet() {
+    check(
+        |d| std::fs::write(d.join("population.parquet"), "person_id,age\n1,40\n").unwrap(),
+        1,
+        &["population.parquet", "not a readable Parquet file"],
+    );
+}
+
+#[test]
+fn clinics_not_parquet_empty_file() {
+    check(
+        |d| std::fs::write(d.join("clinics.parquet"), "").unwrap(),
+        1,
+        &["clinics.parquet", "not a readable Parquet file"],
+    );
+}
+
+#[test]
+fn missing_model_file() {
+    check(
+        |d| std::fs::remove_file(d.join("model.toml")).unwrap(),
+        1,
+        &["model.toml", "cannot read model"],
+    );
+}
+
+#[test]
+fn missing_required_column() {
+    check(
+        |d| write_population(d, without_column(population_columns(&persons()), "age")),
+        1,
+        &["population.parquet", "`age`", "missing"],
+    );
+}
+
+#[test]
+fn missing_condition_column() {
+    check(
+        |d| {
+            write_population(
+                d,
+                without_column(population_columns(&persons()), "cond_copd"),
+            )
+        },
+        1,
+        &["population.parquet", "`cond_copd`", "condition `copd`"],
+    );
+}
+
+#[test]
+fn wrong_type_float_where_integer() {
+    check(
+        |d| {
+            write_population(
+                d,
+                with_column(
+                    population_columns(&persons()),
+                    "age",
+                    f64s(&[40.0, 82.0, 30.0, 10.0]),
+                ),
+            )
+        },
+        1,
+        &["population.parquet", "`age`", "Float64", "integer"],
+    );
+}
+
+#[test]
+fn wrong_type_string_where_integer() {
+    let ids: ArrayRef = Arc::new(StringArray::from(vec!["11", "11", "22", "22"]));
+    check(
+        |d| {
+            write_population(
+                d,
+                with_column(population_columns(&persons()), "clinic_id", ids),
+            )
+        },
+        1,
+        &["population.parquet", "`clinic_id`", "Utf8", "integer"],
+    );
+}
+
+#[test]
+fn wrong_type_integer_where_boolean() {
+    check(
+        |d| {
+            write_population(
+                d,
+                with_column(
+                    population_columns(&persons()),
+                    "cond_copd",
+                    i8s(&[0, 1, 0, 0]),
+                ),
+            )
+        },
+        1,
+        &["`cond_copd`", "boolean"],
+    );
+}
+
+#[test]
+fn null_in_required_column() {
+    let ages: ArrayRef = Arc::new(Int8Array::from(vec![Some(40), Some(82), None, Some(10)]));
+    check(
+        |d| write_population(d, with_column(population_columns(&persons()), "age", ages)),
+        1,
+        &["population.parquet", "`age`", "row 3", "null"],
+    );
+}
+
+#[test]
+fn null_in_socioeconomic_column_without_flag() {
+    let education: ArrayRef = Arc::new(Int8Array::from(vec![Some(1), None, Some(2), None]));
+    check(
+        |d| {
+            write_population(
+                d,
+                with_column(population_columns(&persons()), "education", education),
+            )
+        },
+        1,
+        &["`education`", "row 2", "--nulls-as-unknown"],
+    );
+}
+
+#[test]
+fn nulls_as_unknown_maps_and_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    valid_inputs(dir.path());
+    let education: ArrayRef = Arc::new(Int8Array::from(vec![Some(1), None, Some(2), None]));
+    let origin: ArrayRef = Arc::new(Int8Array::from(vec![None, Some(0), Some(0), Some(0)]));
+    let columns = with_column(population_columns(&persons()), "education", education);
+    write_population(dir.path(), with_column(columns, "origin", origin));
+    let mut args = ARGS.to_vec();
+    args.push("--nulls-as-unknown");
+    let output = run_in(dir.path(), &args);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("result/manifest.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(manifest["nulls_mapped"]["education"], 2);
+    assert_eq!(manifest["nulls_mapped"]["origin"], 1);
+    assert_eq!(manifest["nulls_mapped"]["labour"], 0);
+    // Mapped to the unknown level: the same result as writing 0 there.
+    let with_nulls = std::fs::read(dir.path().join("result/clinics.csv")).unwrap();
+    let zeros = with_column(
+        population_columns(&persons()),
+        "education",
+        i8s(&[1, 0, 2, 0]),
+    );
+    write_population(dir.path(), zeros);
+    let output = run_in(dir.path(), ARGS);
+    assert!(output.status.success());
+    assert_eq!(
+        std::fs::read(dir.path().join("result/clinics.csv")).unwrap(),
+        with_nulls
+    );
+}
+
+#[test]
+fn age_out_of_range() {
+    check(
+        |d| {
+            write_population(
+                d,
+                with_column(
+                    population_columns(&persons()),
+                    "age",
+                    i8s(&[40, 121, 30, 10]),
+                ),
+            )
+        },
+        1,
+        &["`age`", "row 2", "`121`", "0..=120"],
+    );
+}
+
+#[test]
+fn negative_age() {
+    check(
+        |d| {
+            write_population(
+                d,
+                with_column(
+                    population_columns(&persons()),
+                    "age",
+                    i8s(&[40, 82, -1, 10]),
+                ),
+            )
+        },
+        1,
+        &["`age`", "row 3", "`-1`"],
+    );
+}
+
+#[test]
+fn sex_out_of_range() {
+    check(
+        |d| {
+            write_population(
+                d,
+                with_column(population_columns(&persons()), "sex", i8s(&[1, 2, 3, 1])),
+            )
+        },
+        1,
+        &["`sex`", "row 3", "`3`"],
+    );
+}
+
+#[test]
+fn code_out_of_range() {
+    check(
+        |d| {
+            write_population(
+                d,
+                with_column(population_columns(&persons()), "labour", i8s(&[0, 0, 0, 9])),
+            )
+        },
+        1,
+        &["`labour`", "row 4", "`9`"],
+    );
+}
+
+#[test]
+fn integer_too_wide_for_clinic_id() {
+    check(
+        |d| {
+            write_population(
+                d,
+                with_column(
+                    population_columns(&persons()),
+                    "clinic_id",
+                    i64s(&[11, 11, 22, 5_000_000_000]),
+                ),
+            )
+        },
+        1,
+        &["`clinic_id`", "row 4", "`5000000000`"],
+    );
+}
+
+#[test]
+fn duplicate_person_id() {
+    check(
+        |d| {
+            write_population(
+                d,
+                with_column(
+                    population_columns(&persons()),
+                    "person_id",
+                    i64s(&[1, 2, 3, 2]),
+                ),
+            )
+        },
+        1,
+        &["`person_id`", "row 4", "duplicates row 2", "`2`"],
+    );
+}
+
+#[test]
+fn unknown_clinic_id() {
+    check(
+        |d| {
+            write_population(
+                d,
+                with_column(
+                    population_columns(&persons()),
+                    "clinic_id",
+                    i32s(&[11, 11, 99, 22]),
+                ),
+            )
+        },
+        1,
+        &[
+            "population.parquet",
+            "`clinic_id`",
+            "row 3",
+            "`99`",
+            "clinics.parquet",
+        ],
+    );
+}
+
+#[test]
+fn unknown_kommune_of_person() {
+    check(
+        |d| {
+            write_population(
+                d,
+                with_column(
+                    population_columns(&persons()),
+                    "kommune",
+                    i16s(&[101, 102, 751, 751]),
+                ),
+            )
+        },
+        1,
+        &[
+            "population.parquet",
+            "`kommune`",
+            "row 2",
+            "`102`",
+            "geography.csv",
+        ],
+    );
+}
+
+#[test]
+fn unknown_kommune_of_clinic() {
+    check(
+        |d| {
+            write_clinics(
+                d,
+                with_column(clinic_columns(), "kommune", i16s(&[101, 999])),
+            )
+        },
+        1,
+        &["clinics.parquet", "`kommune`", "row 2", "`999`"],
+    );
+}
+
+#[test]
+fn duplicate_clinic() {
+    check(
+        |d| {
+            write_clinics(
+                d,
+                vec![
+                    ("clinic_id", i32s(&[11, 22, 11])),
+                    ("kommune", i16s(&[101, 751, 751])),
+                    ("capacities", f64s(&[1.0, 2.0, 1.0])),
+                ],
+            )
+        },
+        1,
+        &[
+            "clinics.parquet",
+            "`clinic_id`",
+            "row 3",
+            "duplicates row 1",
+        ],
+    );
+}
+
+#[test]
+fn capacities_zero_negative_nan() {
+    for (value, text) in [
+        (0.0, "`0`"),
+        (-1.5, "`-1.5`"),
+        (f64::NAN, "`NaN`"),
+        (f64::INFINITY, "`inf`"),
+    ] {
+        check(
+            |d| {
+                write_clinics(
+                    d,
+                    with_column(clinic_columns(), "capacities", f64s(&[1.0, value])),
+                )
+            },
+            1,
+            &["clinics.parquet", "`capacities`", "row 2", text],
+        );
+    }
+}
+
+#[test]
+fn capacities_null() {
+    let capacities: ArrayRef = Arc::new(Float64Array::from(vec![None, Some(1.0)]));
+    check(
+        |d| write_clinics(d, with_column(clinic_columns(), "capacities", capacities)),
+        1,
+        &["`capacities`", "row 1", "null"],
+    );
+}
+
+#[test]
+fn empty_population() {
+    check(
+        |d| write_population(d, population_columns(&[])),
+        1,
+        &["population.parquet", "no rows"],
+    );
+}
+
+#[test]
+fn model_unknown_key() {
+    check(
+        |d| edit_model(d, "round_to = 10", "round_to = 10\nround_up = true"),
+        1,
+        &["model.toml", "round_up"],
+    );
+}
+
+#[test]
+fn model_missing_section() {
+    check(
+        |d| {
+            let text = std::fs::read_to_string(d.join("model.toml")).unwrap();
+            let start = text.find("[age_sex]").unwrap();
+            let end = text.find("[socioeconomic]").unwrap();
+            let cut = format!("{}{}", &text[..start], &text[end..]);
+            std::fs::write(d.join("model.toml"), cut).unwrap();
+        },
+        1,
+        &["model.toml", "age_sex"],
+    );
+}
+
+#[test]
+fn model_wrong_length_age_table() {
+    check(
+        |d| edit_model(d, "male   = [100,", "male   = ["),
+        1,
+        &["model.toml", "age_sex.male", "19 numbers", "expected 20"],
+    );
+}
+
+#[test]
+fn model_condition_without_column() {
+    check(
+        |d| edit_model(d, "diabetes_t2 = 40.0", "diabetes_t2 = 40.0\nasthma = 5.0"),
+        1,
+        &["population.parquet", "`cond_asthma`", "condition `asthma`"],
+    );
+}
+
+#[test]
+fn model_package_names_unknown_condition() {
+    check(
+        |d| {
+            edit_model(
+                d,
+                "conditions = [\"copd\"]",
+                "conditions = [\"heart_failure\"]",
+            )
+        },
+        1,
+        &["model.toml", "packages[0].conditions", "heart_failure"],
+    );
+}
+
+#[test]
+fn model_area_term_without_area_index() {
+    check(
+        |d| {
+            std::fs::write(
+                d.join("geography.csv"),
+                "kommune_code,kommune_name,sundhedsraad,region_2027\n101,København,Hovedstaden,Østdanmark\n751,Aarhus,Aarhus,Midtjylland\n",
+            )
+            .unwrap()
+        },
+        1,
+        &["geography.csv", "area_index", "[area]"],
+    );
+}
+
+#[test]
+fn model_not_toml() {
+    check(
+        |d| std::fs::write(d.join("model.toml"), "this is = = not toml").unwrap(),
+        1,
+        &["model.toml"],
+    );
+}
+
+#[test]
+fn model_makes_every_need_negative() {
+    check(
+        |d| {
+            let text = std::fs::read_to_string(d.join("model.toml")).unwrap();
+            let text = text
+                .replace("100,", "-500,")
+                .replace("150,", "-500,")
+                .replace("300,", "-500,");
+            let text = text.replace(",100]", ",-500]").replace(",150]", ",-500]");
+            std::fs::write(d.join("model.toml"), text).unwrap();
+        },
+        1,
+        &["model.toml", "raw need is 0 or below"],
+    );
+}
+
+#[test]
+fn usage_error_is_exit_2() {
+    check_args(|_| {}, &["run", "--year", "soon"], 2, &["--year"]);
+    check_args(
+        |_| {},
+        &["run", "--capacity-total=-5"],
+        2,
+        &["--capacity-total"],
+    );
+    check_args(|_| {}, &["frobnicate"], 2, &["frobnicate"]);
+}
+
+#[test]
+fn failed_run_leaves_existing_output_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    valid_inputs(dir.path());
+    let output = run_in(dir.path(), ARGS);
+    assert!(output.status.success());
+    let before: Vec<(String, Vec<u8>)> = snapshot(&dir.path().join("result"));
+    write_population(
+        dir.path(),
+        with_column(population_columns(&persons()), "sex", i8s(&[1, 2, 0, 1])),
+    );
+    let output = run_in(dir.path(), ARGS);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(snapshot(&dir.path().join("result")), before);
+}
+
+fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}
