@@ -1,0 +1,181 @@
+//! The command as a user meets it: the default run on the shipped data,
+//! identical bytes whatever the thread count, the fixtures' recipe, and the
+//! Parquet and CSV outputs agreeing.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+use arrow::array::{Array, AsArray};
+use arrow::datatypes::{DataType, Float64Type, Int64Type};
+use common::*;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use std::path::Path;
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+    }
+}
+
+/// A temporary directory laid out like the repository for the default run.
+fn workspace() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&repo().join("fixtures"), &dir.path().join("fixtures"));
+    copy_dir(&repo().join("models"), &dir.path().join("models"));
+    dir
+}
+
+#[test]
+fn default_run_writes_every_file() {
+    let dir = workspace();
+    let output = run_in(dir.path(), &["run"]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.stdout.is_empty(), "progress goes to stderr only");
+    for file in [
+        "clinics.parquet",
+        "clinics.csv",
+        "areas.parquet",
+        "areas.csv",
+        "manifest.json",
+    ] {
+        assert!(dir.path().join("out").join(file).is_file(), "{file}");
+    }
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("out/manifest.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(manifest["model"]["id"], "reference-2027");
+    assert_eq!(manifest["year"], 2027);
+    assert_eq!(manifest["inputs"]["population"]["rows"], 61000);
+    assert_eq!(manifest["model"]["sha256"].as_str().unwrap().len(), 64);
+    let clinics = Csv::read(&dir.path().join("out/clinics.csv"));
+    assert!(clinics.rows.len() >= 30);
+    let regions: std::collections::BTreeSet<&str> = (0..clinics.rows.len())
+        .map(|r| clinics.get(r, "region"))
+        .collect();
+    assert_eq!(regions.len(), 4, "clinics in every region: {regions:?}");
+    // Σ need over clinics is the number of persons (mean weight exactly 1).
+    let total: f64 = (0..clinics.rows.len())
+        .map(|r| clinics.f64(r, "need").unwrap())
+        .sum();
+    assert!((total - 61000.0).abs() < 1e-6, "{total}");
+}
+
+/// Every column of a Parquet file rendered as the engine's CSV text.
+fn parquet_as_csv_text(path: &Path) -> Vec<Vec<String>> {
+    let file = std::fs::File::open(path).unwrap();
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap();
+    let mut rows = Vec::new();
+    for batch in reader {
+        let batch = batch.unwrap();
+        for i in 0..batch.num_rows() {
+            let row = batch
+                .columns()
+                .iter()
+                .map(|a| {
+                    if a.is_null(i) {
+                        return String::new();
+                    }
+                    match a.data_type() {
+                        DataType::Int64 => a.as_primitive::<Int64Type>().value(i).to_string(),
+                        DataType::Float64 => a.as_primitive::<Float64Type>().value(i).to_string(),
+                        _ => a.as_string::<i32>().value(i).to_string(),
+                    }
+                })
+                .collect();
+            rows.push(row);
+        }
+    }
+    rows
+}
+
+#[test]
+fn parquet_and_csv_hold_the_same_values() {
+    let dir = workspace();
+    assert!(run_in(dir.path(), &["run", "--year", "2029"])
+        .status
+        .success());
+    for name in ["clinics", "areas"] {
+        let csv = Csv::read(&dir.path().join(format!("out/{name}.csv")));
+        let parquet = parquet_as_csv_text(&dir.path().join(format!("out/{name}.parquet")));
+        assert_eq!(csv.rows, parquet, "{name}");
+    }
+}
+
+#[test]
+fn one_and_four_threads_give_identical_files() {
+    let dir = workspace();
+    for threads in ["1", "4"] {
+        let out = format!("out-{threads}");
+        let output = run_in(
+            dir.path(),
+            &["run", "--year", "2031", "--threads", threads, "--out", &out],
+        );
+        assert!(output.status.success());
+    }
+    for file in [
+        "clinics.parquet",
+        "clinics.csv",
+        "areas.parquet",
+        "areas.csv",
+    ] {
+        let one = std::fs::read(dir.path().join("out-1").join(file)).unwrap();
+        let four = std::fs::read(dir.path().join("out-4").join(file)).unwrap();
+        assert!(one == four, "{file} differs between 1 and 4 threads");
+    }
+    let manifest = |t: &str| -> serde_json::Value {
+        let mut m: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.path().join(format!("out-{t}/manifest.json"))).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(m["threads"].as_u64().unwrap().to_string(), t);
+        m["threads"] = serde_json::Value::Null;
+        m["wall_time_seconds"] = serde_json::Value::Null;
+        m
+    };
+    assert_eq!(manifest("1"), manifest("4"));
+}
+
+#[test]
+fn fixtures_are_remade_byte_for_byte_by_their_recipe() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = run_in(
+        dir.path(),
+        &["synth", "--fixture", "--seed", "2027", "--out", "made"],
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for file in ["population.parquet", "clinics.parquet"] {
+        let made = std::fs::read(dir.path().join("made").join(file)).unwrap();
+        let shipped = std::fs::read(repo().join("fixtures").join(file)).unwrap();
+        assert!(
+            made == shipped,
+            "fixtures/{file} is not what `fordeling synth --fixture --seed 2027` makes"
+        );
+    }
+}
+
+#[test]
+fn capacity_total_sets_d_and_l() {
+    let dir = workspace();
+    let output = run_in(dir.path(), &["run", "--capacity-total", "50"]);
+    assert!(output.status.success());
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("out/manifest.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(manifest["D"], 50.0);
+    assert_eq!(manifest["L"], 61000.0 / 50.0);
+    assert_eq!(manifest["capacity_total_from"], "--capacity-total");
+}

@@ -1,0 +1,338 @@
+//! Invariants that must hold for any data and any model: weights average
+//! exactly 1, a clinic's components add up to its need, proposals respect
+//! floor, ceiling and transition cap, and sums do not depend on the
+//! thread count.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use fordeling::domain::{Clinics, Geography, Kommune, Population};
+use fordeling::model::{Link, Model, Package, ProposalRules, Threshold};
+use fordeling::{compute, Inputs, RunParams, Source};
+use proptest::prelude::*;
+use std::path::PathBuf;
+
+fn geography() -> Geography {
+    Geography {
+        kommuner: vec![
+            Kommune {
+                code: 101,
+                name: "A".into(),
+                sundhedsraad: 0,
+                region: 0,
+                area_index: Some(0.9),
+            },
+            Kommune {
+                code: 751,
+                name: "B".into(),
+                sundhedsraad: 1,
+                region: 1,
+                area_index: Some(1.2),
+            },
+        ],
+        sundhedsraad: vec!["S1".into(), "S2".into()],
+        regions: vec!["R1".into(), "R2".into()],
+    }
+}
+
+fn source() -> Source {
+    Source {
+        path: "mem".into(),
+        rows: 0,
+        sha256: String::new(),
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Case {
+    model: Model,
+    clinics: Clinics,
+    population: Population,
+    year: i32,
+}
+
+fn model_strategy() -> impl Strategy<Value = Model> {
+    (
+        prop::collection::vec(-200.0..3000.0f64, 40),
+        prop::collection::vec(-300.0..600.0f64, 26),
+        prop::collection::vec(-500.0..2000.0f64, 3),
+        (-100.0..500.0f64, -200.0..500.0f64, 1.0..20.0f64),
+        (0.0..1200.0f64, 0.0..1.0f64, 1300.0..3000.0f64, 0.0..1.0f64),
+        (
+            -0.2..0.3f64,
+            -0.2..0.3f64,
+            0.5..1.5f64,
+            prop::sample::select(vec![1i64, 5, 10, 50]),
+        ),
+        (-300.0..800.0f64, 0.5..2.0f64, 0.0..1.0f64),
+        prop::bool::ANY,
+    )
+        .prop_map(
+            |(
+                age,
+                socio,
+                conditions,
+                (mm, area, _),
+                (floor, floor_on, ceiling, ceiling_on),
+                (up, down, f, round_to),
+                (add, multiply, phase),
+                log,
+            )| {
+                let mut age_sex = [[0.0; 20]; 2];
+                for band in 0..20 {
+                    age_sex[0][band] = age[band];
+                    age_sex[1][band] = age[20 + band];
+                }
+                let scale = if log { 1.0 / 500.0 } else { 1.0 };
+                let s = |k: usize| socio[k] * scale;
+                Model {
+                    id: "p".into(),
+                    description: String::new(),
+                    link: if log { Link::Log } else { Link::Identity },
+                    outcome: "x".into(),
+                    data_year: 2025,
+                    age_sex: age_sex.map(|row| row.map(|v| v * scale)),
+                    education: [0.0, s(0), s(1), s(2), s(3)],
+                    income_quintile: [0.0, s(4), s(5), s(6), s(7), s(8)],
+                    labour: [0.0, s(9), s(10), s(11), s(12), s(13)],
+                    origin: [0.0, s(14), s(15)],
+                    lives_alone: [0.0, s(16)],
+                    conditions: vec![
+                        ("a".into(), conditions[0] * scale),
+                        ("b".into(), conditions[1] * scale),
+                        ("c".into(), conditions[2] * scale),
+                    ],
+                    multimorbidity: vec![Threshold {
+                        at_least: 2,
+                        add: mm * scale,
+                    }],
+                    area: Some(area * scale),
+                    packages: vec![
+                        Package {
+                            id: "p1".into(),
+                            start_year: 2027,
+                            condition_mask: 1,
+                            min_conditions: 0,
+                            add: add * scale,
+                            multiply,
+                            phase_in: vec![phase],
+                        },
+                        Package {
+                            id: "p2".into(),
+                            start_year: 2028,
+                            condition_mask: 0,
+                            min_conditions: 2,
+                            add: 0.0,
+                            multiply: 1.0 / multiply,
+                            phase_in: vec![],
+                        },
+                    ],
+                    proposal: ProposalRules {
+                        closing_fraction: f,
+                        round_to,
+                        min_per_capacity: if floor_on > 0.5 { floor } else { 0.0 },
+                        max_per_capacity: if ceiling_on > 0.5 { ceiling } else { 0.0 },
+                        max_increase: up,
+                        max_decrease: down,
+                        dialogue_threshold: 0.1,
+                        uncertainty_threshold: 0.1,
+                    },
+                }
+            },
+        )
+}
+
+fn case_strategy() -> impl Strategy<Value = Case> {
+    (1usize..6).prop_flat_map(|n_clinics| {
+        (
+            model_strategy(),
+            prop::collection::vec(
+                (0.2..4.0f64, 100.0..8000.0f64, prop::bool::ANY, 0u16..2),
+                n_clinics,
+            ),
+            prop::collection::vec(
+                (
+                    0..n_clinics as u32,
+                    0u16..2,
+                    0u8..=120,
+                    1u8..=2,
+                    0u8..=4,
+                    0u8..=5,
+                    0u8..=5,
+                    0u8..=2,
+                    prop::bool::ANY,
+                    0u64..8,
+                ),
+                1..200,
+            ),
+            2025i32..2032,
+        )
+            .prop_map(|(model, clinic_rows, person_rows, year)| {
+                let mut clinics = Clinics::default();
+                for (k, (d, previous, vulnerable, kommune)) in clinic_rows.into_iter().enumerate() {
+                    clinics.clinic_id.push(k as i32 + 1);
+                    clinics.kommune.push(kommune);
+                    clinics.capacities.push(d);
+                    clinics.previous_min_patients.push(previous.round());
+                    clinics.previous_given.push(true);
+                    clinics.vulnerable_area.push(vulnerable);
+                }
+                let mut population = Population::default();
+                for (i, (clinic, kommune, age, sex, edu, inc, lab, ori, alone, cond)) in
+                    person_rows.into_iter().enumerate()
+                {
+                    population.person_id.push(i as i64);
+                    population.clinic.push(clinic);
+                    population.kommune.push(kommune);
+                    population.age.push(age);
+                    population.sex.push(sex);
+                    population.education.push(edu);
+                    population.income_quintile.push(inc);
+                    population.labour.push(lab);
+                    population.origin.push(ori);
+                    population.lives_alone.push(alone);
+                    population.conditions.push(cond);
+                }
+                Case {
+                    model,
+                    clinics,
+                    population,
+                    year,
+                }
+            })
+    })
+}
+
+fn inputs(case: &Case) -> Inputs {
+    Inputs {
+        model: fordeling::model::LoadedModel {
+            model: case.model.clone(),
+            path: PathBuf::from("mem.toml"),
+            sha256: String::new(),
+        },
+        geography: geography(),
+        geography_source: source(),
+        clinics: case.clinics.clone(),
+        clinics_source: source(),
+        population: case.population.clone(),
+        population_source: source(),
+        nulls_mapped: [0; 5],
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn weights_components_and_limits(case in case_strategy()) {
+        let inputs = inputs(&case);
+        let Ok(result) = compute(&inputs, &RunParams { year: case.year, capacity_total: None }) else {
+            // Only a model that gives nobody any need may fail.
+            return Ok(());
+        };
+        let n = case.population.len() as f64;
+        let total: f64 = result.need.clinics.iter().map(|c| c.need).sum();
+        prop_assert!((total - n).abs() <= 1e-9 * n, "Σ need {} vs {} persons", total, n);
+        let rules = &case.model.proposal;
+        for (c, (need, proposal)) in result.need.clinics.iter().zip(&result.proposals).enumerate() {
+            let parts = need.components.total();
+            prop_assert!((parts - need.need).abs() <= 1e-9 * need.need.abs().max(1.0),
+                "clinic {}: parts {} vs need {}", c, parts, need.need);
+            let Some(after_limits) = proposal.after_limits else {
+                prop_assert!(need.n_patients == 0 && proposal.flags.empty);
+                continue;
+            };
+            let d = case.clinics.capacities[c];
+            let eps = 1e-9 * after_limits.abs().max(1.0);
+            if after_limits.is_finite() {
+                if rules.min_per_capacity > 0.0 {
+                    prop_assert!(after_limits >= rules.min_per_capacity * d - eps);
+                }
+                if rules.max_per_capacity > 0.0 {
+                    prop_assert!(after_limits <= rules.max_per_capacity * d + eps);
+                }
+            }
+            let after_cap = proposal.after_cap.unwrap();
+            let previous = case.clinics.previous_min_patients[c];
+            if rules.max_decrease >= 0.0 {
+                prop_assert!(after_cap >= previous * (1.0 - rules.max_decrease) - eps);
+            }
+            if rules.max_increase >= 0.0 {
+                prop_assert!(after_cap <= previous * (1.0 + rules.max_increase) + eps);
+            }
+            prop_assert_eq!(proposal.flags.capped, after_cap != after_limits);
+            if let Some(count) = proposal.min_patients {
+                prop_assert_eq!(count % rules.round_to, 0);
+                prop_assert!((count as f64 - after_cap).abs() <= rules.round_to as f64 / 2.0 + eps);
+            }
+        }
+    }
+}
+
+#[test]
+fn sums_do_not_depend_on_thread_count() {
+    // Several aggregation blocks, so block merging is exercised.
+    let spec = fordeling::synth::SynthSpec::sized(7, 300_000);
+    let model = Model::parse(
+        fordeling::synth::TRUTH_MODEL.as_bytes(),
+        std::path::Path::new("t"),
+    )
+    .unwrap();
+    let geography = fordeling::ingest::geography::built_in().unwrap();
+    let data = fordeling::synth::generate(&spec, &model, &geography).unwrap();
+    let clinics = Clinics {
+        clinic_id: data.clinics.clinic_id.clone(),
+        kommune: data
+            .clinics
+            .kommune
+            .iter()
+            .map(|&k| geography.kommune_index(k).unwrap())
+            .collect(),
+        capacities: data.clinics.capacities.clone(),
+        previous_min_patients: data
+            .clinics
+            .previous_min_patients
+            .iter()
+            .map(|&p| f64::from(p))
+            .collect(),
+        previous_given: vec![true; data.clinics.clinic_id.len()],
+        vulnerable_area: data.clinics.vulnerable_area.clone(),
+    };
+    let case_inputs = Inputs {
+        model: fordeling::model::LoadedModel {
+            model,
+            path: PathBuf::from("t"),
+            sha256: String::new(),
+        },
+        geography,
+        geography_source: source(),
+        clinics,
+        clinics_source: source(),
+        population: data.population,
+        population_source: source(),
+        nulls_mapped: [0; 5],
+    };
+    assert!(case_inputs.population.len() > 4 * fordeling::aggregate::BLOCK);
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            compute(
+                &case_inputs,
+                &RunParams {
+                    year: 2031,
+                    capacity_total: None,
+                },
+            )
+            .unwrap()
+        })
+    };
+    let one = run(1);
+    let four = run(4);
+    for (a, b) in one.need.clinics.iter().zip(&four.need.clinics) {
+        assert_eq!(a.need.to_bits(), b.need.to_bits());
+        assert_eq!(a.sd_weight.map(f64::to_bits), b.sd_weight.map(f64::to_bits));
+    }
+    assert_eq!(one.proposals, four.proposals);
+    assert_eq!(one.areas, four.areas);
+}
