@@ -77,10 +77,8 @@ fn model_strategy() -> impl Strategy<Value = Model> {
                 log,
             )| {
                 let mut age_sex = [[0.0; 20]; 2];
-                for band in 0..20 {
-                    age_sex[0][band] = age[band];
-                    age_sex[1][band] = age[20 + band];
-                }
+                age_sex[0].copy_from_slice(&age[..20]);
+                age_sex[1].copy_from_slice(&age[20..]);
                 let scale = if log { 1.0 / 500.0 } else { 1.0 };
                 let s = |k: usize| socio[k] * scale;
                 Model {
