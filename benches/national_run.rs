@@ -1,1 +1,56 @@
-fn main() {}
+//! The whole national run on a generated population of 1 million persons
+//! (the fixture recipe scaled up, fixed seed), and its stages: reading and
+//! checking the inputs, the computation, and writing the output.
+//!
+//! Regime: warm page cache (the files are read once before timing), all
+//! cores of the machine, release build. Throughput is persons per second.
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use fordeling::synth::{write, SynthSpec};
+use fordeling::{compute, load_inputs, run, InputPaths, RunConfig, RunParams};
+use std::hint::black_box;
+
+const PERSONS: u64 = 1_000_000;
+
+fn national_run(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let data = dir.path().join("data");
+    let summary = write(&SynthSpec::sized(2027, PERSONS), &data).expect("synthetic data");
+    let inputs = InputPaths {
+        population: data.join("population.parquet"),
+        clinics: data.join("clinics.parquet"),
+        geography: None,
+        model: std::path::PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/models/reference-2027.toml"
+        )),
+        nulls_as_unknown: false,
+    };
+    let params = RunParams {
+        year: 2031,
+        capacity_total: None,
+    };
+    let config = RunConfig {
+        inputs: inputs.clone(),
+        params,
+        out: dir.path().join("out"),
+    };
+
+    let mut group = c.benchmark_group("national_run_1m");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(summary.persons));
+    group.bench_function("end_to_end", |b| {
+        b.iter(|| black_box(run(&config).expect("run")))
+    });
+    group.bench_function("load_and_check", |b| {
+        b.iter(|| black_box(load_inputs(&inputs).expect("inputs")))
+    });
+    let loaded = load_inputs(&inputs).expect("inputs");
+    group.bench_function("compute", |b| {
+        b.iter(|| black_box(compute(&loaded, &params).expect("compute")))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, national_run);
+criterion_main!(benches);

@@ -67,6 +67,10 @@ pub struct SynthArgs {
     /// The fixture recipe: 8 kommuner in all 4 regions, about 60,000 persons in about 40 clinics.
     #[arg(long)]
     pub fixture: bool,
+    /// Scale the fixture recipe to about this many persons, with national
+    /// clinic sizes (for benchmarks; the national `--scale` is to come).
+    #[arg(long, conflicts_with = "fixture")]
+    pub persons: Option<u64>,
     /// Random seed.
     #[arg(long, default_value_t = 2027)]
     pub seed: u64,

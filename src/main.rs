@@ -45,10 +45,12 @@ fn dispatch(cli: Cli) -> Result<(), (u8, String)> {
             Ok(())
         }
         Command::Synth(args) => {
-            let spec = if args.fixture {
-                fordeling::synth::SynthSpec::fixture(args.seed)
-            } else {
-                return Err((2, "only `--fixture` is implemented so far".into()));
+            let spec = match (args.fixture, args.persons) {
+                (true, _) => fordeling::synth::SynthSpec::fixture(args.seed),
+                (false, Some(persons)) => fordeling::synth::SynthSpec::sized(args.seed, persons),
+                (false, None) => {
+                    return Err((2, "give `--fixture` or `--persons N`".into()));
+                }
             };
             let summary = fordeling::synth::write(&spec, &args.out)
                 .map_err(|e| (e.exit_code() as u8, e.to_string()))?;

@@ -435,6 +435,23 @@ fn convert(
             macro_rules! ints {
                 ($t:ty) => {{
                     let a = array.as_primitive::<$t>();
+                    let values = a.values();
+                    // Fast path: no nulls and every value in range, checked
+                    // with one min/max sweep, then one narrowing copy.
+                    let in_range = a.null_count() == 0
+                        && match (values.iter().min(), values.iter().max()) {
+                            (Some(&lo), Some(&hi)) => {
+                                lo as i128 >= i128::from(min) && hi as i128 <= i128::from(max)
+                            }
+                            _ => true,
+                        };
+                    if in_range {
+                        push.extend(values.iter().map(|&v| v as i64));
+                        if let Some(g) = given {
+                            g.extend(std::iter::repeat_n(true, values.len()));
+                        }
+                        return Ok(());
+                    }
                     convert_ints(
                         a.values().iter().map(|&v| v as i128),
                         a,
@@ -534,6 +551,17 @@ struct IntSink<'a> {
 }
 
 impl IntSink<'_> {
+    /// Appends values already checked to lie in range.
+    fn extend(&mut self, values: impl Iterator<Item = i64>) {
+        match self.out {
+            Column::U8(v) => v.extend(values.map(|x| x as u8)),
+            Column::I16(v) => v.extend(values.map(|x| x as i16)),
+            Column::I32(v) => v.extend(values.map(|x| x as i32)),
+            Column::I64(v) => v.extend(values),
+            _ => {}
+        }
+    }
+
     #[inline]
     fn push(&mut self, value: i64) {
         match self.out {
