@@ -5,6 +5,8 @@
 //! Regime: warm page cache (the files are read once before timing), all
 //! cores of the machine, release build. Throughput is persons per second.
 
+#![allow(clippy::expect_used)]
+
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use fordeling::synth::{write, SynthSpec};
 use fordeling::{compute, load_inputs, run, InputPaths, RunConfig, RunParams};
