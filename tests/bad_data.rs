@@ -62,6 +62,16 @@ fn write_population(dir: &Path, columns: Vec<(&'static str, ArrayRef)>) {
     write_parquet(&dir.join("population.parquet"), columns);
 }
 
+/// A spoiler that replaces one population column.
+fn population_with(name: &'static str, array: ArrayRef) -> impl FnOnce(&Path) {
+    move |dir| {
+        write_population(
+            dir,
+            with_column(population_columns(&persons()), name, array),
+        )
+    }
+}
+
 fn write_clinics(dir: &Path, columns: Vec<(&'static str, ArrayRef)>) {
     write_parquet(&dir.join("clinics.parquet"), columns);
 }
@@ -205,16 +215,7 @@ fn missing_condition_column() {
 #[test]
 fn wrong_type_float_where_integer() {
     check(
-        |d| {
-            write_population(
-                d,
-                with_column(
-                    population_columns(&persons()),
-                    "age",
-                    f64s(&[40.0, 82.0, 30.0, 10.0]),
-                ),
-            )
-        },
+        population_with("age", f64s(&[40.0, 82.0, 30.0, 10.0])),
         1,
         &["population.parquet", "`age`", "Float64", "integer"],
     );
@@ -224,12 +225,7 @@ fn wrong_type_float_where_integer() {
 fn wrong_type_string_where_integer() {
     let ids: ArrayRef = Arc::new(StringArray::from(vec!["11", "11", "22", "22"]));
     check(
-        |d| {
-            write_population(
-                d,
-                with_column(population_columns(&persons()), "clinic_id", ids),
-            )
-        },
+        population_with("clinic_id", ids),
         1,
         &["population.parquet", "`clinic_id`", "Utf8", "integer"],
     );
@@ -238,16 +234,7 @@ fn wrong_type_string_where_integer() {
 #[test]
 fn wrong_type_integer_where_boolean() {
     check(
-        |d| {
-            write_population(
-                d,
-                with_column(
-                    population_columns(&persons()),
-                    "cond_copd",
-                    i8s(&[0, 1, 0, 0]),
-                ),
-            )
-        },
+        population_with("cond_copd", i8s(&[0, 1, 0, 0])),
         1,
         &["`cond_copd`", "boolean"],
     );
@@ -257,7 +244,7 @@ fn wrong_type_integer_where_boolean() {
 fn null_in_required_column() {
     let ages: ArrayRef = Arc::new(Int8Array::from(vec![Some(40), Some(82), None, Some(10)]));
     check(
-        |d| write_population(d, with_column(population_columns(&persons()), "age", ages)),
+        population_with("age", ages),
         1,
         &["population.parquet", "`age`", "row 3", "null"],
     );
@@ -267,12 +254,7 @@ fn null_in_required_column() {
 fn null_in_socioeconomic_column_without_flag() {
     let education: ArrayRef = Arc::new(Int8Array::from(vec![Some(1), None, Some(2), None]));
     check(
-        |d| {
-            write_population(
-                d,
-                with_column(population_columns(&persons()), "education", education),
-            )
-        },
+        population_with("education", education),
         1,
         &["`education`", "row 2", "--nulls-as-unknown"],
     );
@@ -320,16 +302,7 @@ fn nulls_as_unknown_maps_and_counts() {
 #[test]
 fn age_out_of_range() {
     check(
-        |d| {
-            write_population(
-                d,
-                with_column(
-                    population_columns(&persons()),
-                    "age",
-                    i8s(&[40, 121, 30, 10]),
-                ),
-            )
-        },
+        population_with("age", i8s(&[40, 121, 30, 10])),
         1,
         &["`age`", "row 2", "`121`", "0..=120"],
     );
@@ -338,16 +311,7 @@ fn age_out_of_range() {
 #[test]
 fn negative_age() {
     check(
-        |d| {
-            write_population(
-                d,
-                with_column(
-                    population_columns(&persons()),
-                    "age",
-                    i8s(&[40, 82, -1, 10]),
-                ),
-            )
-        },
+        population_with("age", i8s(&[40, 82, -1, 10])),
         1,
         &["`age`", "row 3", "`-1`"],
     );
@@ -356,12 +320,7 @@ fn negative_age() {
 #[test]
 fn sex_out_of_range() {
     check(
-        |d| {
-            write_population(
-                d,
-                with_column(population_columns(&persons()), "sex", i8s(&[1, 2, 3, 1])),
-            )
-        },
+        population_with("sex", i8s(&[1, 2, 3, 1])),
         1,
         &["`sex`", "row 3", "`3`"],
     );
@@ -370,12 +329,7 @@ fn sex_out_of_range() {
 #[test]
 fn code_out_of_range() {
     check(
-        |d| {
-            write_population(
-                d,
-                with_column(population_columns(&persons()), "labour", i8s(&[0, 0, 0, 9])),
-            )
-        },
+        population_with("labour", i8s(&[0, 0, 0, 9])),
         1,
         &["`labour`", "row 4", "`9`"],
     );
@@ -384,16 +338,7 @@ fn code_out_of_range() {
 #[test]
 fn integer_too_wide_for_clinic_id() {
     check(
-        |d| {
-            write_population(
-                d,
-                with_column(
-                    population_columns(&persons()),
-                    "clinic_id",
-                    i64s(&[11, 11, 22, 5_000_000_000]),
-                ),
-            )
-        },
+        population_with("clinic_id", i64s(&[11, 11, 22, 5_000_000_000])),
         1,
         &["`clinic_id`", "row 4", "`5000000000`"],
     );
@@ -402,16 +347,7 @@ fn integer_too_wide_for_clinic_id() {
 #[test]
 fn duplicate_person_id() {
     check(
-        |d| {
-            write_population(
-                d,
-                with_column(
-                    population_columns(&persons()),
-                    "person_id",
-                    i64s(&[1, 2, 3, 2]),
-                ),
-            )
-        },
+        population_with("person_id", i64s(&[1, 2, 3, 2])),
         1,
         &["`person_id`", "row 4", "duplicates row 2", "`2`"],
     );
@@ -420,16 +356,7 @@ fn duplicate_person_id() {
 #[test]
 fn unknown_clinic_id() {
     check(
-        |d| {
-            write_population(
-                d,
-                with_column(
-                    population_columns(&persons()),
-                    "clinic_id",
-                    i32s(&[11, 11, 99, 22]),
-                ),
-            )
-        },
+        population_with("clinic_id", i32s(&[11, 11, 99, 22])),
         1,
         &[
             "population.parquet",
@@ -444,16 +371,7 @@ fn unknown_clinic_id() {
 #[test]
 fn unknown_kommune_of_person() {
     check(
-        |d| {
-            write_population(
-                d,
-                with_column(
-                    population_columns(&persons()),
-                    "kommune",
-                    i16s(&[101, 102, 751, 751]),
-                ),
-            )
-        },
+        population_with("kommune", i16s(&[101, 102, 751, 751])),
         1,
         &[
             "population.parquet",

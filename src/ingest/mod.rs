@@ -23,24 +23,24 @@ pub struct RawClinics {
     pub vulnerable_area: Vec<bool>,
 }
 
+/// `clinic_id`, in the clinic and the population file alike.
+fn clinic_id_request() -> Request {
+    let (min, max) = (i32::MIN.into(), i32::MAX.into());
+    Request::int("clinic_id", min, max, Target::I32, "a 32-bit clinic id")
+}
+
+/// `kommune`, in the clinic and the population file alike.
+fn kommune_request() -> Request {
+    let (min, max) = (i16::MIN.into(), i16::MAX.into());
+    Request::int("kommune", min, max, Target::I16, "a kommune code")
+}
+
 /// Reads the clinic file.
 pub fn clinics(path: &Path) -> Result<RawClinics, InputError> {
     let file = ParquetFile::open(path)?;
     let requests = [
-        Request::int(
-            "clinic_id",
-            i32::MIN.into(),
-            i32::MAX.into(),
-            Target::I32,
-            "a 32-bit clinic id",
-        ),
-        Request::int(
-            "kommune",
-            i16::MIN.into(),
-            i16::MAX.into(),
-            Target::I16,
-            "a kommune code",
-        ),
+        clinic_id_request(),
+        kommune_request(),
         Request::float("capacities", |v| v > 0.0, "capacities (FTE) above 0"),
         Request::int(
             "previous_min_patients",
@@ -177,20 +177,8 @@ pub fn population(
             Target::I64,
             "a 64-bit person id",
         ),
-        Request::int(
-            "clinic_id",
-            i32::MIN.into(),
-            i32::MAX.into(),
-            Target::I32,
-            "a 32-bit clinic id",
-        ),
-        Request::int(
-            "kommune",
-            i16::MIN.into(),
-            i16::MAX.into(),
-            Target::I16,
-            "a kommune code",
-        ),
+        clinic_id_request(),
+        kommune_request(),
         Request::int("age", 0, 120, Target::U8, "an age 0..=120"),
         Request::int("sex", 1, 2, Target::U8, "1 (male) or 2 (female)"),
         socio(Request::int(
