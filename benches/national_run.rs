@@ -1,5 +1,5 @@
 //! The whole national run on a generated population of 1 million persons
-//! (the fixture recipe scaled up, fixed seed), and its stages: reading and
+//! (synthetic Denmark at scale 0.168, fixed seed), and its stages: reading and
 //! checking the inputs, the computation, and writing the output.
 //!
 //! Regime: warm page cache (the files are read once before timing), all
@@ -17,7 +17,9 @@ const PERSONS: u64 = 1_000_000;
 fn national_run(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("temporary directory");
     let data = dir.path().join("data");
-    let summary = write(&SynthSpec::sized(2027, PERSONS), &data).expect("synthetic data");
+    let scale = PERSONS as f64 / fordeling::synth::summary::DENMARK_2024;
+    let spec = SynthSpec::national(2027, scale).expect("scale");
+    let summary = write(&spec, &data).expect("synthetic data");
     let inputs = InputPaths {
         population: data.join("population.parquet"),
         clinics: data.join("clinics.parquet"),

@@ -23,8 +23,8 @@ pub enum Command {
         after_help = "Example: fordeling run --population pop.parquet --clinics clinics.parquet --model models/reference-2027.toml --year 2028 --out out-2028"
     )]
     Run(RunArgs),
-    /// Write a small synthetic population (the shipped fixtures are made with `--fixture`).
-    #[command(after_help = "Example: fordeling synth --fixture --seed 2027 --out fixtures")]
+    /// Write synthetic national data: population, clinics, geography, the true model and a summary.
+    #[command(after_help = "Example: fordeling synth --scale 0.01 --seed 1 --out synth-small")]
     Synth(SynthArgs),
 }
 
@@ -64,19 +64,24 @@ pub struct RunArgs {
 
 #[derive(Debug, Args)]
 pub struct SynthArgs {
-    /// The fixture recipe: 8 kommuner in all 4 regions, about 60,000 persons in about 40 clinics.
+    /// Denmark at this scale: 1 = about 5.96 million persons, 0.01 a small country, 10 sixty million.
+    #[arg(long, conflicts_with = "fixture", required_unless_present = "fixture")]
+    pub scale: Option<f64>,
+    /// The fixture recipe instead: 8 kommuner in all 4 regions, 61,000 persons in 38 clinics.
     #[arg(long)]
     pub fixture: bool,
-    /// Scale the fixture recipe to about this many persons, with national
-    /// clinic sizes (for benchmarks; the national `--scale` is to come).
-    #[arg(long, conflicts_with = "fixture")]
-    pub persons: Option<u64>,
-    /// Random seed.
+    /// Random seed; the same seed and scale give byte-identical files.
     #[arg(long, default_value_t = 2027)]
     pub seed: u64,
     /// Output directory.
     #[arg(long)]
     pub out: PathBuf,
+    /// Worker threads (default: all cores). The files do not depend on it.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
+    /// No progress lines on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 fn positive_float(text: &str) -> Result<f64, String> {

@@ -45,21 +45,30 @@ fn dispatch(cli: Cli) -> Result<(), (u8, String)> {
             Ok(())
         }
         Command::Synth(args) => {
-            let spec = match (args.fixture, args.persons) {
-                (true, _) => fordeling::synth::SynthSpec::fixture(args.seed),
-                (false, Some(persons)) => fordeling::synth::SynthSpec::sized(args.seed, persons),
-                (false, None) => {
-                    return Err((2, "give `--fixture` or `--persons N`".into()));
-                }
+            let pool = thread_pool(args.threads)?;
+            let spec = match args.scale {
+                Some(scale) => fordeling::synth::SynthSpec::national(args.seed, scale)
+                    .map_err(|message| (2, message))?,
+                None => fordeling::synth::SynthSpec::fixture(args.seed),
             };
-            let summary = fordeling::synth::write(&spec, &args.out)
+            let summary = pool
+                .install(|| fordeling::synth::write(&spec, &args.out))
                 .map_err(|e| (e.exit_code() as u8, e.to_string()))?;
-            eprintln!(
-                "fordeling: wrote {} persons in {} clinics into {}",
-                summary.persons,
-                summary.clinics,
-                args.out.display()
-            );
+            if !args.quiet {
+                eprintln!(
+                    "fordeling: wrote {} persons in {} clinics ({:.1} capacities) into {}",
+                    summary.persons,
+                    summary.clinics,
+                    summary.capacities,
+                    args.out.display()
+                );
+                for marginal in summary.marginals.iter().filter(|m| !m.ok) {
+                    eprintln!(
+                        "fordeling: warning: {} is {:.4}, target {:.4} ± {:.4}",
+                        marginal.name, marginal.value, marginal.target, marginal.tolerance
+                    );
+                }
+            }
             Ok(())
         }
     }

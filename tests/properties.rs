@@ -268,31 +268,30 @@ proptest! {
 #[test]
 fn sums_do_not_depend_on_thread_count() {
     // Several aggregation blocks, so block merging is exercised.
-    let spec = fordeling::synth::SynthSpec::sized(7, 300_000);
+    let spec = fordeling::synth::SynthSpec::national(7, 0.05).unwrap();
     let model = Model::parse(
         fordeling::synth::TRUTH_MODEL.as_bytes(),
         std::path::Path::new("t"),
     )
     .unwrap();
     let geography = fordeling::ingest::geography::built_in().unwrap();
-    let data = fordeling::synth::generate(&spec, &model, &geography).unwrap();
+    let (population, synth_clinics, _) =
+        fordeling::synth::generate(&spec, &model, &geography).unwrap();
     let clinics = Clinics {
-        clinic_id: data.clinics.clinic_id.clone(),
-        kommune: data
-            .clinics
+        clinic_id: synth_clinics.clinic_id.clone(),
+        kommune: synth_clinics
             .kommune
             .iter()
             .map(|&k| geography.kommune_index(k).unwrap())
             .collect(),
-        capacities: data.clinics.capacities.clone(),
-        previous_min_patients: data
-            .clinics
+        capacities: synth_clinics.capacities.clone(),
+        previous_min_patients: synth_clinics
             .previous_min_patients
             .iter()
             .map(|&p| f64::from(p))
             .collect(),
-        previous_given: vec![true; data.clinics.clinic_id.len()],
-        vulnerable_area: data.clinics.vulnerable_area.clone(),
+        previous_given: vec![true; synth_clinics.clinic_id.len()],
+        vulnerable_area: synth_clinics.vulnerable_area.clone(),
     };
     let case_inputs = Inputs {
         model: fordeling::model::LoadedModel {
@@ -304,7 +303,7 @@ fn sums_do_not_depend_on_thread_count() {
         geography_source: source(),
         clinics,
         clinics_source: source(),
-        population: data.population,
+        population,
         population_source: source(),
         nulls_mapped: [0; 5],
     };

@@ -1,0 +1,634 @@
+//! Synthetic national data (`fordeling synth`): a synthetic Denmark whose
+//! structure and marginals follow public statistics, with a known true
+//! model behind its utilization, so that tests, benchmarks and model
+//! evaluation never need register data.
+//!
+//! The procedure:
+//! 1. Kommuner: the 98 real kommuner of the built-in geography, each with
+//!    its approximate 2024 population (`data/kommune-population-approx.csv`)
+//!    scaled so every 2007-2026 region matches FOLK1A 2024, times `--scale`.
+//! 2. Clinics (`clinics.rs`), made first: per kommune, capacities from its
+//!    persons and a morbidity-dependent load; clinic sizes from a fixed
+//!    distribution; a share flagged as in or next to a vulnerable housing
+//!    area in the cities that have such areas.
+//! 3. Persons (`people.rs`), in blocks of 65,536 per kommune, each block
+//!    with its own random stream derived from the seed, the kommune and the
+//!    block number, so blocks can be made on any thread in any order and
+//!    the files are still byte-identical.
+//! 4. Listing: most at a clinic of their own kommune (by capacity), a few
+//!    percent elsewhere in their sundhedsråd.
+//! 5. Utilization: the person's need under the truth model (the reference
+//!    model, identity link, its data year, so no packages) times a skewed
+//!    gamma noise, with a share of zeros larger for low-need persons;
+//!    scaled by the share of the year listed (`exposure`).
+//!
+//! Blocks are made a window at a time on the rayon pool while the previous
+//! window is written, row group by row group, so a country of 60 million
+//! is never held in memory.
+
+pub mod clinics;
+pub mod people;
+pub mod rng;
+pub mod summary;
+
+use crate::domain::{Geography, Population};
+use crate::error::{Error, InputError, OutputError};
+use crate::model::Model;
+use crate::weights::YearTables;
+use arrow::array::{
+    ArrayRef, BooleanArray, Float64Array, Int16Array, Int32Array, Int64Array, Int8Array,
+};
+use arrow::datatypes::{DataType, Field, Schema};
+use arrow::record_batch::RecordBatch;
+use clinics::{Listing, SynthClinics};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+use people::{Place, Prevalence};
+use rayon::prelude::*;
+pub use rng::Rng;
+use std::path::Path;
+use std::sync::Arc;
+use summary::{Stats, Summary, FOLK1A_2024};
+
+/// The model that generates synthetic utilization: the reference model.
+pub const TRUTH_MODEL: &str = include_str!("../../models/reference-2027.toml");
+/// Approximate kommune populations and their 2007-2026 regions.
+pub const KOMMUNE_POPULATION: &str = include_str!("../../data/kommune-population-approx.csv");
+
+/// Persons per block: the unit of randomness and of parallel work.
+pub const BLOCK: usize = 1 << 16;
+/// The largest scale accepted (600 million persons).
+pub const MAX_SCALE: f64 = 100.0;
+
+/// One kommune to generate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KommuneSpec {
+    pub code: i16,
+    pub persons: u64,
+    /// Share of the kommune's clinics in or next to a vulnerable housing area.
+    pub vulnerable_share: f64,
+}
+
+/// What to generate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SynthSpec {
+    pub seed: u64,
+    /// `Some` for a national data set of this scale.
+    pub scale: Option<f64>,
+    pub kommuner: Vec<KommuneSpec>,
+    /// Weights of clinic sizes 1..=5 capacities.
+    pub clinic_sizes: [f64; 5],
+    pub row_group_rows: usize,
+}
+
+/// Clinic sizes with about a third single-handed and a mean near 1.95
+/// capacities, so Denmark has about 1,850 clinics and 3,600 capacities.
+const NATIONAL_SIZES: [f64; 5] = [0.34, 0.42, 0.15, 0.06, 0.03];
+
+/// Kommuner with vulnerable housing areas (the 2024 list is concentrated in
+/// the large cities and the western suburbs of Copenhagen), with the share
+/// of their clinics in or next to one.
+const VULNERABLE: [(i16, f64); 14] = [
+    (101, 0.07),
+    (153, 0.15),
+    (165, 0.15),
+    (169, 0.12),
+    (183, 0.15),
+    (167, 0.08),
+    (217, 0.08),
+    (316, 0.08),
+    (330, 0.08),
+    (461, 0.1),
+    (561, 0.06),
+    (607, 0.06),
+    (751, 0.08),
+    (851, 0.06),
+];
+
+impl SynthSpec {
+    /// Denmark at `scale` (1 = about 5.96 million persons).
+    pub fn national(seed: u64, scale: f64) -> Result<Self, String> {
+        if !(scale.is_finite() && scale > 0.0 && scale <= MAX_SCALE) {
+            return Err(format!(
+                "--scale `{scale}` must be above 0 and at most {MAX_SCALE}"
+            ));
+        }
+        let mut rows = Vec::new();
+        for line in KOMMUNE_POPULATION.lines().skip(1) {
+            let fields: Vec<&str> = line.split(',').collect();
+            let (Some(code), Some(region), Some(persons)) = (
+                fields.first().and_then(|c| c.parse::<i16>().ok()),
+                fields.get(1),
+                fields.get(2).and_then(|p| p.parse::<f64>().ok()),
+            ) else {
+                return Err(format!(
+                    "bad line in the built-in kommune populations: `{line}`"
+                ));
+            };
+            rows.push((code, region.to_string(), persons));
+        }
+        let kommuner = rows
+            .iter()
+            .map(|(code, region, persons)| {
+                let (target, approx) = FOLK1A_2024
+                    .iter()
+                    .find(|(r, _)| r == region)
+                    .map(|(_, target)| {
+                        let approx: f64 = rows.iter().filter(|r| &r.1 == region).map(|r| r.2).sum();
+                        (*target, approx)
+                    })
+                    .unwrap_or((1.0, 1.0));
+                KommuneSpec {
+                    code: *code,
+                    persons: (persons * target / approx * scale).round() as u64,
+                    vulnerable_share: VULNERABLE
+                        .iter()
+                        .find(|(c, _)| c == code)
+                        .map(|(_, share)| *share)
+                        .unwrap_or(0.0),
+                }
+            })
+            .collect();
+        Ok(SynthSpec {
+            seed,
+            scale: Some(scale),
+            kommuner,
+            clinic_sizes: NATIONAL_SIZES,
+            row_group_rows: 1 << 20,
+        })
+    }
+
+    /// The recipe of the shipped fixtures: 8 kommuner across the 4 regions
+    /// (capital, suburb, islands, provincial cities, rural North Jutland),
+    /// 61,000 persons, small clinics so there are more than 30 of them.
+    pub fn fixture(seed: u64) -> Self {
+        let kommuner = [
+            (101, 15_000, 0.15),
+            (157, 6_000, 0.0),
+            (360, 6_000, 0.0),
+            (461, 9_000, 0.2),
+            (482, 3_000, 0.0),
+            (751, 10_000, 0.2),
+            (773, 4_000, 0.0),
+            (851, 8_000, 0.0),
+        ]
+        .into_iter()
+        .map(|(code, persons, vulnerable_share)| KommuneSpec {
+            code,
+            persons,
+            vulnerable_share,
+        })
+        .collect();
+        SynthSpec {
+            seed,
+            scale: None,
+            kommuner,
+            clinic_sizes: [0.8, 0.2, 0.0, 0.0, 0.0],
+            row_group_rows: 16_384,
+        }
+    }
+
+    pub fn persons(&self) -> u64 {
+        self.kommuner.iter().map(|k| k.persons).sum()
+    }
+}
+
+/// Everything a block needs, shared by all blocks.
+struct Context<'a> {
+    spec: &'a SynthSpec,
+    kommune_index: Vec<u16>,
+    places: Vec<Place>,
+    old_region: Vec<usize>,
+    clinics: &'a SynthClinics,
+    listing: &'a Listing,
+    truth: &'a YearTables,
+    prevalence: Vec<Option<&'static Prevalence>>,
+    ruks_mask: u64,
+}
+
+/// A block of persons: kommune position, block number, first global row.
+#[derive(Debug, Clone, Copy)]
+struct Block {
+    position: usize,
+    number: u64,
+    first_row: u64,
+    persons: usize,
+}
+
+/// The persons of one block, with their clinic as a global clinic index.
+pub struct BlockData {
+    pub population: Population,
+    pub stats: Stats,
+}
+
+fn blocks(spec: &SynthSpec) -> Vec<Block> {
+    let mut blocks = Vec::new();
+    let mut row = 0u64;
+    for (position, kommune) in spec.kommuner.iter().enumerate() {
+        let mut left = kommune.persons;
+        let mut number = 0;
+        while left > 0 {
+            let persons = left.min(BLOCK as u64) as usize;
+            blocks.push(Block {
+                position,
+                number,
+                first_row: row,
+                persons,
+            });
+            row += persons as u64;
+            left -= persons as u64;
+            number += 1;
+        }
+    }
+    blocks
+}
+
+fn make_block(ctx: &Context<'_>, block: &Block) -> BlockData {
+    let code = ctx.spec.kommuner[block.position].code;
+    let mut rng = Rng::derived(ctx.spec.seed, (code as u64) << 32 | block.number);
+    let place = &ctx.places[block.position];
+    let kommune = ctx.kommune_index[block.position];
+    let n = block.persons;
+    let mut population = Population {
+        person_id: Vec::with_capacity(n),
+        clinic: Vec::with_capacity(n),
+        kommune: vec![kommune; n],
+        age: Vec::with_capacity(n),
+        sex: Vec::with_capacity(n),
+        education: Vec::with_capacity(n),
+        income_quintile: Vec::with_capacity(n),
+        labour: Vec::with_capacity(n),
+        origin: Vec::with_capacity(n),
+        lives_alone: Vec::with_capacity(n),
+        conditions: Vec::with_capacity(n),
+        utilization: Some(Vec::with_capacity(n)),
+        exposure: Some(Vec::with_capacity(n)),
+    };
+    let mut persons = Vec::with_capacity(n);
+    for i in 0..n {
+        let person = people::person(&mut rng, place, &ctx.prevalence);
+        let clinic = ctx.listing.choose(&mut rng, block.position);
+        let exposure = if person.age == 0 || rng.bernoulli(0.03) {
+            ((0.05 + 0.95 * rng.uniform()) * 100.0).round() / 100.0
+        } else {
+            1.0
+        };
+        population
+            .person_id
+            .push(1_000_000 + (block.first_row + i as u64) as i64);
+        population.clinic.push(clinic as u32);
+        population.age.push(person.age);
+        population.sex.push(person.sex);
+        population.education.push(person.education);
+        population.income_quintile.push(person.income_quintile);
+        population.labour.push(person.labour);
+        population.origin.push(person.origin);
+        population.lives_alone.push(person.lives_alone);
+        population.conditions.push(person.conditions);
+        if let Some(e) = population.exposure.as_mut() {
+            e.push(exposure);
+        }
+        persons.push(person);
+    }
+    let mut stats = Stats::new(ctx.prevalence.len());
+    for (i, person) in persons.iter().enumerate() {
+        let need = ctx.truth.person(&population, i).raw;
+        let exposure = population.exposure.as_ref().map_or(1.0, |e| e[i]);
+        // More zeros among persons with little need: about 15% overall.
+        let zero = (0.145 * (1700.0 / need.max(1.0)).sqrt()).clamp(0.02, 0.6);
+        let value = if rng.bernoulli(zero) {
+            0.0
+        } else {
+            need * exposure * rng.gamma(1.3) / 1.3 / (1.0 - zero)
+        };
+        let value = (value * 100.0).round() / 100.0;
+        if let Some(u) = population.utilization.as_mut() {
+            u.push(value);
+        }
+        let clinic = population.clinic[i] as usize;
+        stats.add(
+            person,
+            ctx.old_region[block.position],
+            ctx.ruks_mask,
+            value,
+            ctx.clinics.kommune[clinic] == code,
+        );
+    }
+    BlockData { population, stats }
+}
+
+/// Generates a whole data set in memory (for tests and small data). The
+/// population's `clinic` is an index into the returned clinics.
+pub fn generate(
+    spec: &SynthSpec,
+    model: &Model,
+    geography: &Geography,
+) -> Result<(Population, SynthClinics, Stats), InputError> {
+    let mut population = Population {
+        utilization: Some(Vec::new()),
+        exposure: Some(Vec::new()),
+        ..Population::default()
+    };
+    let conditions: Vec<&str> = model.conditions.iter().map(|(n, _)| n.as_str()).collect();
+    let mut stats = Stats::new(conditions.len());
+    let clinics = stream(spec, model, geography, |_, block| {
+        append(&mut population, block.population);
+        stats.merge(&block.stats);
+        Ok(())
+    })
+    .map_err(|e| match e {
+        Error::Input(e) => e,
+        other => InputError::Other {
+            path: "<synth>".into(),
+            detail: other.to_string(),
+        },
+    })?;
+    Ok((population, clinics, stats))
+}
+
+fn append(to: &mut Population, from: Population) {
+    to.person_id.extend(from.person_id);
+    to.clinic.extend(from.clinic);
+    to.kommune.extend(from.kommune);
+    to.age.extend(from.age);
+    to.sex.extend(from.sex);
+    to.education.extend(from.education);
+    to.income_quintile.extend(from.income_quintile);
+    to.labour.extend(from.labour);
+    to.origin.extend(from.origin);
+    to.lives_alone.extend(from.lives_alone);
+    to.conditions.extend(from.conditions);
+    if let (Some(a), Some(b)) = (to.utilization.as_mut(), from.utilization) {
+        a.extend(b);
+    }
+    if let (Some(a), Some(b)) = (to.exposure.as_mut(), from.exposure) {
+        a.extend(b);
+    }
+}
+
+/// Makes the clinics, then the persons block by block, handing each block
+/// to `sink` in order. A window of blocks is made in parallel while the
+/// previous window is handed on.
+fn stream(
+    spec: &SynthSpec,
+    model: &Model,
+    geography: &Geography,
+    mut sink: impl FnMut(&SynthClinics, BlockData) -> Result<(), Error> + Send,
+) -> Result<SynthClinics, Error> {
+    let mut kommune_index = Vec::with_capacity(spec.kommuner.len());
+    for (position, kommune) in spec.kommuner.iter().enumerate() {
+        let index =
+            geography
+                .kommune_index(kommune.code)
+                .ok_or_else(|| InputError::UnknownReference {
+                    path: "<synth spec>".into(),
+                    column: "kommune".into(),
+                    row: position as u64 + 1,
+                    value: kommune.code.to_string(),
+                    other: crate::ingest::geography::BUILT_IN_NAME.into(),
+                })?;
+        kommune_index.push(index);
+    }
+    let old_region = spec
+        .kommuner
+        .iter()
+        .map(|k| {
+            let region = KOMMUNE_POPULATION
+                .lines()
+                .find(|l| l.split(',').next() == Some(&k.code.to_string()))
+                .and_then(|l| l.split(',').nth(1))
+                .unwrap_or("");
+            FOLK1A_2024
+                .iter()
+                .position(|(r, _)| *r == region)
+                .unwrap_or(0)
+        })
+        .collect();
+    let places = spec
+        .kommuner
+        .iter()
+        .zip(&kommune_index)
+        .map(|(k, &i)| {
+            Place::new(
+                k.code,
+                geography.kommuner[usize::from(i)].area_index.unwrap_or(1.0),
+            )
+        })
+        .collect();
+    let (clinics, listing) = clinics::make(spec, geography, &kommune_index);
+    let truth = YearTables::new(model, geography, model.data_year, Path::new("<truth>"))?;
+    let conditions: Vec<&str> = model.conditions.iter().map(|(n, _)| n.as_str()).collect();
+    let ctx = Context {
+        spec,
+        kommune_index,
+        places,
+        old_region,
+        clinics: &clinics,
+        listing: &listing,
+        truth: &truth,
+        prevalence: people::prevalence_for(&conditions),
+        ruks_mask: summary::ruks_mask(&conditions),
+    };
+    let all = blocks(spec);
+    let window = 2 * rayon::current_num_threads().max(1);
+    let mut pending: Option<Vec<BlockData>> = None;
+    for chunk in all.chunks(window) {
+        let (made, handed) = rayon::join(
+            || {
+                chunk
+                    .par_iter()
+                    .map(|b| make_block(&ctx, b))
+                    .collect::<Vec<_>>()
+            },
+            || -> Result<(), Error> {
+                for block in pending.take().into_iter().flatten() {
+                    sink(&clinics, block)?;
+                }
+                Ok(())
+            },
+        );
+        handed?;
+        pending = Some(made);
+    }
+    for block in pending.take().into_iter().flatten() {
+        sink(&clinics, block)?;
+    }
+    Ok(clinics)
+}
+
+/// What `write` made.
+pub type SynthSummary = Summary;
+
+/// Generates the spec's data with the truth model and the built-in
+/// geography and writes `population.parquet`, `clinics.parquet`,
+/// `geography.csv`, `truth.toml` and `summary.json` into `out`.
+pub fn write(spec: &SynthSpec, out: &Path) -> Result<SynthSummary, Error> {
+    let model = Model::parse(TRUTH_MODEL.as_bytes(), Path::new("<truth>"))?;
+    let geography = crate::ingest::geography::built_in()?;
+    std::fs::create_dir_all(out).map_err(|e| OutputError::write(out, e))?;
+    let conditions: Vec<&str> = model.conditions.iter().map(|(n, _)| n.as_str()).collect();
+    let population_path = out.join("population.parquet");
+    let schema = population_schema(&model);
+    let file = std::fs::File::create(&population_path)
+        .map_err(|e| OutputError::write(&population_path, e))?;
+    let mut writer =
+        ArrowWriter::try_new(file, schema.clone(), Some(properties(spec.row_group_rows)))
+            .map_err(|e| OutputError::write(&population_path, e))?;
+    let mut stats = Stats::new(conditions.len());
+    let mut listed: Vec<u64> = Vec::new();
+    let clinics = stream(spec, &model, &geography, |clinics, block| {
+        listed.resize(clinics.clinic_id.len(), 0);
+        for &c in &block.population.clinic {
+            listed[c as usize] += 1;
+        }
+        stats.merge(&block.stats);
+        let batch = population_batch(
+            &block.population,
+            &clinics.clinic_id,
+            &model,
+            &geography,
+            &schema,
+        )
+        .map_err(|e| OutputError::write(&population_path, e))?;
+        writer
+            .write(&batch)
+            .map_err(|e| OutputError::write(&population_path, e).into())
+    })?;
+    writer
+        .close()
+        .map_err(|e| OutputError::write(&population_path, e))?;
+    write_clinics(&clinics, &out.join("clinics.parquet"))?;
+    let geography_path = out.join("geography.csv");
+    std::fs::write(&geography_path, crate::ingest::geography::BUILT_IN)
+        .map_err(|e| OutputError::write(&geography_path, e))?;
+    let truth_path = out.join("truth.toml");
+    std::fs::write(&truth_path, TRUTH_MODEL).map_err(|e| OutputError::write(&truth_path, e))?;
+    let summary = summary::summarize(
+        &stats,
+        &clinics,
+        &listed,
+        &conditions,
+        spec.seed,
+        spec.scale,
+    );
+    let summary_path = out.join("summary.json");
+    let mut text =
+        serde_json::to_string_pretty(&summary).map_err(|e| OutputError::write(&summary_path, e))?;
+    text.push('\n');
+    std::fs::write(&summary_path, text).map_err(|e| OutputError::write(&summary_path, e))?;
+    Ok(summary)
+}
+
+fn properties(row_group_rows: usize) -> WriterProperties {
+    WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::default()))
+        .set_max_row_group_row_count(Some(row_group_rows.max(1)))
+        .build()
+}
+
+/// The input schema of SPEC section 2 for a model's conditions.
+pub fn population_schema(model: &Model) -> Arc<Schema> {
+    let mut fields = vec![
+        Field::new("person_id", DataType::Int64, false),
+        Field::new("clinic_id", DataType::Int32, false),
+        Field::new("kommune", DataType::Int16, false),
+        Field::new("age", DataType::Int8, false),
+        Field::new("sex", DataType::Int8, false),
+        Field::new("education", DataType::Int8, false),
+        Field::new("income_quintile", DataType::Int8, false),
+        Field::new("labour", DataType::Int8, false),
+        Field::new("origin", DataType::Int8, false),
+        Field::new("lives_alone", DataType::Boolean, false),
+    ];
+    for (name, _) in &model.conditions {
+        fields.push(Field::new(
+            Model::condition_column(name),
+            DataType::Boolean,
+            false,
+        ));
+    }
+    fields.push(Field::new("utilization", DataType::Float64, false));
+    fields.push(Field::new("exposure", DataType::Float64, false));
+    Arc::new(Schema::new(fields))
+}
+
+/// A population (with `clinic` as an index into `clinic_ids`) as a record
+/// batch in the input schema.
+pub fn population_batch(
+    p: &Population,
+    clinic_ids: &[i32],
+    model: &Model,
+    geography: &Geography,
+    schema: &Arc<Schema>,
+) -> Result<RecordBatch, arrow::error::ArrowError> {
+    let small = |v: &[u8]| -> ArrayRef {
+        Arc::new(Int8Array::from_iter_values(v.iter().map(|&x| x as i8)))
+    };
+    let mut arrays: Vec<ArrayRef> = vec![
+        Arc::new(Int64Array::from(p.person_id.clone())),
+        Arc::new(Int32Array::from_iter_values(
+            p.clinic
+                .iter()
+                .map(|&c| clinic_ids.get(c as usize).copied().unwrap_or(0)),
+        )),
+        Arc::new(Int16Array::from_iter_values(
+            p.kommune
+                .iter()
+                .map(|&k| geography.kommuner[usize::from(k)].code),
+        )),
+        small(&p.age),
+        small(&p.sex),
+        small(&p.education),
+        small(&p.income_quintile),
+        small(&p.labour),
+        small(&p.origin),
+        Arc::new(BooleanArray::from(p.lives_alone.clone())),
+    ];
+    for k in 0..model.conditions.len() {
+        arrays.push(Arc::new(BooleanArray::from_iter(
+            p.conditions.iter().map(|m| Some(m & (1 << k) != 0)),
+        )));
+    }
+    let n = p.len();
+    arrays.push(Arc::new(Float64Array::from(
+        p.utilization.clone().unwrap_or_else(|| vec![0.0; n]),
+    )));
+    arrays.push(Arc::new(Float64Array::from(
+        p.exposure.clone().unwrap_or_else(|| vec![1.0; n]),
+    )));
+    RecordBatch::try_new(schema.clone(), arrays)
+}
+
+/// The clinics as a record batch in the input schema of SPEC section 2.
+pub fn clinics_batch(clinics: &SynthClinics) -> Result<RecordBatch, arrow::error::ArrowError> {
+    let schema = Schema::new(vec![
+        Field::new("clinic_id", DataType::Int32, false),
+        Field::new("kommune", DataType::Int16, false),
+        Field::new("capacities", DataType::Float64, false),
+        Field::new("previous_min_patients", DataType::Int32, false),
+        Field::new("vulnerable_area", DataType::Boolean, false),
+    ]);
+    RecordBatch::try_new(
+        Arc::new(schema),
+        vec![
+            Arc::new(Int32Array::from(clinics.clinic_id.clone())),
+            Arc::new(Int16Array::from(clinics.kommune.clone())),
+            Arc::new(Float64Array::from(clinics.capacities.clone())),
+            Arc::new(Int32Array::from(clinics.previous_min_patients.clone())),
+            Arc::new(BooleanArray::from(clinics.vulnerable_area.clone())),
+        ],
+    )
+}
+
+fn write_clinics(clinics: &SynthClinics, path: &Path) -> Result<(), OutputError> {
+    let batch = clinics_batch(clinics).map_err(|e| OutputError::write(path, e))?;
+    let file = std::fs::File::create(path).map_err(|e| OutputError::write(path, e))?;
+    let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(properties(1 << 20)))
+        .map_err(|e| OutputError::write(path, e))?;
+    writer
+        .write(&batch)
+        .map_err(|e| OutputError::write(path, e))?;
+    writer.close().map_err(|e| OutputError::write(path, e))?;
+    Ok(())
+}
