@@ -29,6 +29,7 @@ fn national_run(c: &mut Criterion) {
             "/models/reference-2027.toml"
         )),
         nulls_as_unknown: false,
+        outcomes: false,
     };
     let params = RunParams {
         year: 2031,

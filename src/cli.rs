@@ -1,7 +1,8 @@
 //! The command line: clap's raw flags, resolved into the library's configs.
 //! This is the only module that knows clap.
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use fordeling::model::Link;
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -26,10 +27,16 @@ pub enum Command {
     /// Write synthetic national data: population, clinics, geography, the true model and a summary.
     #[command(after_help = "Example: fordeling synth --scale 0.01 --seed 1 --out synth-small")]
     Synth(SynthArgs),
+    /// Estimate a structure model's coefficients from utilization; writes model.toml and fit.json.
+    #[command(
+        after_help = "Example: fordeling fit --population dk/population.parquet --clinics dk/clinics.parquet --geography dk/geography.csv --structure models/reference-2027.toml --out fitted"
+    )]
+    Fit(FitArgs),
 }
 
+/// The data inputs every computing subcommand shares.
 #[derive(Debug, Args)]
-pub struct RunArgs {
+pub struct InputArgs {
     /// Population Parquet file, one row per listed person.
     #[arg(long, default_value = "fixtures/population.parquet")]
     pub population: PathBuf,
@@ -39,6 +46,34 @@ pub struct RunArgs {
     /// Geography CSV or Parquet; default: the built-in 98 kommuner with an illustrative area index.
     #[arg(long)]
     pub geography: Option<PathBuf>,
+    /// Map nulls in socioeconomic columns to their unknown (reference) level, and count them.
+    #[arg(long)]
+    pub nulls_as_unknown: bool,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
+    /// No progress lines on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+impl InputArgs {
+    pub fn paths(&self, model: PathBuf, outcomes: bool) -> fordeling::InputPaths {
+        fordeling::InputPaths {
+            population: self.population.clone(),
+            clinics: self.clinics.clone(),
+            geography: self.geography.clone(),
+            model,
+            nulls_as_unknown: self.nulls_as_unknown,
+            outcomes,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
     /// Model file (TOML).
     #[arg(long, default_value = "models/reference-2027.toml")]
     pub model: PathBuf,
@@ -48,18 +83,9 @@ pub struct RunArgs {
     /// Total doctor capacities D for scenarios (default: the sum over the clinic file).
     #[arg(long, value_parser = positive_float)]
     pub capacity_total: Option<f64>,
-    /// Map nulls in socioeconomic columns to their unknown (reference) level, and count them.
-    #[arg(long)]
-    pub nulls_as_unknown: bool,
-    /// Worker threads (default: all cores). Results do not depend on it.
-    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
-    pub threads: Option<u16>,
     /// Output directory; replaced atomically.
     #[arg(long, default_value = "out")]
     pub out: PathBuf,
-    /// No progress lines on stderr.
-    #[arg(long, short)]
-    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -84,6 +110,34 @@ pub struct SynthArgs {
     pub quiet: bool,
 }
 
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LinkArg {
+    Identity,
+    Log,
+}
+
+#[derive(Debug, Args)]
+pub struct FitArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Structure model: its terms and conditions say what to estimate (its values are ignored);
+    /// its packages and proposal rules are carried over.
+    #[arg(long)]
+    pub structure: PathBuf,
+    /// identity: exposure-weighted least squares; log: Poisson quasi-likelihood by IRLS.
+    #[arg(long, value_enum, default_value = "identity")]
+    pub link: LinkArg,
+    /// Ridge penalty added to every coefficient but the age-sex cells.
+    #[arg(long, default_value_t = 0.0, value_parser = non_negative_float)]
+    pub ridge: f64,
+    /// The fitted model's id (default: the structure's id with `-fitted`).
+    #[arg(long)]
+    pub id: Option<String>,
+    /// Output directory for model.toml and fit.json; replaced atomically.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
 fn positive_float(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
@@ -91,20 +145,39 @@ fn positive_float(text: &str) -> Result<f64, String> {
     }
 }
 
+fn non_negative_float(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(format!("`{text}` is not a number of 0 or more")),
+    }
+}
+
 impl RunArgs {
     pub fn to_config(&self) -> fordeling::RunConfig {
         fordeling::RunConfig {
-            inputs: fordeling::InputPaths {
-                population: self.population.clone(),
-                clinics: self.clinics.clone(),
-                geography: self.geography.clone(),
-                model: self.model.clone(),
-                nulls_as_unknown: self.nulls_as_unknown,
-            },
+            inputs: self.input.paths(self.model.clone(), false),
             params: fordeling::RunParams {
                 year: self.year,
                 capacity_total: self.capacity_total,
             },
+            out: self.out.clone(),
+        }
+    }
+}
+
+impl FitArgs {
+    pub fn to_config(&self) -> fordeling::FitConfig {
+        fordeling::FitConfig {
+            inputs: self.input.paths(self.structure.clone(), true),
+            options: fordeling::fit::FitOptions {
+                link: match self.link {
+                    LinkArg::Identity => Link::Identity,
+                    LinkArg::Log => Link::Log,
+                },
+                ridge: self.ridge,
+                ..Default::default()
+            },
+            id: self.id.clone(),
             out: self.out.clone(),
         }
     }

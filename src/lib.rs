@@ -18,6 +18,9 @@ pub mod aggregate;
 pub mod areas;
 pub mod domain;
 pub mod error;
+// Index loops in the estimation code read like the formulas they implement.
+#[allow(clippy::needless_range_loop)]
+pub mod fit;
 pub mod ingest;
 pub mod model;
 pub mod output;
@@ -46,6 +49,8 @@ pub struct InputPaths {
     pub geography: Option<PathBuf>,
     pub model: PathBuf,
     pub nulls_as_unknown: bool,
+    /// Read `utilization` and `exposure` too (fit and evaluate).
+    pub outcomes: bool,
 }
 
 /// The parameters of one year's computation.
@@ -178,7 +183,7 @@ pub fn load_inputs(paths: &InputPaths) -> Result<Inputs, Error> {
 
     let options = ingest::PopulationOptions {
         nulls_as_unknown: paths.nulls_as_unknown,
-        outcomes: false,
+        outcomes: paths.outcomes,
     };
     let (raw, hash) = rayon::join(
         || ingest::population(&paths.population, &model.model, options),
@@ -307,6 +312,111 @@ pub fn compute(inputs: &Inputs, params: &RunParams) -> Result<RunResult, Error> 
         areas,
         warnings,
     })
+}
+
+/// What `fordeling fit` needs.
+#[derive(Debug, Clone)]
+pub struct FitConfig {
+    /// `model` is the structure model.
+    pub inputs: InputPaths,
+    pub options: fit::FitOptions,
+    /// The fitted model's id; default `<structure id>-fitted`.
+    pub id: Option<String>,
+    pub out: PathBuf,
+}
+
+/// One estimated coefficient in the fit report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Coefficient {
+    pub term: String,
+    pub estimate: f64,
+    pub se: f64,
+}
+
+/// The fit report (`fit.json`).
+#[derive(Debug, Clone, Serialize)]
+pub struct FitReport {
+    pub model_id: String,
+    pub structure: Source,
+    pub population: Source,
+    pub link: &'static str,
+    pub outcome: String,
+    pub data_year: i32,
+    pub persons: u64,
+    pub exposure_years: f64,
+    pub r2: f64,
+    pub iterations: usize,
+    pub converged: bool,
+    pub ridge: f64,
+    pub coefficients: Vec<Coefficient>,
+}
+
+/// Estimates a structure's coefficients from utilization and writes the
+/// fitted model (`model.toml`) and its report (`fit.json`) into `out`.
+pub fn fit_model(config: &FitConfig) -> Result<FitReport, Error> {
+    let inputs = load_inputs(&config.inputs)?;
+    let structure = &inputs.model.model;
+    let design = fit::design::Design::new(structure, &inputs.geography);
+    let estimate = fit::fit(&design, &inputs.population, &fit::everyone, &config.options)
+        .map_err(|e| not_estimable(&inputs.model.path, e))?;
+    let mut model = design.to_model(structure, &estimate.beta);
+    model.link = config.options.link;
+    model.id = config
+        .id
+        .clone()
+        .unwrap_or_else(|| format!("{}-fitted", structure.id));
+    model.description = format!(
+        "Fitted by fordeling fit ({} link) from structure `{}` on {} persons of `{}`",
+        config.options.link.as_str(),
+        structure.id,
+        estimate.persons,
+        inputs.population_source.path
+    );
+    let text = model
+        .to_toml()
+        .map_err(|detail| error::OutputError::Write {
+            path: config.out.join("model.toml"),
+            detail,
+        })?;
+    let report = FitReport {
+        model_id: model.id.clone(),
+        structure: Source {
+            path: inputs.model.path.display().to_string(),
+            rows: 0,
+            sha256: inputs.model.sha256.clone(),
+        },
+        population: inputs.population_source.clone(),
+        link: config.options.link.as_str(),
+        outcome: model.outcome.clone(),
+        data_year: model.data_year,
+        persons: estimate.persons,
+        exposure_years: estimate.exposure_years,
+        r2: estimate.r2,
+        iterations: estimate.iterations,
+        converged: estimate.converged,
+        ridge: config.options.ridge,
+        coefficients: design
+            .names
+            .iter()
+            .zip(estimate.beta.iter().zip(&estimate.se))
+            .map(|(term, (&estimate, &se))| Coefficient {
+                term: term.clone(),
+                estimate,
+                se,
+            })
+            .collect(),
+    };
+    output::write_fit(&config.out, &text, &report)?;
+    Ok(report)
+}
+
+fn not_estimable(path: &Path, error: fit::NotEstimable) -> Error {
+    ModelError::Invalid {
+        path: path.to_path_buf(),
+        key: "design".into(),
+        detail: error.0,
+    }
+    .into()
 }
 
 fn hash_file(path: &Path) -> Result<String, InputError> {

@@ -22,12 +22,12 @@ fn main() -> ExitCode {
 fn dispatch(cli: Cli) -> Result<(), (u8, String)> {
     match cli.command {
         Command::Run(args) => {
-            let pool = thread_pool(args.threads)?;
+            let pool = thread_pool(args.input.threads)?;
             let config = args.to_config();
             let summary = pool
                 .install(|| fordeling::run(&config))
                 .map_err(|e| (e.exit_code() as u8, e.to_string()))?;
-            if !args.quiet {
+            if !args.input.quiet {
                 eprintln!(
                     "fordeling: {} persons in {} clinics, L = {:.3}; read {:.3} s, computed {:.3} s, wrote {:.3} s into {}",
                     summary.persons,
@@ -41,6 +41,26 @@ fn dispatch(cli: Cli) -> Result<(), (u8, String)> {
                 for warning in &summary.warnings {
                     eprintln!("fordeling: warning: {warning}");
                 }
+            }
+            Ok(())
+        }
+        Command::Fit(args) => {
+            let pool = thread_pool(args.input.threads)?;
+            let config = args.to_config();
+            let report = pool
+                .install(|| fordeling::fit_model(&config))
+                .map_err(|e| (e.exit_code() as u8, e.to_string()))?;
+            if !args.input.quiet {
+                eprintln!(
+                    "fordeling: fitted {} coefficients on {} persons ({} link, R² {:.4}, {} iteration(s){}) into {}",
+                    report.coefficients.len(),
+                    report.persons,
+                    report.link,
+                    report.r2,
+                    report.iterations,
+                    if report.converged { "" } else { ", NOT converged" },
+                    config.out.display()
+                );
             }
             Ok(())
         }

@@ -93,6 +93,7 @@ fn model_strategy() -> impl Strategy<Value = Model> {
                     labour: [0.0, s(9), s(10), s(11), s(12), s(13)],
                     origin: [0.0, s(14), s(15)],
                     lives_alone: [0.0, s(16)],
+                    socioeconomic_terms: [true; 5],
                     conditions: vec![
                         ("a".into(), conditions[0] * scale),
                         ("b".into(), conditions[1] * scale),

@@ -109,6 +109,9 @@ pub struct Model {
     pub origin: [f64; ORIGIN_LEVELS],
     /// `[false, true]`.
     pub lives_alone: [f64; 2],
+    /// Which socioeconomic tables the file names, in the order education,
+    /// income_quintile, labour, origin, lives_alone (what `fit` estimates).
+    pub socioeconomic_terms: [bool; 5],
     /// Condition names in file order (alphabetical), with coefficients. The
     /// population column for condition `k` is `cond_<name>`, bit `k`.
     pub conditions: Vec<(String, f64)>,
@@ -437,12 +440,107 @@ impl Model {
             labour,
             origin,
             lives_alone,
+            socioeconomic_terms: [
+                !socio.education.is_empty(),
+                !socio.income_quintile.is_empty(),
+                !socio.labour.is_empty(),
+                !socio.origin.is_empty(),
+                !socio.lives_alone.is_empty(),
+            ],
             conditions,
             multimorbidity,
             area,
             packages,
             proposal,
         })
+    }
+
+    /// The model as its on-disk form, for writing a fitted or varied model.
+    /// Tables the model does not name stay absent; the reference levels
+    /// (0, `false`) are left out as they are 0 by definition.
+    pub fn to_file(&self) -> ModelFile {
+        use std::collections::BTreeMap;
+        let table = |values: &[f64], present: bool| -> BTreeMap<String, f64> {
+            if !present {
+                return BTreeMap::new();
+            }
+            values
+                .iter()
+                .enumerate()
+                .skip(1)
+                .map(|(level, &v)| (level.to_string(), v))
+                .collect()
+        };
+        let names = |mask: u64| -> Vec<String> {
+            self.conditions
+                .iter()
+                .enumerate()
+                .filter(|(k, _)| mask & (1u64 << k) != 0)
+                .map(|(_, (name, _))| name.clone())
+                .collect()
+        };
+        ModelFile {
+            model: file::Header {
+                id: self.id.clone(),
+                description: self.description.clone(),
+                link: self.link.as_str().to_string(),
+                outcome: self.outcome.clone(),
+                data_year: self.data_year,
+            },
+            age_sex: file::AgeSex {
+                male: self.age_sex[0].to_vec(),
+                female: self.age_sex[1].to_vec(),
+            },
+            socioeconomic: file::Socioeconomic {
+                education: table(&self.education, self.socioeconomic_terms[0]),
+                income_quintile: table(&self.income_quintile, self.socioeconomic_terms[1]),
+                labour: table(&self.labour, self.socioeconomic_terms[2]),
+                origin: table(&self.origin, self.socioeconomic_terms[3]),
+                lives_alone: if self.socioeconomic_terms[4] {
+                    BTreeMap::from([("true".to_string(), self.lives_alone[1])])
+                } else {
+                    BTreeMap::new()
+                },
+            },
+            conditions: self.conditions.iter().cloned().collect(),
+            multimorbidity: self
+                .multimorbidity
+                .iter()
+                .map(|t| file::Threshold {
+                    at_least: i64::from(t.at_least),
+                    add: t.add,
+                })
+                .collect(),
+            area: self.area.map(|coefficient| file::Area { coefficient }),
+            packages: self
+                .packages
+                .iter()
+                .map(|p| file::PackageFile {
+                    id: p.id.clone(),
+                    start_year: p.start_year,
+                    conditions: names(p.condition_mask),
+                    min_conditions: i64::from(p.min_conditions),
+                    add: p.add,
+                    multiply: p.multiply,
+                    phase_in: p.phase_in.clone(),
+                })
+                .collect(),
+            proposal: file::ProposalFile {
+                closing_fraction: self.proposal.closing_fraction,
+                round_to: self.proposal.round_to,
+                min_per_capacity: self.proposal.min_per_capacity,
+                max_per_capacity: self.proposal.max_per_capacity,
+                max_increase: self.proposal.max_increase,
+                max_decrease: self.proposal.max_decrease,
+                dialogue_threshold: self.proposal.dialogue_threshold,
+                uncertainty_threshold: self.proposal.uncertainty_threshold,
+            },
+        }
+    }
+
+    /// The model as TOML text that `Model::parse` reads back to the same model.
+    pub fn to_toml(&self) -> Result<String, String> {
+        toml::to_string(&self.to_file()).map_err(|e| e.to_string())
     }
 
     /// The population column that holds condition `name`.
@@ -580,6 +678,18 @@ copd = 2.0
         assert_eq!(package.phase_share(2027), 0.25);
         assert_eq!(package.phase_share(2028), 0.5);
         assert_eq!(package.phase_share(2029), 1.0);
+    }
+
+    #[test]
+    fn writing_and_reading_back_gives_the_same_model() {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/models/reference-2027.toml"
+        ))
+        .unwrap();
+        let model = parse(&text).unwrap();
+        let again = parse(&model.to_toml().unwrap()).unwrap();
+        assert_eq!(model, again);
     }
 
     #[test]

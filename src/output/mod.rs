@@ -273,3 +273,19 @@ pub fn write_run(
             .map_err(|e| OutputError::write(&manifest_path, e))
     })
 }
+
+/// Writes a fitted model and its report into `out`, atomically.
+pub fn write_fit(
+    out: &Path,
+    model_toml: &str,
+    report: &crate::FitReport,
+) -> Result<(), OutputError> {
+    let mut json = serde_json::to_string_pretty(report).map_err(|e| OutputError::write(out, e))?;
+    json.push('\n');
+    atomic::write_dir_atomically(out, |dir| {
+        let model_path = dir.join("model.toml");
+        std::fs::write(&model_path, model_toml).map_err(|e| OutputError::write(&model_path, e))?;
+        let report_path = dir.join("fit.json");
+        std::fs::write(&report_path, &json).map_err(|e| OutputError::write(&report_path, e))
+    })
+}
