@@ -32,6 +32,11 @@ pub enum Command {
         after_help = "Example: fordeling fit --population dk/population.parquet --clinics dk/clinics.parquet --geography dk/geography.csv --structure models/reference-2027.toml --out fitted"
     )]
     Fit(FitArgs),
+    /// Judge one or more models against utilization; writes evaluation.json and evaluation.md.
+    #[command(
+        after_help = "Example: fordeling evaluate --population dk/population.parquet --clinics dk/clinics.parquet --model models/reference-2027.toml --folds 5 --out evaluation"
+    )]
+    Evaluate(EvaluateArgs),
 }
 
 /// The data inputs every computing subcommand shares.
@@ -99,6 +104,9 @@ pub struct SynthArgs {
     /// Random seed; the same seed and scale give byte-identical files.
     #[arg(long, default_value_t = 2027)]
     pub seed: u64,
+    /// Another draw of persons over the same clinics (a next data year); 0 = the first.
+    #[arg(long, default_value_t = 0)]
+    pub draw: u64,
     /// Output directory.
     #[arg(long)]
     pub out: PathBuf,
@@ -136,6 +144,45 @@ pub struct FitArgs {
     /// Output directory for model.toml and fit.json; replaced atomically.
     #[arg(long)]
     pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// A model to evaluate; repeat for several. The first also gives the
+    /// structure and link of the insight-versus-simplicity ladder.
+    #[arg(long = "model", required = true)]
+    pub models: Vec<PathBuf>,
+    /// The year whose proposals the ladder and stability compare.
+    #[arg(long, default_value_t = 2027, value_parser = clap::value_parser!(i32).range(1900..=2200))]
+    pub year: i32,
+    /// Folds of the cross-validation.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u16).range(2..=50))]
+    pub folds: u16,
+    /// Seed of the fold assignment.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// A second data year's population, for the stability of coefficients and proposals.
+    #[arg(long)]
+    pub population_next: Option<PathBuf>,
+    /// Output directory for evaluation.json and evaluation.md; replaced atomically.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+impl EvaluateArgs {
+    pub fn to_config(&self) -> fordeling::evaluation::EvaluateConfig {
+        fordeling::evaluation::EvaluateConfig {
+            inputs: self.input.paths(self.models[0].clone(), true),
+            models: self.models.clone(),
+            year: self.year,
+            folds: usize::from(self.folds),
+            seed: self.seed,
+            population_next: self.population_next.clone(),
+            out: self.out.clone(),
+        }
+    }
 }
 
 fn positive_float(text: &str) -> Result<f64, String> {

@@ -18,6 +18,7 @@ pub mod aggregate;
 pub mod areas;
 pub mod domain;
 pub mod error;
+pub mod evaluation;
 // Index loops in the estimation code read like the formulas they implement.
 #[allow(clippy::needless_range_loop)]
 pub mod fit;
@@ -220,7 +221,16 @@ pub fn load_inputs(paths: &InputPaths) -> Result<Inputs, Error> {
 
 /// The computation of SPEC section 4 for one year: pure, given the inputs.
 pub fn compute(inputs: &Inputs, params: &RunParams) -> Result<RunResult, Error> {
-    let model = &inputs.model.model;
+    compute_with(inputs, &inputs.model.model, params)
+}
+
+/// `compute` with another model over the same data (its conditions must be
+/// the loaded model's, in the same order, as the condition bits are).
+pub fn compute_with(
+    inputs: &Inputs,
+    model: &model::Model,
+    params: &RunParams,
+) -> Result<RunResult, Error> {
     let tables =
         weights::YearTables::new(model, &inputs.geography, params.year, &inputs.model.path)?;
     let sums = aggregate::need_sums(
@@ -408,6 +418,14 @@ pub fn fit_model(config: &FitConfig) -> Result<FitReport, Error> {
     };
     output::write_fit(&config.out, &text, &report)?;
     Ok(report)
+}
+
+/// Evaluates models (see `evaluation`) and writes `evaluation.json` and
+/// `evaluation.md` into the configured directory.
+pub fn evaluate(config: &evaluation::EvaluateConfig) -> Result<evaluation::Evaluation, Error> {
+    let result = evaluation::evaluate(config)?;
+    output::write_evaluation(&config.out, &result, &evaluation::markdown(&result))?;
+    Ok(result)
 }
 
 fn not_estimable(path: &Path, error: fit::NotEstimable) -> Error {

@@ -64,13 +64,31 @@ fn dispatch(cli: Cli) -> Result<(), (u8, String)> {
             }
             Ok(())
         }
+        Command::Evaluate(args) => {
+            let pool = thread_pool(args.input.threads)?;
+            let config = args.to_config();
+            let evaluation = pool
+                .install(|| fordeling::evaluate(&config))
+                .map_err(|e| (e.exit_code() as u8, e.to_string()))?;
+            if !args.input.quiet {
+                for m in &evaluation.models {
+                    eprintln!(
+                        "fordeling: {}: R² {:.4} (out of sample {:.4}), CPM {:.4}, clinic R² {:.4}",
+                        m.id, m.in_sample.r2, m.out_of_sample.r2, m.in_sample.cpm, m.clinic.r2
+                    );
+                }
+                eprintln!("fordeling: wrote {}", config.out.display());
+            }
+            Ok(())
+        }
         Command::Synth(args) => {
             let pool = thread_pool(args.threads)?;
-            let spec = match args.scale {
+            let mut spec = match args.scale {
                 Some(scale) => fordeling::synth::SynthSpec::national(args.seed, scale)
                     .map_err(|message| (2, message))?,
                 None => fordeling::synth::SynthSpec::fixture(args.seed),
             };
+            spec.draw = args.draw;
             let summary = pool
                 .install(|| fordeling::synth::write(&spec, &args.out))
                 .map_err(|e| (e.exit_code() as u8, e.to_string()))?;

@@ -427,3 +427,120 @@ fn fit_command_writes_a_model_run_accepts() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+/// Runs `fordeling` with the fixture inputs plus `args` in `dir`.
+fn on_fixtures(dir: &Path, args: &[&str]) -> std::process::Output {
+    let root = repo();
+    let population = root.join("fixtures/population.parquet");
+    let clinics = root.join("fixtures/clinics.parquet");
+    let mut all: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    all.extend([
+        "--population".into(),
+        population.display().to_string(),
+        "--clinics".into(),
+        clinics.display().to_string(),
+    ]);
+    let refs: Vec<&str> = all.iter().map(String::as_str).collect();
+    let output = run_in(dir, &refs);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+#[test]
+fn evaluate_reports_models_ladder_ratios_and_stability() {
+    let dir = tempfile::tempdir().unwrap();
+    let structure = repo().join("models/reference-2027.toml");
+    let structure = structure.to_str().unwrap();
+    on_fixtures(
+        dir.path(),
+        &["fit", "--structure", structure, "--out", "fitted"],
+    );
+    let population = repo().join("fixtures/population.parquet");
+    on_fixtures(
+        dir.path(),
+        &[
+            "evaluate",
+            "--model",
+            "fitted/model.toml",
+            "--model",
+            structure,
+            "--folds",
+            "3",
+            "--population-next",
+            population.to_str().unwrap(),
+            "--out",
+            "evaluation",
+        ],
+    );
+    let e: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("evaluation/evaluation.json")).unwrap(),
+    )
+    .unwrap();
+    let md = std::fs::read_to_string(dir.path().join("evaluation/evaluation.md")).unwrap();
+    assert!(md.contains("Insight versus simplicity") && md.contains("| + conditions |"));
+
+    // A model fitted by least squares with a dummy for every age-sex cell,
+    // socioeconomic level and condition predicts each such group's total
+    // exactly (its weighted residuals sum to 0 within each dummy group).
+    let fitted = &e["models"][0];
+    assert_eq!(fitted["parameters"], 74);
+    let mut checked = 0;
+    for ratio in fitted["predictive_ratios"].as_array().unwrap() {
+        let group = ratio["group"].as_str().unwrap();
+        if [
+            "age_band",
+            "sex",
+            "education",
+            "income_quintile",
+            "labour",
+            "origin",
+            "lives_alone",
+            "condition",
+        ]
+        .contains(&group)
+            && ratio["persons"].as_u64().unwrap() > 0
+        {
+            let r = ratio["ratio"].as_f64().unwrap();
+            assert!((r - 1.0).abs() < 1e-9, "{group} {}: {r}", ratio["level"]);
+            checked += 1;
+        }
+    }
+    // 20 age bands, 2 sexes, 5 + 6 + 6 + 3 + 2 socioeconomic levels, 14 conditions.
+    assert_eq!(checked, 58);
+    // Groups without a dummy of their own are not exact, but close.
+    let region = fitted["predictive_ratios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["group"] == "region" && r["persons"].as_u64().unwrap() > 0)
+        .unwrap();
+    assert!((region["ratio"].as_f64().unwrap() - 1.0).abs() < 0.1);
+
+    // Nested least-squares fits: in-sample R² never falls down the ladder.
+    let ladder = e["ladder"].as_array().unwrap();
+    assert_eq!(ladder.len(), 4);
+    let parameters: Vec<u64> = ladder
+        .iter()
+        .map(|r| r["parameters"].as_u64().unwrap())
+        .collect();
+    assert_eq!(parameters, [40, 57, 71, 74]);
+    let r2: Vec<f64> = ladder
+        .iter()
+        .map(|r| r["in_sample"]["r2"].as_f64().unwrap())
+        .collect();
+    assert!(r2.windows(2).all(|w| w[1] >= w[0] - 1e-12), "{r2:?}");
+    // The full rung is the fitted model itself.
+    assert!((r2[3] - fitted["in_sample"]["r2"].as_f64().unwrap()).abs() < 1e-9);
+    assert!(ladder[1]["proposal_change_from_previous"]["median"]
+        .as_f64()
+        .is_some());
+
+    // The same population as the "next year": nothing moves.
+    let stability = &e["stability"];
+    assert_eq!(stability["median_abs_z"], 0.0);
+    assert_eq!(stability["proposal_change"]["max"], 0.0);
+}

@@ -24,10 +24,33 @@ pub enum Term {
     Area,
 }
 
+/// Which groups of terms a design estimates (the age-sex cells always).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TermSet {
+    /// Education, income quintile, labour, origin, lives alone.
+    pub socioeconomic: [bool; 5],
+    pub conditions: bool,
+    pub multimorbidity: bool,
+    pub area: bool,
+}
+
+impl TermSet {
+    /// Everything the structure names.
+    pub fn of(structure: &Model) -> Self {
+        TermSet {
+            socioeconomic: structure.socioeconomic_terms,
+            conditions: true,
+            multimorbidity: true,
+            area: structure.area.is_some(),
+        }
+    }
+}
+
 /// The columns of a structure and how persons map onto them.
 #[derive(Debug, Clone)]
 pub struct Design {
     pub terms: Vec<Term>,
+    pub set: TermSet,
     pub names: Vec<String>,
     /// Socioeconomic columns by level (`None` for the reference or an
     /// unestimated table), in the order education, income, labour, origin.
@@ -49,6 +72,11 @@ pub type Row = ([(u16, f64); MAX_ROW], usize);
 impl Design {
     /// The design of a structure model over a geography's area index.
     pub fn new(structure: &Model, geography: &Geography) -> Self {
+        Design::with_terms(structure, geography, TermSet::of(structure))
+    }
+
+    /// The design of some of a structure's terms (a rung of the ladder).
+    pub fn with_terms(structure: &Model, geography: &Geography, set: TermSet) -> Self {
         let mut terms = Vec::new();
         let mut names = Vec::new();
         let mut push = |term: Term, name: String| -> u16 {
@@ -64,7 +92,7 @@ impl Design {
                 );
             }
         }
-        let present = structure.socioeconomic_terms;
+        let present = set.socioeconomic;
         let mut levels = |on: bool, n: usize, column: &str, make: fn(u8) -> Term| {
             let mut out = vec![None; n];
             if on {
@@ -83,14 +111,22 @@ impl Design {
         let origin = levels(present[3], 3, "origin", Term::Origin);
         let lives_alone =
             present[4].then(|| push(Term::LivesAlone, "socioeconomic.lives_alone.true".into()));
-        let condition: Vec<u16> = structure
-            .conditions
-            .iter()
-            .enumerate()
-            .map(|(k, (name, _))| push(Term::Condition(k as u8), format!("conditions.{name}")))
-            .collect();
-        let multimorbidity = structure
-            .multimorbidity
+        let condition: Vec<u16> = if set.conditions {
+            structure
+                .conditions
+                .iter()
+                .enumerate()
+                .map(|(k, (name, _))| push(Term::Condition(k as u8), format!("conditions.{name}")))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let thresholds = if set.multimorbidity {
+            structure.multimorbidity.as_slice()
+        } else {
+            &[]
+        };
+        let multimorbidity = thresholds
             .iter()
             .enumerate()
             .map(|(k, t)| {
@@ -103,11 +139,11 @@ impl Design {
                 )
             })
             .collect();
-        let area = structure
-            .area
-            .map(|_| push(Term::Area, "area.coefficient".into()));
+        let area = (set.area && structure.area.is_some())
+            .then(|| push(Term::Area, "area.coefficient".into()));
         Design {
             terms,
+            set,
             names,
             education: education.try_into().unwrap_or([None; 5]),
             income: income.try_into().unwrap_or([None; 6]),
@@ -160,10 +196,12 @@ impl Design {
             put(c, 1.0);
         }
         let mask = population.conditions[i] & self.condition_mask;
-        let mut bits = mask;
-        while bits != 0 {
-            put(self.condition[bits.trailing_zeros() as usize], 1.0);
-            bits &= bits - 1;
+        if !self.condition.is_empty() {
+            let mut bits = mask;
+            while bits != 0 {
+                put(self.condition[bits.trailing_zeros() as usize], 1.0);
+                bits &= bits - 1;
+            }
         }
         let count = mask.count_ones();
         for &(at_least, c) in &self.multimorbidity {
@@ -180,7 +218,30 @@ impl Design {
         n
     }
 
-    /// The structure with these coefficients in place of its own.
+    /// A person's annualised prediction under coefficients `beta`.
+    #[inline]
+    pub fn predict(
+        &self,
+        beta: &[f64],
+        link: crate::model::Link,
+        population: &Population,
+        i: usize,
+        row: &mut [(u16, f64); MAX_ROW],
+    ) -> f64 {
+        let nnz = self.row(population, i, row);
+        let eta: f64 = row[..nnz]
+            .iter()
+            .map(|&(c, v)| beta[usize::from(c)] * v)
+            .sum();
+        match link {
+            crate::model::Link::Identity => eta,
+            crate::model::Link::Log => eta.exp(),
+        }
+    }
+
+    /// The structure with these coefficients in place of its own; terms the
+    /// design does not estimate are 0 (conditions stay listed, so packages
+    /// and condition columns keep their meaning).
     pub fn to_model(&self, structure: &Model, beta: &[f64]) -> Model {
         let mut model = structure.clone();
         model.age_sex = [[0.0; AGE_BANDS]; 2];
@@ -189,6 +250,14 @@ impl Design {
         model.labour = [0.0; 6];
         model.origin = [0.0; 3];
         model.lives_alone = [0.0; 2];
+        model.socioeconomic_terms = self.set.socioeconomic;
+        for condition in &mut model.conditions {
+            condition.1 = 0.0;
+        }
+        for threshold in &mut model.multimorbidity {
+            threshold.add = 0.0;
+        }
+        model.area = None;
         for (term, &value) in self.terms.iter().zip(beta) {
             match *term {
                 Term::AgeSex { sex, band } => {

@@ -289,3 +289,20 @@ pub fn write_fit(
         std::fs::write(&report_path, &json).map_err(|e| OutputError::write(&report_path, e))
     })
 }
+
+/// Writes an evaluation as JSON and Markdown into `out`, atomically.
+pub fn write_evaluation(
+    out: &Path,
+    evaluation: &crate::evaluation::Evaluation,
+    markdown: &str,
+) -> Result<(), OutputError> {
+    let mut json =
+        serde_json::to_string_pretty(evaluation).map_err(|e| OutputError::write(out, e))?;
+    json.push('\n');
+    atomic::write_dir_atomically(out, |dir| {
+        let json_path = dir.join("evaluation.json");
+        std::fs::write(&json_path, &json).map_err(|e| OutputError::write(&json_path, e))?;
+        let md_path = dir.join("evaluation.md");
+        std::fs::write(&md_path, markdown).map_err(|e| OutputError::write(&md_path, e))
+    })
+}

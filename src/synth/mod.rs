@@ -74,6 +74,9 @@ pub struct KommuneSpec {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SynthSpec {
     pub seed: u64,
+    /// Which draw of persons over the same clinics (0 = the first). Another
+    /// draw is "the next data year" of the same synthetic country.
+    pub draw: u64,
     /// `Some` for a national data set of this scale.
     pub scale: Option<f64>,
     pub kommuner: Vec<KommuneSpec>,
@@ -152,6 +155,7 @@ impl SynthSpec {
             .collect();
         Ok(SynthSpec {
             seed,
+            draw: 0,
             scale: Some(scale),
             kommuner,
             clinic_sizes: NATIONAL_SIZES,
@@ -182,6 +186,7 @@ impl SynthSpec {
         .collect();
         SynthSpec {
             seed,
+            draw: 0,
             scale: None,
             kommuner,
             clinic_sizes: [0.8, 0.2, 0.0, 0.0, 0.0],
@@ -246,7 +251,8 @@ fn blocks(spec: &SynthSpec) -> Vec<Block> {
 
 fn make_block(ctx: &Context<'_>, block: &Block) -> BlockData {
     let code = ctx.spec.kommuner[block.position].code;
-    let mut rng = Rng::derived(ctx.spec.seed, (code as u64) << 32 | block.number);
+    let persons_seed = ctx.spec.seed ^ ctx.spec.draw.wrapping_mul(0xD1B5_4A32_D192_ED03);
+    let mut rng = Rng::derived(persons_seed, (code as u64) << 32 | block.number);
     let place = &ctx.places[block.position];
     let kommune = ctx.kommune_index[block.position];
     let n = block.persons;
