@@ -81,15 +81,6 @@ pub fn need_sums(
     n_kommuner: usize,
 ) -> NeedSums {
     let n = population.len();
-    let blocks = n.div_ceil(BLOCK);
-    let partials: Vec<NeedSums> = (0..blocks)
-        .into_par_iter()
-        .map(|block| {
-            let start = block * BLOCK;
-            let end = (start + BLOCK).min(n);
-            block_sums(tables, population, start..end, n_clinics, n_kommuner)
-        })
-        .collect();
     let mut total = NeedSums {
         persons: 0,
         raw_total: 0.0,
@@ -99,7 +90,19 @@ pub fn need_sums(
         kommune_residents: vec![0; n_kommuner],
         kommune_raw: vec![0.0; n_kommuner],
     };
-    for part in &partials {
+    ordered_blocks(
+        n,
+        BLOCK,
+        |rows| block_sums(tables, population, rows, n_clinics, n_kommuner),
+        |part| total.merge(&part),
+    );
+    total
+}
+
+impl NeedSums {
+    /// Adds a later block's sums.
+    fn merge(&mut self, part: &NeedSums) {
+        let total = self;
         total.persons += part.persons;
         total.raw_total += part.raw_total;
         total.clipped += part.clipped;
@@ -118,7 +121,29 @@ pub fn need_sums(
             *a += b;
         }
     }
-    total
+}
+
+/// Maps fixed blocks of rows in parallel and hands the results to `merge`
+/// in block order, a window of blocks at a time, so results are the same
+/// whatever the thread count and memory holds only a window of partials.
+pub fn ordered_blocks<T: Send>(
+    rows: usize,
+    block: usize,
+    map: impl Fn(std::ops::Range<usize>) -> T + Sync,
+    mut merge: impl FnMut(T),
+) {
+    let blocks = rows.div_ceil(block);
+    let window = 2 * rayon::current_num_threads().max(1);
+    let mut first = 0;
+    while first < blocks {
+        let last = (first + window).min(blocks);
+        let parts: Vec<T> = (first..last)
+            .into_par_iter()
+            .map(|b| map(b * block..((b + 1) * block).min(rows)))
+            .collect();
+        parts.into_iter().for_each(&mut merge);
+        first = last;
+    }
 }
 
 fn block_sums(
@@ -238,6 +263,209 @@ impl NeedSums {
             clinics,
             kommune_residents: self.kommune_residents.clone(),
             kommune_need: self.kommune_raw.iter().map(|r| r / mean_raw).collect(),
+        })
+    }
+}
+
+/// Sums over the persons of one clinic who share a package signature, in
+/// base-need (before packages) units.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct Group {
+    n: u64,
+    sum: f64,
+    mean: f64,
+    m2: f64,
+}
+
+impl Group {
+    fn merge(&mut self, other: &Group) {
+        if other.n == 0 {
+            return;
+        }
+        if self.n == 0 {
+            *self = *other;
+            return;
+        }
+        let n = self.n + other.n;
+        let delta = other.mean - self.mean;
+        let (na, nb) = (self.n as f64, other.n as f64);
+        self.mean += delta * nb / n as f64;
+        self.m2 += other.m2 + delta * delta * na * nb / n as f64;
+        self.n = n;
+        self.sum += other.sum;
+    }
+}
+
+/// The most package signatures the basis keeps (2^8: eight packages).
+pub const MAX_SIGNATURES: usize = 256;
+/// Persons per block of the basis pass.
+const BASIS_BLOCK: usize = 1 << 18;
+
+/// Everything about the persons that does not depend on the year: per
+/// clinic and package signature the count, sum and spread of base need,
+/// per clinic the parts of base need, per kommune and signature count and
+/// sum. Since a year's packages map base need affinely per signature, any
+/// year's clinic sums follow from this without another pass over persons.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Basis {
+    signatures: usize,
+    n_kommuner: usize,
+    groups: Vec<Group>,
+    clinic_parts: Vec<Components>,
+    kommune_groups: Vec<(u64, f64)>,
+    min_base: Vec<f64>,
+    pub persons: u64,
+    pub first_non_finite: Option<usize>,
+}
+
+impl Basis {
+    /// One parallel pass over the persons. `None` when the model has too
+    /// many packages for signatures to pay off.
+    pub fn new(
+        tables: &YearTables,
+        population: &Population,
+        n_clinics: usize,
+        n_kommuner: usize,
+    ) -> Option<Basis> {
+        let signatures = 1usize << tables.package_count();
+        if signatures > MAX_SIGNATURES {
+            return None;
+        }
+        let empty = || Basis {
+            signatures,
+            n_kommuner,
+            groups: vec![Group::default(); n_clinics * signatures],
+            clinic_parts: vec![Components::default(); n_clinics],
+            kommune_groups: vec![(0, 0.0); n_kommuner * signatures],
+            min_base: vec![f64::INFINITY; signatures],
+            persons: 0,
+            first_non_finite: None,
+        };
+        let mut total = empty();
+        ordered_blocks(
+            population.len(),
+            BASIS_BLOCK,
+            |rows| {
+                let mut part = empty();
+                // Deviations from the first value seen keep sums of squares accurate.
+                let mut shift = vec![0.0; n_clinics * signatures];
+                let mut s1 = vec![0.0; n_clinics * signatures];
+                let mut s2 = vec![0.0; n_clinics * signatures];
+                for i in rows {
+                    let base = tables.base(population, i);
+                    let b = base.need;
+                    if !b.is_finite() && part.first_non_finite.is_none() {
+                        part.first_non_finite = Some(i);
+                    }
+                    let sig = base.signature as usize;
+                    let c = population.clinic[i] as usize;
+                    let slot = c * signatures + sig;
+                    let group = &mut part.groups[slot];
+                    if group.n == 0 {
+                        shift[slot] = b;
+                    }
+                    group.n += 1;
+                    group.sum += b;
+                    let d = b - shift[slot];
+                    s1[slot] += d;
+                    s2[slot] += d * d;
+                    part.clinic_parts[c].add(&base.components);
+                    let k = usize::from(population.kommune[i]) * signatures + sig;
+                    part.kommune_groups[k].0 += 1;
+                    part.kommune_groups[k].1 += b;
+                    if b < part.min_base[sig] {
+                        part.min_base[sig] = b;
+                    }
+                    part.persons += 1;
+                }
+                for (slot, group) in part.groups.iter_mut().enumerate() {
+                    if group.n > 0 {
+                        let n = group.n as f64;
+                        group.mean = shift[slot] + s1[slot] / n;
+                        group.m2 = (s2[slot] - s1[slot] * s1[slot] / n).max(0.0);
+                    }
+                }
+                part
+            },
+            |part| {
+                for (a, b) in total.groups.iter_mut().zip(&part.groups) {
+                    a.merge(b);
+                }
+                for (a, b) in total.clinic_parts.iter_mut().zip(&part.clinic_parts) {
+                    a.add(b);
+                }
+                for (a, b) in total.kommune_groups.iter_mut().zip(&part.kommune_groups) {
+                    a.0 += b.0;
+                    a.1 += b.1;
+                }
+                for (a, b) in total.min_base.iter_mut().zip(&part.min_base) {
+                    *a = a.min(*b);
+                }
+                total.persons += part.persons;
+                total.first_non_finite = total.first_non_finite.or(part.first_non_finite);
+            },
+        );
+        Some(total)
+    }
+
+    /// The sums of one year, whose packages are in `tables`. `None` when
+    /// some person's need could fall below 0 (clipping is per person, so
+    /// the caller must take the pass over persons).
+    pub fn year_sums(&self, tables: &YearTables) -> Option<NeedSums> {
+        let signatures = self.signatures;
+        let maps: Vec<(f64, f64)> = (0..signatures).map(|s| tables.affine(s as u32)).collect();
+        for (s, &(a, c)) in maps.iter().enumerate() {
+            if self.min_base[s].is_finite() && a * self.min_base[s] + c < 0.0 {
+                return None;
+            }
+        }
+        let n_clinics = self.clinic_parts.len();
+        let mut clinics = Vec::with_capacity(n_clinics);
+        let mut raw_total = 0.0;
+        for c in 0..n_clinics {
+            let mut combined = Group::default();
+            let mut base_sum = 0.0;
+            for (s, &(a, shift)) in maps.iter().enumerate() {
+                let g = &self.groups[c * signatures + s];
+                if g.n == 0 {
+                    continue;
+                }
+                base_sum += g.sum;
+                combined.merge(&Group {
+                    n: g.n,
+                    sum: a * g.sum + shift * g.n as f64,
+                    mean: a * g.mean + shift,
+                    m2: a * a * g.m2,
+                });
+            }
+            let mut components = self.clinic_parts[c];
+            components.packages = combined.sum - base_sum;
+            raw_total += combined.sum;
+            clinics.push(ClinicSums {
+                n: combined.n,
+                raw: combined.sum,
+                components,
+                mean: combined.mean,
+                m2: combined.m2,
+            });
+        }
+        let mut kommune_residents = vec![0u64; self.n_kommuner];
+        let mut kommune_raw = vec![0.0; self.n_kommuner];
+        for k in 0..self.n_kommuner {
+            for (s, &(a, shift)) in maps.iter().enumerate() {
+                let (n, sum) = self.kommune_groups[k * signatures + s];
+                kommune_residents[k] += n;
+                kommune_raw[k] += a * sum + shift * n as f64;
+            }
+        }
+        Some(NeedSums {
+            persons: self.persons,
+            raw_total,
+            clipped: 0,
+            first_non_finite: self.first_non_finite,
+            clinics,
+            kommune_residents,
+            kommune_raw,
         })
     }
 }

@@ -233,12 +233,41 @@ pub fn compute_with(
 ) -> Result<RunResult, Error> {
     let tables =
         weights::YearTables::new(model, &inputs.geography, params.year, &inputs.model.path)?;
-    let sums = aggregate::need_sums(
+    let basis = aggregate::Basis::new(
         &tables,
         &inputs.population,
         inputs.clinics.len(),
         inputs.geography.kommuner.len(),
     );
+    compute_year(
+        inputs,
+        model,
+        &tables,
+        basis.as_ref(),
+        params,
+        &inputs.clinics.previous_min_patients,
+    )
+}
+
+/// One year's computation from year-independent sums over the persons
+/// (`basis`, when it applies to this year) or a pass over them, with last
+/// year's counts `previous` (by clinic).
+pub fn compute_year(
+    inputs: &Inputs,
+    model: &model::Model,
+    tables: &weights::YearTables,
+    basis: Option<&aggregate::Basis>,
+    params: &RunParams,
+    previous: &[f64],
+) -> Result<RunResult, Error> {
+    let sums = basis.and_then(|b| b.year_sums(tables)).unwrap_or_else(|| {
+        aggregate::need_sums(
+            tables,
+            &inputs.population,
+            inputs.clinics.len(),
+            inputs.geography.kommuner.len(),
+        )
+    });
     if let Some(row) = sums.first_non_finite {
         return Err(ModelError::Invalid {
             path: inputs.model.path.clone(),
@@ -267,7 +296,7 @@ pub fn compute_with(
         .map(|c| {
             let clinic = ClinicInput {
                 capacities: clinics.capacities[c],
-                previous_min_patients: clinics.previous_min_patients[c],
+                previous_min_patients: previous[c],
                 vulnerable_area: clinics.vulnerable_area[c],
             };
             proposal::propose(&need.clinics[c], &clinic, load, rules)

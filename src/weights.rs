@@ -76,7 +76,7 @@ impl Components {
 }
 
 /// A care package as it applies in one year: qualifying rule and its
-/// phased `add` and factor.
+/// phased `add` and factor (0 and 1 before its start year).
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct ActivePackage {
     condition_mask: u64,
@@ -167,14 +167,14 @@ impl YearTables {
         let packages = model
             .packages
             .iter()
-            .filter_map(|p| {
+            .map(|p| {
                 let share = p.phase_share(year);
-                (share > 0.0).then_some(ActivePackage {
+                ActivePackage {
                     condition_mask: p.condition_mask,
                     min_conditions: p.min_conditions,
                     add: share * p.add,
                     factor: 1.0 + share * (p.multiply - 1.0),
-                })
+                }
             })
             .collect();
         let condition_mask = if model.conditions.len() >= 64 {
@@ -201,6 +201,51 @@ impl YearTables {
     /// The raw need of person `i`.
     #[inline]
     pub fn person(&self, population: &Population, i: usize) -> PersonNeed {
+        let base = self.base(population, i);
+        let mut raw = base.need;
+        for (k, package) in self.packages.iter().enumerate() {
+            if base.signature & (1 << k) != 0 {
+                raw = (raw + package.add) * package.factor;
+            }
+        }
+        let mut components = base.components;
+        components.packages = raw - base.need;
+        if raw < 0.0 {
+            return PersonNeed {
+                raw: 0.0,
+                components: Components::default(),
+                clipped: true,
+            };
+        }
+        PersonNeed {
+            raw,
+            components,
+            clipped: false,
+        }
+    }
+
+    /// Number of care packages (signature bits).
+    pub fn package_count(&self) -> usize {
+        self.packages.len()
+    }
+
+    /// The map `r ↦ a·r + c` the year's packages apply to the base need of
+    /// a person with this package signature (packages in file order).
+    pub fn affine(&self, signature: u32) -> (f64, f64) {
+        let (mut a, mut c) = (1.0, 0.0);
+        for (k, package) in self.packages.iter().enumerate() {
+            if signature & (1 << k) != 0 {
+                a *= package.factor;
+                c = (c + package.add) * package.factor;
+            }
+        }
+        (a, c)
+    }
+
+    /// Person `i`'s need before packages, its parts, and which packages
+    /// the person qualifies for (bit k = package k, whatever the year).
+    #[inline]
+    pub fn base(&self, population: &Population, i: usize) -> BaseNeed {
         let sex = usize::from(population.sex[i].wrapping_sub(1) & 1);
         let age_sex = self.age_sex[sex][usize::from(population.age[i]).min(120)];
         let socioeconomic = self.education[usize::from(population.education[i]).min(4)]
@@ -226,12 +271,13 @@ impl YearTables {
             area,
             packages: 0.0,
         };
-        self.finish(eta, terms, mask)
-    }
-
-    #[inline]
-    fn finish(&self, eta: f64, terms: Components, mask: u64) -> PersonNeed {
-        let (base, mut components) = match self.link {
+        let mut signature = 0u32;
+        for (k, package) in self.packages.iter().enumerate().take(32) {
+            let qualifies = (mask & package.condition_mask) != 0
+                || (package.min_conditions > 0 && mask.count_ones() >= package.min_conditions);
+            signature |= u32::from(qualifies) << k;
+        }
+        let (need, components) = match self.link {
             Link::Identity => (eta, terms),
             Link::Log => {
                 let base = eta.exp();
@@ -248,26 +294,20 @@ impl YearTables {
                 (base, components)
             }
         };
-        let mut raw = base;
-        for package in &self.packages {
-            let qualifies = (mask & package.condition_mask) != 0
-                || (package.min_conditions > 0 && mask.count_ones() >= package.min_conditions);
-            if qualifies {
-                raw = (raw + package.add) * package.factor;
-            }
-        }
-        components.packages = raw - base;
-        if raw < 0.0 {
-            return PersonNeed {
-                raw: 0.0,
-                components: Components::default(),
-                clipped: true,
-            };
-        }
-        PersonNeed {
-            raw,
+        BaseNeed {
+            need,
             components,
-            clipped: false,
+            signature,
         }
     }
+}
+
+/// A person's need before care packages.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct BaseNeed {
+    pub need: f64,
+    /// The parts of `need` (`packages` is 0).
+    pub components: Components,
+    /// Bit k set when the person qualifies for package k.
+    pub signature: u32,
 }

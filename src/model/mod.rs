@@ -18,6 +18,9 @@ pub const AGE_BANDS: usize = 20;
 /// The most conditions a model may name (one bit each in a `u64`).
 pub const MAX_CONDITIONS: usize = 64;
 
+/// The most care packages a model may have (one bit each in a `u32`).
+pub const MAX_PACKAGES: usize = 32;
+
 /// Number of levels of each categorical column (SPEC section 2).
 pub const EDUCATION_LEVELS: usize = 5;
 pub const INCOME_LEVELS: usize = 6;
@@ -291,6 +294,15 @@ impl Model {
             None => None,
         };
 
+        if file.packages.len() > MAX_PACKAGES {
+            return Err(invalid(
+                "packages",
+                format!(
+                    "{} packages, at most {MAX_PACKAGES} are supported",
+                    file.packages.len()
+                ),
+            ));
+        }
         let mut packages: Vec<Package> = Vec::with_capacity(file.packages.len());
         for (k, package) in file.packages.iter().enumerate() {
             let key = format!("packages[{k}]");
