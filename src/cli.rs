@@ -37,6 +37,41 @@ pub enum Command {
         after_help = "Example: fordeling evaluate --population dk/population.parquet --clinics dk/clinics.parquet --model models/reference-2027.toml --folds 5 --out evaluation"
     )]
     Evaluate(EvaluateArgs),
+    /// The yearly chain: proposals for every year, capacities along a path, packages by start year, caps chained.
+    #[command(
+        after_help = "Example: fordeling project --from 2027 --to 2035 --capacity-path linear:5000@2035 --out projection"
+    )]
+    Project(ProjectArgs),
+    /// One clinic's need and count, term by term, with the reason for every flag.
+    #[command(after_help = "Example: fordeling explain --clinic 100003 --year 2028")]
+    Explain(ExplainArgs),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// The clinic (`clinic_id`).
+    #[arg(long)]
+    pub clinic: i32,
+    /// Model file (TOML).
+    #[arg(long, default_value = "models/reference-2027.toml")]
+    pub model: PathBuf,
+    /// The year computed.
+    #[arg(long, default_value_t = 2027, value_parser = clap::value_parser!(i32).range(1900..=2200))]
+    pub year: i32,
+    /// Total doctor capacities D (default: the sum over the clinic file).
+    #[arg(long, value_parser = positive_float)]
+    pub capacity_total: Option<f64>,
+    /// text (readable) or json (the same as data).
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
 }
 
 /// The data inputs every computing subcommand shares.
@@ -143,6 +178,30 @@ pub struct FitArgs {
     pub id: Option<String>,
     /// Output directory for model.toml and fit.json; replaced atomically.
     #[arg(long)]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ProjectArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Model file (TOML).
+    #[arg(long, default_value = "models/reference-2027.toml")]
+    pub model: PathBuf,
+    /// First year of the chain.
+    #[arg(long, default_value_t = 2027, value_parser = clap::value_parser!(i32).range(1900..=2200))]
+    pub from: i32,
+    /// Last year of the chain.
+    #[arg(long, default_value_t = 2035, value_parser = clap::value_parser!(i32).range(1900..=2200))]
+    pub to: i32,
+    /// `actual` (the clinics' own capacities), `linear:TARGET@YEAR` (from today's total to TARGET), or a CSV of `year,capacities`.
+    #[arg(long, default_value = "actual")]
+    pub capacity_path: String,
+    /// A directory of population_<year>.parquet, one per year (default: the same population every year).
+    #[arg(long)]
+    pub population_dir: Option<PathBuf>,
+    /// Output directory: one run directory per year plus summary tables; replaced atomically.
+    #[arg(long, default_value = "out-project")]
     pub out: PathBuf,
 }
 

@@ -19,12 +19,14 @@ pub mod areas;
 pub mod domain;
 pub mod error;
 pub mod evaluation;
+pub mod explain;
 // Index loops in the estimation code read like the formulas they implement.
 #[allow(clippy::needless_range_loop)]
 pub mod fit;
 pub mod ingest;
 pub mod model;
 pub mod output;
+pub mod project;
 pub mod proposal;
 pub mod synth;
 pub mod validate;
@@ -100,6 +102,8 @@ pub struct RunResult {
     pub capacity_total: f64,
     pub capacity_total_given: bool,
     pub need: Need,
+    /// Last year's counts the transition caps were applied to, by clinic.
+    pub previous_min_patients: Vec<f64>,
     pub proposals: Vec<Proposal>,
     pub areas: Vec<AreaRow>,
     pub warnings: Vec<String>,
@@ -347,10 +351,38 @@ pub fn compute_year(
         capacity_total,
         capacity_total_given: params.capacity_total.is_some(),
         need,
+        previous_min_patients: previous.to_vec(),
         proposals,
         areas,
         warnings,
     })
+}
+
+/// Computes a year as `run` does and gives the account of one clinic.
+pub fn explain_clinic(
+    inputs_paths: &InputPaths,
+    params: &RunParams,
+    clinic_id: i32,
+) -> Result<explain::Account, Error> {
+    let inputs = load_inputs(inputs_paths)?;
+    let Some(c) = inputs.clinics.index_of(clinic_id) else {
+        return Err(InputError::UnknownReference {
+            path: PathBuf::from("--clinic"),
+            column: "clinic_id".into(),
+            row: 1,
+            value: clinic_id.to_string(),
+            other: inputs_paths.clinics.clone(),
+        }
+        .into());
+    };
+    let result = compute(&inputs, params)?;
+    let tables = weights::YearTables::new(
+        &inputs.model.model,
+        &inputs.geography,
+        params.year,
+        &inputs.model.path,
+    )?;
+    Ok(explain::account(&inputs, &result, &tables, c as usize))
 }
 
 /// What `fordeling fit` needs.
@@ -466,7 +498,7 @@ fn not_estimable(path: &Path, error: fit::NotEstimable) -> Error {
     .into()
 }
 
-fn hash_file(path: &Path) -> Result<String, InputError> {
+pub(crate) fn hash_file(path: &Path) -> Result<String, InputError> {
     use sha2::{Digest, Sha256};
     use std::io::Read;
     let mut file = std::fs::File::open(path).map_err(|source| InputError::Open {

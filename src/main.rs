@@ -81,6 +81,56 @@ fn dispatch(cli: Cli) -> Result<(), (u8, String)> {
             }
             Ok(())
         }
+        Command::Project(args) => {
+            let pool = thread_pool(args.input.threads)?;
+            let fail = |e: fordeling::error::Error| (e.exit_code() as u8, e.to_string());
+            let capacity_path =
+                fordeling::project::CapacityPath::parse(&args.capacity_path).map_err(fail)?;
+            let config = fordeling::project::ProjectConfig {
+                inputs: args.input.paths(args.model.clone(), false),
+                from: args.from,
+                to: args.to,
+                capacity_path,
+                population_dir: args.population_dir.clone(),
+                out: args.out.clone(),
+            };
+            let summary = pool
+                .install(|| fordeling::project::project(&config, &args.capacity_path))
+                .map_err(fail)?;
+            if !args.input.quiet {
+                eprintln!("fordeling: loaded in {:.3} s", summary.load_seconds);
+                for y in &summary.years {
+                    eprintln!(
+                        "fordeling: {}: D = {:.1}, L = {:.2}, {} capped, {} dialogue, computed in {:.4} s",
+                        y.year, y.capacity_total, y.load, y.clinics_capped, y.clinics_dialogue, y.compute_seconds
+                    );
+                }
+                eprintln!("fordeling: wrote {}", config.out.display());
+            }
+            Ok(())
+        }
+        Command::Explain(args) => {
+            let pool = thread_pool(args.input.threads)?;
+            let paths = args.input.paths(args.model.clone(), false);
+            let params = fordeling::RunParams {
+                year: args.year,
+                capacity_total: args.capacity_total,
+            };
+            let account = pool
+                .install(|| fordeling::explain_clinic(&paths, &params, args.clinic))
+                .map_err(|e| (e.exit_code() as u8, e.to_string()))?;
+            let text = match args.format {
+                cli::Format::Text => fordeling::explain::text(&account),
+                cli::Format::Json => {
+                    let mut json = serde_json::to_string_pretty(&account)
+                        .map_err(|e| (3, format!("cannot write the account: {e}")))?;
+                    json.push('\n');
+                    json
+                }
+            };
+            print!("{text}");
+            Ok(())
+        }
         Command::Synth(args) => {
             let pool = thread_pool(args.threads)?;
             let mut spec = match args.scale {

@@ -8,33 +8,38 @@ use crate::error::OutputError;
 use std::path::{Path, PathBuf};
 
 /// Runs `write` on a fresh temporary directory and moves the result to `out`.
-pub fn write_dir_atomically<T>(
+pub fn write_dir_atomically<T, E: From<OutputError>>(
     out: &Path,
-    write: impl FnOnce(&Path) -> Result<T, OutputError>,
-) -> Result<T, OutputError> {
+    write: impl FnOnce(&Path) -> Result<T, E>,
+) -> Result<T, E> {
     let name = out
         .file_name()
         .and_then(|n| n.to_str())
         .filter(|n| !n.is_empty() && *n != "." && *n != "..")
-        .ok_or_else(|| OutputError::write(out, "the output path must name a directory"))?
+        .ok_or_else(|| {
+            E::from(OutputError::write(
+                out,
+                "the output path must name a directory",
+            ))
+        })?
         .to_string();
     let parent = match out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
     if out.exists() && !out.is_dir() {
-        return Err(OutputError::write(out, "it exists and is not a directory"));
+        return Err(OutputError::write(out, "it exists and is not a directory").into());
     }
-    std::fs::create_dir_all(&parent).map_err(|e| OutputError::write(&parent, e))?;
+    std::fs::create_dir_all(&parent).map_err(|e| E::from(OutputError::write(&parent, e)))?;
     remove_stale(&parent, &name);
 
     let temp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
     if temp.exists() {
-        std::fs::remove_dir_all(&temp).map_err(|e| OutputError::write(&temp, e))?;
+        std::fs::remove_dir_all(&temp).map_err(|e| E::from(OutputError::write(&temp, e)))?;
     }
-    std::fs::create_dir(&temp).map_err(|e| OutputError::write(&temp, e))?;
+    std::fs::create_dir(&temp).map_err(|e| E::from(OutputError::write(&temp, e)))?;
     let result = write(&temp).and_then(|value| {
-        swap_into_place(&temp, out, &parent, &name)?;
+        swap_into_place(&temp, out, &parent, &name).map_err(E::from)?;
         Ok(value)
     });
     if result.is_err() {

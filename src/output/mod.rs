@@ -83,7 +83,7 @@ pub fn clinic_table(inputs: &Inputs, result: &RunResult) -> Table {
         .float("raw_upper", proposals.iter().map(|p| p.raw_upper).collect())
         .float(
             "previous_min_patients",
-            clinics
+            result
                 .previous_min_patients
                 .iter()
                 .map(|&p| Some(p))
@@ -261,17 +261,25 @@ pub fn write_run(
     result: &RunResult,
     meta: &RunMeta,
 ) -> Result<(), OutputError> {
+    atomic::write_dir_atomically(out, |dir| write_run_files(dir, inputs, result, meta))
+}
+
+/// Writes the files of a run into an existing directory.
+pub fn write_run_files(
+    dir: &Path,
+    inputs: &Inputs,
+    result: &RunResult,
+    meta: &RunMeta,
+) -> Result<(), OutputError> {
     let clinics = clinic_table(inputs, result);
     let areas = area_table(&result.areas);
-    atomic::write_dir_atomically(out, |dir| {
-        clinics.write_parquet(&dir.join("clinics.parquet"))?;
-        clinics.write_csv(&dir.join("clinics.csv"))?;
-        areas.write_parquet(&dir.join("areas.parquet"))?;
-        areas.write_csv(&dir.join("areas.csv"))?;
-        let manifest_path = dir.join("manifest.json");
-        std::fs::write(&manifest_path, manifest_json(inputs, result, meta))
-            .map_err(|e| OutputError::write(&manifest_path, e))
-    })
+    clinics.write_parquet(&dir.join("clinics.parquet"))?;
+    clinics.write_csv(&dir.join("clinics.csv"))?;
+    areas.write_parquet(&dir.join("areas.parquet"))?;
+    areas.write_csv(&dir.join("areas.csv"))?;
+    let manifest_path = dir.join("manifest.json");
+    std::fs::write(&manifest_path, manifest_json(inputs, result, meta))
+        .map_err(|e| OutputError::write(&manifest_path, e))
 }
 
 /// Writes a fitted model and its report into `out`, atomically.

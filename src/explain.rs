@@ -1,0 +1,456 @@
+//! `fordeling explain`: one clinic's need and count, term by term, for the
+//! region that sets it and the doctor who appeals it. Every number comes
+//! from the same computation as `run` (a `RunResult`), so the account adds
+//! up to what `clinics.parquet` says.
+
+use crate::model::{age_band, AGE_BANDS};
+use crate::weights::{Components, YearTables};
+use crate::{Inputs, RunResult};
+use serde::Serialize;
+use std::fmt::Write;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AgeSexRow {
+    pub band: String,
+    pub male: u64,
+    pub female: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Share {
+    pub name: String,
+    pub clinic: f64,
+    pub national: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PackageShare {
+    pub id: String,
+    pub start_year: i32,
+    pub phase_share: f64,
+    pub clinic: f64,
+    pub national: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Part {
+    pub component: &'static str,
+    /// The clinic's need from this part (weighted citizens).
+    pub clinic_need: f64,
+    /// Per listed patient.
+    pub clinic_per_patient: f64,
+    /// Per person nationally (the average clinic's patient).
+    pub national_per_person: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Steps {
+    pub capacities: f64,
+    #[serde(rename = "L")]
+    pub load: f64,
+    #[serde(rename = "D")]
+    pub capacity_total: f64,
+    pub closing_fraction: f64,
+    pub mean_weight: Option<f64>,
+    /// d·L·f / mean weight.
+    pub raw_min_patients: Option<f64>,
+    pub floor: Option<f64>,
+    pub ceiling: Option<f64>,
+    pub after_floor_and_ceiling: Option<f64>,
+    pub previous_min_patients: f64,
+    pub cap_lower: Option<f64>,
+    pub cap_upper: Option<f64>,
+    pub after_cap: Option<f64>,
+    pub round_to: i64,
+    pub min_patients: Option<i64>,
+    pub change: Option<f64>,
+    pub change_pct: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Uncertainty {
+    pub n_patients: u64,
+    pub sd_weight: Option<f64>,
+    pub t_quantile: Option<f64>,
+    pub raw_lower: Option<f64>,
+    pub raw_upper: Option<f64>,
+    pub relative_width: Option<f64>,
+    pub threshold: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FlagReason {
+    pub flag: &'static str,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Account {
+    pub clinic_id: i32,
+    pub kommune: i16,
+    pub kommune_name: String,
+    pub sundhedsraad: String,
+    pub region: String,
+    pub year: i32,
+    pub model_id: String,
+    pub n_patients: u64,
+    pub need: f64,
+    pub age_sex: Vec<AgeSexRow>,
+    pub conditions: Vec<Share>,
+    pub packages: Vec<PackageShare>,
+    pub parts: Vec<Part>,
+    pub steps: Steps,
+    pub uncertainty: Uncertainty,
+    pub flags: Vec<FlagReason>,
+}
+
+/// The account of clinic index `c` in a computed year.
+pub fn account(inputs: &Inputs, result: &RunResult, tables: &YearTables, c: usize) -> Account {
+    let model = &inputs.model.model;
+    let population = &inputs.population;
+    let clinics = &inputs.clinics;
+    let kommune = &inputs.geography.kommuner[usize::from(clinics.kommune[c])];
+    let need = &result.need.clinics[c];
+    let proposal = &result.proposals[c];
+    let rules = &model.proposal;
+    let n = population.len();
+
+    let mut age_sex = vec![[0u64; 2]; AGE_BANDS];
+    let mut condition_counts = vec![[0u64; 2]; model.conditions.len()];
+    let mut package_counts = vec![[0u64; 2]; model.packages.len()];
+    for i in 0..n {
+        let mine = population.clinic[i] as usize == c;
+        let mask = population.conditions[i];
+        for (k, count) in condition_counts.iter_mut().enumerate() {
+            if mask & (1u64 << k) != 0 {
+                count[0] += u64::from(mine);
+                count[1] += 1;
+            }
+        }
+        let signature = tables.base(population, i).signature;
+        for (k, count) in package_counts.iter_mut().enumerate() {
+            if signature & (1 << k) != 0 {
+                count[0] += u64::from(mine);
+                count[1] += 1;
+            }
+        }
+        if mine {
+            age_sex[age_band(population.age[i])]
+                [usize::from(population.sex[i].wrapping_sub(1) & 1)] += 1;
+        }
+    }
+    let m = need.n_patients.max(1) as f64;
+    let share = |count: &[u64; 2]| (count[0] as f64 / m, count[1] as f64 / n.max(1) as f64);
+
+    let national = result
+        .need
+        .clinics
+        .iter()
+        .fold(Components::default(), |mut acc, c| {
+            acc.add(&c.components);
+            acc
+        });
+    let parts = Components::NAMES
+        .iter()
+        .zip(need.components.as_array())
+        .zip(national.as_array())
+        .map(|((&component, clinic_need), national_need)| Part {
+            component,
+            clinic_need,
+            clinic_per_patient: clinic_need / m,
+            national_per_person: national_need / n.max(1) as f64,
+        })
+        .collect();
+
+    let d = clinics.capacities[c];
+    let previous = result.previous_min_patients[c];
+    let steps = Steps {
+        capacities: d,
+        load: result.load,
+        capacity_total: result.capacity_total,
+        closing_fraction: rules.closing_fraction,
+        mean_weight: need.mean_weight,
+        raw_min_patients: proposal.raw,
+        floor: (rules.min_per_capacity > 0.0).then(|| rules.min_per_capacity * d),
+        ceiling: (rules.max_per_capacity > 0.0).then(|| rules.max_per_capacity * d),
+        after_floor_and_ceiling: proposal.after_limits,
+        previous_min_patients: previous,
+        cap_lower: (rules.max_decrease >= 0.0).then(|| previous * (1.0 - rules.max_decrease)),
+        cap_upper: (rules.max_increase >= 0.0).then(|| previous * (1.0 + rules.max_increase)),
+        after_cap: proposal.after_cap,
+        round_to: rules.round_to,
+        min_patients: proposal.min_patients,
+        change: proposal.change,
+        change_pct: proposal.change_pct,
+    };
+    let relative_width = match (proposal.raw_lower, proposal.raw_upper, proposal.raw) {
+        (Some(lo), Some(hi), Some(raw)) if raw > 0.0 => Some((hi - lo) / raw),
+        _ => None,
+    };
+    let uncertainty = Uncertainty {
+        n_patients: need.n_patients,
+        sd_weight: need.sd_weight,
+        t_quantile: proposal.t_quantile,
+        raw_lower: proposal.raw_lower,
+        raw_upper: proposal.raw_upper,
+        relative_width,
+        threshold: rules.uncertainty_threshold,
+    };
+
+    let mut flags = Vec::new();
+    let f = proposal.flags;
+    if f.capped {
+        let reason = match (proposal.after_limits, proposal.after_cap) {
+            (Some(before), Some(after)) if after > before => format!(
+                "the count {before:.1} was raised to {after:.1}: at most a {:.0}% fall from last year's {previous:.0} is allowed",
+                100.0 * rules.max_decrease
+            ),
+            (Some(before), Some(after)) => format!(
+                "the count {before:.1} was lowered to {after:.1}: at most a {:.0}% rise from last year's {previous:.0} is allowed",
+                100.0 * rules.max_increase
+            ),
+            _ => "the transition cap changed the count".into(),
+        };
+        flags.push(FlagReason {
+            flag: "capped",
+            reason,
+        });
+    }
+    if f.uncertain {
+        let reason = match (need.n_patients, relative_width) {
+            (0 | 1, _) => "one patient or none: no interval can be formed".to_string(),
+            (_, None) => "the interval of the mean weight reaches 0: the count has no upper bound"
+                .to_string(),
+            (_, Some(w)) => format!(
+                "the 95% interval is {:.1}% of the raw count wide, above the threshold of {:.1}%",
+                100.0 * w,
+                100.0 * rules.uncertainty_threshold
+            ),
+        };
+        flags.push(FlagReason {
+            flag: "uncertain",
+            reason,
+        });
+    }
+    if f.dialogue {
+        flags.push(FlagReason {
+            flag: "dialogue",
+            reason: format!(
+                "the proposal {} is more than {:.0}% above the larger of last year's count ({previous:.0}) and today's list ({})",
+                proposal.min_patients.unwrap_or(0),
+                100.0 * rules.dialogue_threshold,
+                need.n_patients
+            ),
+        });
+    }
+    if f.vulnerable_area {
+        flags.push(FlagReason {
+            flag: "vulnerable_area",
+            reason: "the clinic file marks the clinic as in or next to a vulnerable housing area"
+                .into(),
+        });
+    }
+    if f.empty {
+        flags.push(FlagReason {
+            flag: "empty",
+            reason: "no listed persons: no need and no proposal".into(),
+        });
+    }
+
+    Account {
+        clinic_id: clinics.clinic_id[c],
+        kommune: kommune.code,
+        kommune_name: kommune.name.clone(),
+        sundhedsraad: inputs.geography.sundhedsraad[usize::from(kommune.sundhedsraad)].clone(),
+        region: inputs.geography.regions[usize::from(kommune.region)].clone(),
+        year: result.year,
+        model_id: model.id.clone(),
+        n_patients: need.n_patients,
+        need: need.need,
+        age_sex: age_sex
+            .iter()
+            .enumerate()
+            .map(|(b, counts)| AgeSexRow {
+                band: if b == AGE_BANDS - 1 {
+                    "95+".into()
+                } else {
+                    format!("{}-{}", b * 5, b * 5 + 4)
+                },
+                male: counts[0],
+                female: counts[1],
+            })
+            .collect(),
+        conditions: model
+            .conditions
+            .iter()
+            .zip(&condition_counts)
+            .map(|((name, _), count)| {
+                let (clinic, national) = share(count);
+                Share {
+                    name: name.clone(),
+                    clinic,
+                    national,
+                }
+            })
+            .collect(),
+        packages: model
+            .packages
+            .iter()
+            .zip(&package_counts)
+            .map(|(p, count)| {
+                let (clinic, national) = share(count);
+                PackageShare {
+                    id: p.id.clone(),
+                    start_year: p.start_year,
+                    phase_share: p.phase_share(result.year),
+                    clinic,
+                    national,
+                }
+            })
+            .collect(),
+        parts,
+        steps,
+        uncertainty,
+        flags,
+    }
+}
+
+fn num(value: Option<f64>, decimals: usize) -> String {
+    match value {
+        Some(v) => format!("{v:.decimals$}"),
+        None => "none".into(),
+    }
+}
+
+/// The account as readable text.
+pub fn text(a: &Account) -> String {
+    let mut t = String::new();
+    let s = &a.steps;
+    let _ = writeln!(
+        t,
+        "Clinic {} in {} ({}), sundhedsråd {}, region {}",
+        a.clinic_id, a.kommune_name, a.kommune, a.sundhedsraad, a.region
+    );
+    let _ = writeln!(
+        t,
+        "Year {}, model {}. {} listed patients, {:.1} capacities.\n",
+        a.year, a.model_id, a.n_patients, s.capacities
+    );
+    let _ = writeln!(t, "Patients by age and sex");
+    let _ = writeln!(t, "  {:<7} {:>6} {:>6}", "age", "men", "women");
+    for row in a.age_sex.iter().filter(|r| r.male + r.female > 0) {
+        let _ = writeln!(t, "  {:<7} {:>6} {:>6}", row.band, row.male, row.female);
+    }
+    let _ = writeln!(
+        t,
+        "\nConditions (share of the clinic's patients; nationally)"
+    );
+    for c in &a.conditions {
+        let _ = writeln!(
+            t,
+            "  {:<22} {:>6.1}%  {:>6.1}%",
+            c.name,
+            100.0 * c.clinic,
+            100.0 * c.national
+        );
+    }
+    let _ = writeln!(
+        t,
+        "\nCare packages in {} (share qualifying; nationally; phase share this year)",
+        a.year
+    );
+    for p in &a.packages {
+        let _ = writeln!(
+            t,
+            "  {:<22} {:>6.1}%  {:>6.1}%  {:.2} (from {})",
+            p.id,
+            100.0 * p.clinic,
+            100.0 * p.national,
+            p.phase_share,
+            p.start_year
+        );
+    }
+    let _ = writeln!(
+        t,
+        "\nNeed by part (need-weighted citizens; per patient; per person nationally)"
+    );
+    for p in &a.parts {
+        let _ = writeln!(
+            t,
+            "  {:<15} {:>10.2}  {:>7.4}  {:>7.4}",
+            p.component, p.clinic_need, p.clinic_per_patient, p.national_per_person
+        );
+    }
+    let _ = writeln!(
+        t,
+        "  {:<15} {:>10.2}  {:>7.4}  {:>7.4}",
+        "total",
+        a.need,
+        s.mean_weight.unwrap_or(0.0),
+        1.0
+    );
+    let _ = writeln!(t, "\nThe count, step by step");
+    let _ = writeln!(
+        t,
+        "  L = persons / D = need-weighted citizens per capacity = {:.4} (D = {:.2})",
+        s.load, s.capacity_total
+    );
+    let _ = writeln!(
+        t,
+        "  1. raw = d × L × f / mean weight = {:.2} × {:.4} × {} / {} = {}",
+        s.capacities,
+        s.load,
+        s.closing_fraction,
+        num(s.mean_weight, 6),
+        num(s.raw_min_patients, 2)
+    );
+    let _ = writeln!(
+        t,
+        "  2. floor {} and ceiling {} (per capacity × d): {}",
+        num(s.floor, 1),
+        num(s.ceiling, 1),
+        num(s.after_floor_and_ceiling, 2)
+    );
+    let _ = writeln!(
+        t,
+        "  3. transition cap around last year's {:.0}: [{}, {}]: {}",
+        s.previous_min_patients,
+        num(s.cap_lower, 1),
+        num(s.cap_upper, 1),
+        num(s.after_cap, 2)
+    );
+    let _ = writeln!(
+        t,
+        "  4. rounded half away from zero to a multiple of {}: {}",
+        s.round_to,
+        s.min_patients
+            .map(|v| v.to_string())
+            .unwrap_or_else(|| "none".into())
+    );
+    let _ = writeln!(
+        t,
+        "     change from last year: {} ({}%)",
+        num(s.change, 0),
+        num(s.change_pct, 2)
+    );
+    let u = &a.uncertainty;
+    let _ = writeln!(
+        t,
+        "\nUncertainty: n = {}, sd of weights {}, t(0.975, n-1) = {}: raw count between {} and {} (width {} of the raw count; threshold {:.1}%)",
+        u.n_patients,
+        num(u.sd_weight, 4),
+        num(u.t_quantile, 4),
+        num(u.raw_lower, 2),
+        num(u.raw_upper, 2),
+        u.relative_width.map(|w| format!("{:.2}%", 100.0 * w)).unwrap_or_else(|| "none".into()),
+        100.0 * u.threshold
+    );
+    let _ = writeln!(t, "\nFlags");
+    if a.flags.is_empty() {
+        let _ = writeln!(t, "  none");
+    }
+    for f in &a.flags {
+        let _ = writeln!(t, "  {}: {}", f.flag, f.reason);
+    }
+    t
+}

@@ -1,0 +1,410 @@
+//! `fordeling project`: the yearly chain. Each year's packages switch on by
+//! their start year and phase-in, `D` follows a capacity path, and each
+//! year's proposals become the next year's previous counts, so transition
+//! caps chain. With the same population every year, the persons are
+//! passed over once (the `Basis`); each further year costs only work
+//! proportional to clinics × package signatures.
+
+use crate::aggregate::Basis;
+use crate::error::{Error, InputError, OutputError};
+use crate::output::table::Table;
+use crate::weights::YearTables;
+use crate::{
+    compute_year, ingest, load_inputs, output, validate, InputPaths, RunParams, RunResult, Source,
+};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// How total capacities `D` develop over the years.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CapacityPath {
+    /// The clinics' own capacities every year.
+    Actual,
+    /// From today's total linearly to `target` in `year`, flat after.
+    Linear { target: f64, year: i32 },
+    /// A total for every year, from a `year,capacities` file.
+    Table(BTreeMap<i32, f64>),
+}
+
+impl CapacityPath {
+    /// `actual`, `linear:5000@2035`, or the path of a `year,capacities` CSV.
+    pub fn parse(text: &str) -> Result<Self, Error> {
+        if text == "actual" {
+            return Ok(CapacityPath::Actual);
+        }
+        if let Some(rest) = text.strip_prefix("linear:") {
+            let bad = || InputError::Other {
+                path: PathBuf::from("--capacity-path"),
+                detail: format!(
+                    "`{text}` is not of the form linear:TARGET@YEAR, e.g. linear:5000@2035"
+                ),
+            };
+            let (target, year) = rest.split_once('@').ok_or_else(bad)?;
+            let target: f64 = target.parse().map_err(|_| bad())?;
+            let year: i32 = year.parse().map_err(|_| bad())?;
+            if !(target.is_finite() && target > 0.0) {
+                return Err(bad().into());
+            }
+            return Ok(CapacityPath::Linear { target, year });
+        }
+        let path = Path::new(text);
+        let bytes = std::fs::read(path).map_err(|source| InputError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut reader = csv::ReaderBuilder::new().from_reader(bytes.as_slice());
+        let headers = reader
+            .headers()
+            .map_err(|e| InputError::Csv {
+                path: path.to_path_buf(),
+                line: 1,
+                detail: e.to_string(),
+            })?
+            .clone();
+        let find = |name: &str| {
+            headers
+                .iter()
+                .position(|h| h.trim() == name)
+                .ok_or_else(|| InputError::MissingColumn {
+                    path: path.to_path_buf(),
+                    column: name.to_string(),
+                    hint: String::new(),
+                })
+        };
+        let (year_column, total_column) = (find("year")?, find("capacities")?);
+        let mut table = BTreeMap::new();
+        for (k, record) in reader.records().enumerate() {
+            let row = k as u64 + 1;
+            let record = record.map_err(|e| InputError::Csv {
+                path: path.to_path_buf(),
+                line: row + 1,
+                detail: e.to_string(),
+            })?;
+            let field = |c: usize| record.get(c).unwrap_or("").trim().to_string();
+            let year: i32 = field(year_column)
+                .parse()
+                .map_err(|_| InputError::BadValue {
+                    path: path.to_path_buf(),
+                    column: "year".into(),
+                    row,
+                    value: field(year_column),
+                    expected: "a year".into(),
+                })?;
+            let total = match field(total_column).parse::<f64>() {
+                Ok(v) if v.is_finite() && v > 0.0 => v,
+                _ => {
+                    return Err(InputError::BadValue {
+                        path: path.to_path_buf(),
+                        column: "capacities".into(),
+                        row,
+                        value: field(total_column),
+                        expected: "total capacities above 0".into(),
+                    }
+                    .into())
+                }
+            };
+            if table.insert(year, total).is_some() {
+                return Err(InputError::Other {
+                    path: path.to_path_buf(),
+                    detail: format!("year {year} is listed twice"),
+                }
+                .into());
+            }
+        }
+        Ok(CapacityPath::Table(table))
+    }
+
+    /// `D` in `year` (`None`: the clinics' own total), for a chain starting
+    /// in `from` with today's total `today`.
+    pub fn total(&self, year: i32, from: i32, today: f64) -> Result<Option<f64>, String> {
+        match self {
+            CapacityPath::Actual => Ok(None),
+            CapacityPath::Linear { target, year: end } => {
+                if year >= *end || *end <= from {
+                    Ok(Some(*target))
+                } else {
+                    let share = f64::from(year - from) / f64::from(end - from);
+                    Ok(Some(today + (target - today) * share))
+                }
+            }
+            CapacityPath::Table(table) => table
+                .get(&year)
+                .copied()
+                .map(Some)
+                .ok_or_else(|| format!("the capacity path has no total for {year}")),
+        }
+    }
+}
+
+/// What `fordeling project` needs.
+#[derive(Debug, Clone)]
+pub struct ProjectConfig {
+    pub inputs: InputPaths,
+    pub from: i32,
+    pub to: i32,
+    pub capacity_path: CapacityPath,
+    /// A directory of `population_<year>.parquet`, one per year.
+    pub population_dir: Option<PathBuf>,
+    pub out: PathBuf,
+}
+
+/// One year of the chain, for the project manifest.
+#[derive(Debug, Clone, Serialize)]
+pub struct YearSummary {
+    pub year: i32,
+    #[serde(rename = "L")]
+    pub load: f64,
+    #[serde(rename = "D")]
+    pub capacity_total: f64,
+    pub population: String,
+    /// Seconds to compute the year (after loading; the first year includes
+    /// the pass over persons).
+    pub compute_seconds: f64,
+    pub clinics_capped: usize,
+    pub clinics_dialogue: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ProjectSummary {
+    pub from: i32,
+    pub to: i32,
+    pub capacity_path: String,
+    pub load_seconds: f64,
+    pub years: Vec<YearSummary>,
+}
+
+/// Runs the chain and writes it, atomically, into `config.out`.
+pub fn project(config: &ProjectConfig, capacity_path_text: &str) -> Result<ProjectSummary, Error> {
+    if config.to < config.from {
+        return Err(InputError::Other {
+            path: PathBuf::from("--to"),
+            detail: format!("--to {} is before --from {}", config.to, config.from),
+        }
+        .into());
+    }
+    let started = Instant::now();
+    let mut paths = config.inputs.clone();
+    if let Some(dir) = &config.population_dir {
+        paths.population = year_population(dir, config.from);
+    }
+    let mut inputs = load_inputs(&paths)?;
+    let load_seconds = started.elapsed().as_secs_f64();
+    let model = inputs.model.model.clone();
+    let today = inputs.clinics.total_capacities();
+    // Check the whole capacity path before any work.
+    for year in config.from..=config.to {
+        config
+            .capacity_path
+            .total(year, config.from, today)
+            .map_err(|detail| InputError::Other {
+                path: PathBuf::from(capacity_path_text),
+                detail,
+            })?;
+    }
+
+    output::atomic::write_dir_atomically(&config.out, |dir| -> Result<ProjectSummary, Error> {
+        let mut previous = inputs.clinics.previous_min_patients.clone();
+        let mut basis: Option<Basis> = None;
+        let mut summary_rows: Vec<(i32, RunResult)> = Vec::new();
+        let mut years = Vec::new();
+        for year in config.from..=config.to {
+            if let (Some(pdir), true) = (&config.population_dir, year > config.from) {
+                let path = year_population(pdir, year);
+                reload_population(&mut inputs, &paths, &path)?;
+                basis = None;
+            }
+            let t0 = Instant::now();
+            let tables = YearTables::new(&model, &inputs.geography, year, &inputs.model.path)?;
+            if basis.is_none() {
+                basis = Basis::new(
+                    &tables,
+                    &inputs.population,
+                    inputs.clinics.len(),
+                    inputs.geography.kommuner.len(),
+                );
+            }
+            let capacity_total = config
+                .capacity_path
+                .total(year, config.from, today)
+                .unwrap_or(None);
+            let params = RunParams {
+                year,
+                capacity_total,
+            };
+            let result =
+                compute_year(&inputs, &model, &tables, basis.as_ref(), &params, &previous)?;
+            let compute_seconds = t0.elapsed().as_secs_f64();
+            let meta = output::RunMeta {
+                threads: rayon::current_num_threads(),
+                wall_time_seconds: compute_seconds,
+            };
+            let year_dir = dir.join(year.to_string());
+            std::fs::create_dir(&year_dir).map_err(|e| OutputError::write(&year_dir, e))?;
+            output::write_run_files(&year_dir, &inputs, &result, &meta)?;
+            for (c, proposal) in result.proposals.iter().enumerate() {
+                if let Some(count) = proposal.min_patients {
+                    previous[c] = count as f64;
+                }
+            }
+            years.push(YearSummary {
+                year,
+                load: result.load,
+                capacity_total: result.capacity_total,
+                population: inputs.population_source.path.clone(),
+                compute_seconds,
+                clinics_capped: result.proposals.iter().filter(|p| p.flags.capped).count(),
+                clinics_dialogue: result.proposals.iter().filter(|p| p.flags.dialogue).count(),
+            });
+            summary_rows.push((year, result));
+        }
+        let (clinics, areas) = summary_tables(&inputs, &summary_rows);
+        clinics.write_parquet(&dir.join("summary.parquet"))?;
+        clinics.write_csv(&dir.join("summary.csv"))?;
+        areas.write_parquet(&dir.join("areas_by_year.parquet"))?;
+        areas.write_csv(&dir.join("areas_by_year.csv"))?;
+        let summary = ProjectSummary {
+            from: config.from,
+            to: config.to,
+            capacity_path: capacity_path_text.to_string(),
+            load_seconds,
+            years,
+        };
+        let path = dir.join("manifest.json");
+        let mut text =
+            serde_json::to_string_pretty(&summary).map_err(|e| OutputError::write(&path, e))?;
+        text.push('\n');
+        std::fs::write(&path, text).map_err(|e| OutputError::write(&path, e))?;
+        Ok(summary)
+    })
+}
+
+fn year_population(dir: &Path, year: i32) -> PathBuf {
+    dir.join(format!("population_{year}.parquet"))
+}
+
+fn reload_population(
+    inputs: &mut crate::Inputs,
+    paths: &InputPaths,
+    path: &Path,
+) -> Result<(), Error> {
+    let options = ingest::PopulationOptions {
+        nulls_as_unknown: paths.nulls_as_unknown,
+        outcomes: false,
+    };
+    let raw = ingest::population(path, &inputs.model.model, options)?;
+    let rows = raw.person_id.len() as u64;
+    let geography_path = PathBuf::from(&inputs.geography_source.path);
+    inputs.nulls_mapped = raw.nulls_mapped;
+    inputs.population = validate::population(
+        raw,
+        &inputs.clinics,
+        &inputs.geography,
+        &validate::Paths {
+            population: path,
+            clinics: &paths.clinics,
+            geography: &geography_path,
+        },
+    )?;
+    inputs.population_source = Source {
+        path: path.display().to_string(),
+        rows,
+        sha256: crate::hash_file(path)?,
+    };
+    Ok(())
+}
+
+/// The clinic × year summary and the national and per-sundhedsråd table.
+fn summary_tables(inputs: &crate::Inputs, years: &[(i32, RunResult)]) -> (Table, Table) {
+    let clinics = &inputs.clinics;
+    let mut year = Vec::new();
+    let mut clinic_id = Vec::new();
+    let mut capacities = Vec::new();
+    let mut n_patients = Vec::new();
+    let mut need = Vec::new();
+    let mut mean_weight = Vec::new();
+    let mut previous = Vec::new();
+    let mut proposal = Vec::new();
+    let mut change = Vec::new();
+    let mut change_pct = Vec::new();
+    let mut flags = Vec::new();
+    let mut loads = Vec::new();
+    for (y, result) in years {
+        for c in 0..clinics.len() {
+            year.push(Some(i64::from(*y)));
+            clinic_id.push(Some(i64::from(clinics.clinic_id[c])));
+            capacities.push(Some(clinics.capacities[c]));
+            n_patients.push(Some(result.need.clinics[c].n_patients as i64));
+            need.push(Some(result.need.clinics[c].need));
+            mean_weight.push(result.need.clinics[c].mean_weight);
+            previous.push(Some(result.previous_min_patients[c]));
+            let p = &result.proposals[c];
+            proposal.push(p.min_patients);
+            change.push(p.change);
+            change_pct.push(p.change_pct);
+            flags.push(p.flags.to_text());
+            loads.push(Some(result.load));
+        }
+    }
+    let mut clinic_table = Table::new();
+    clinic_table
+        .int("year", year)
+        .int("clinic_id", clinic_id)
+        .float("capacities", capacities)
+        .int("n_patients", n_patients)
+        .float("need", need)
+        .float("mean_weight", mean_weight)
+        .float("previous_min_patients", previous)
+        .int("min_patients", proposal)
+        .float("change", change)
+        .float("change_pct", change_pct)
+        .text("flags", flags)
+        .float("L", loads);
+
+    let rows: Vec<(i32, &RunResult, &crate::areas::AreaRow)> = years
+        .iter()
+        .flat_map(|(y, result)| {
+            result
+                .areas
+                .iter()
+                .filter(|r| {
+                    matches!(
+                        r.level,
+                        crate::areas::Level::Nation | crate::areas::Level::Sundhedsraad
+                    )
+                })
+                .map(move |row| (*y, result, row))
+        })
+        .collect();
+    let float = |f: fn(&RunResult, &crate::areas::AreaRow) -> Option<f64>| -> Vec<Option<f64>> {
+        rows.iter().map(|(_, result, row)| f(result, row)).collect()
+    };
+    let mut area_table = Table::new();
+    area_table
+        .int(
+            "year",
+            rows.iter().map(|(y, _, _)| Some(i64::from(*y))).collect(),
+        )
+        .text(
+            "level",
+            rows.iter()
+                .map(|(_, _, r)| r.level.as_str().to_string())
+                .collect(),
+        )
+        .text(
+            "name",
+            rows.iter().map(|(_, _, r)| r.name.clone()).collect(),
+        )
+        .float("need", float(|_, r| Some(r.need)))
+        .float("capacities", float(|_, r| Some(r.capacities)))
+        .float("target_capacities", float(|_, r| Some(r.target_capacities)))
+        .float("capacity_gap", float(|_, r| Some(r.capacity_gap)))
+        .float(
+            "norm_patients_per_capacity",
+            float(|_, r| r.norm_patients_per_capacity),
+        )
+        .float("L", float(|result, _| Some(result.load)))
+        .float("D", float(|result, _| Some(result.capacity_total)));
+    (clinic_table, area_table)
+}
