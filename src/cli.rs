@@ -45,6 +45,26 @@ pub enum Command {
     /// One clinic's need and count, term by term, with the reason for every flag.
     #[command(after_help = "Example: fordeling explain --clinic 100003 --year 2028")]
     Explain(ExplainArgs),
+    /// Why proposals moved between two output directories: population, model, packages, capacity, caps and rounding.
+    #[command(after_help = "Example: fordeling diff out-2027 out-2028 --out diff-2027-2028")]
+    Diff(DiffArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The earlier (or baseline) output directory.
+    pub a: PathBuf,
+    /// The later (or variant) output directory.
+    pub b: PathBuf,
+    /// Output directory for diff.parquet, diff.csv and summary.json; replaced atomically.
+    #[arg(long, default_value = "out-diff")]
+    pub out: PathBuf,
+    /// Worker threads (default: all cores).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
+    /// No progress lines on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -16,6 +16,7 @@
 
 pub mod aggregate;
 pub mod areas;
+pub mod diff;
 pub mod domain;
 pub mod error;
 pub mod evaluation;
@@ -92,6 +93,8 @@ pub struct Inputs {
     pub population_source: Source,
     /// Nulls mapped per socioeconomic column (`--nulls-as-unknown`).
     pub nulls_mapped: [u64; 5],
+    /// Whether socioeconomic nulls were allowed and mapped.
+    pub nulls_as_unknown: bool,
 }
 
 /// The results of one year's computation.
@@ -220,6 +223,7 @@ pub fn load_inputs(paths: &InputPaths) -> Result<Inputs, Error> {
             sha256: hash?,
         },
         nulls_mapped,
+        nulls_as_unknown: paths.nulls_as_unknown,
     })
 }
 

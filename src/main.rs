@@ -131,6 +131,27 @@ fn dispatch(cli: Cli) -> Result<(), (u8, String)> {
             print!("{text}");
             Ok(())
         }
+        Command::Diff(args) => {
+            let pool = thread_pool(args.threads)?;
+            let summary = pool
+                .install(|| fordeling::diff::diff(&args.a, &args.b, &args.out))
+                .map_err(|e| (e.exit_code() as u8, e.to_string()))?;
+            if !args.quiet {
+                eprintln!(
+                    "fordeling: {} clinics, {} attributed; total change {:.0} = population {:.0} + model {:.0} + packages {:.0} + capacity {:.0} + caps and rounding {:.0}; wrote {}",
+                    summary.clinics,
+                    summary.attributed,
+                    summary.totals["change"],
+                    summary.totals["population"],
+                    summary.totals["model"],
+                    summary.totals["packages"],
+                    summary.totals["capacity"],
+                    summary.totals["caps_and_rounding"],
+                    args.out.display()
+                );
+            }
+            Ok(())
+        }
         Command::Synth(args) => {
             let pool = thread_pool(args.threads)?;
             let mut spec = match args.scale {

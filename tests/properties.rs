@@ -214,6 +214,7 @@ fn inputs(case: &Case) -> Inputs {
         population: case.population.clone(),
         population_source: source(),
         nulls_mapped: [0; 5],
+        nulls_as_unknown: false,
     }
 }
 
@@ -266,6 +267,37 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// The year-independent basis gives what a pass over the persons gives.
+    #[test]
+    fn basis_matches_a_pass_over_persons(case in case_strategy()) {
+        let inputs = inputs(&case);
+        let tables = fordeling::weights::YearTables::new(&case.model, &inputs.geography, case.year, std::path::Path::new("m")).unwrap();
+        let direct = fordeling::aggregate::need_sums(&tables, &inputs.population, inputs.clinics.len(), 2);
+        let basis = fordeling::aggregate::Basis::new(&tables, &inputs.population, inputs.clinics.len(), 2).unwrap();
+        match basis.year_sums(&tables) {
+            // It declines exactly when some person's need is clipped.
+            None => prop_assert!(direct.clipped > 0),
+            Some(sums) => {
+                prop_assert_eq!(direct.clipped, 0);
+                prop_assert_eq!(sums.persons, direct.persons);
+                for (a, b) in sums.clinics.iter().zip(&direct.clinics) {
+                    let scale = a.raw.abs().max(1.0) * 1e-9;
+                    prop_assert_eq!(a.n, b.n);
+                    prop_assert!((a.raw - b.raw).abs() <= scale, "raw {} vs {}", a.raw, b.raw);
+                    prop_assert!((a.components.packages - b.components.packages).abs() <= scale);
+                    prop_assert!((a.m2 - b.m2).abs() <= 1e-7 * b.m2.abs().max(1.0), "m2 {} vs {}", a.m2, b.m2);
+                }
+                for (a, b) in sums.kommune_raw.iter().zip(&direct.kommune_raw) {
+                    prop_assert!((a - b).abs() <= a.abs().max(1.0) * 1e-9);
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn sums_do_not_depend_on_thread_count() {
     // Several aggregation blocks, so block merging is exercised.
@@ -307,6 +339,7 @@ fn sums_do_not_depend_on_thread_count() {
         population,
         population_source: source(),
         nulls_mapped: [0; 5],
+        nulls_as_unknown: false,
     };
     assert!(case_inputs.population.len() > 4 * fordeling::aggregate::BLOCK);
     let run = |threads: usize| {

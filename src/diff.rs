@@ -1,0 +1,381 @@
+//! `fordeling diff A B`: why each clinic's proposal moved between two
+//! output directories (two years, two models, two scenarios), by
+//! sequential substitution of the raw count `d · (N/D) · f / mean weight`:
+//!
+//! 1. population: B's persons, A's model, year, capacities;
+//! 2. model: B's coefficients and closing fraction, still A's year;
+//! 3. packages: B's year (the packages in force and their phase);
+//! 4. capacity: B's clinic capacities and `D`;
+//! 5. caps and rounding: what floors, ceilings, transition caps and
+//!    rounding made of the raw counts on both sides.
+//!
+//! The five parts add up to B's proposal minus A's by construction. The
+//! inputs are re-read from the paths in the two manifests, and must still
+//! have the SHA-256 recorded there.
+
+use crate::error::{Error, InputError, OutputError};
+use crate::model::Model;
+use crate::output::table::Table;
+use crate::{compute_with, load_inputs, InputPaths, Inputs, RunParams};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// One side of the comparison, as its manifest describes it.
+#[derive(Debug, Clone)]
+struct Side {
+    paths: InputPaths,
+    year: i32,
+    /// `None`: the clinics' own total.
+    capacity_total: Option<f64>,
+    proposals: BTreeMap<i32, Option<i64>>,
+}
+
+fn read_side(dir: &Path) -> Result<Side, Error> {
+    let manifest_path = dir.join("manifest.json");
+    let text = std::fs::read_to_string(&manifest_path).map_err(|source| InputError::Open {
+        path: manifest_path.clone(),
+        source,
+    })?;
+    let bad = |detail: String| InputError::Other {
+        path: manifest_path.clone(),
+        detail,
+    };
+    let m: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| bad(format!("not a run manifest: {e}")))?;
+    let input = |name: &str| -> Result<(PathBuf, String), InputError> {
+        let path = m["inputs"][name]["path"]
+            .as_str()
+            .ok_or_else(|| bad(format!("no inputs.{name}.path")))?;
+        let sha = m["inputs"][name]["sha256"].as_str().unwrap_or_default();
+        Ok((PathBuf::from(path), sha.to_string()))
+    };
+    let (population, population_sha) = input("population")?;
+    let (clinics, clinics_sha) = input("clinics")?;
+    let (geography, geography_sha) = input("geography")?;
+    let model = PathBuf::from(
+        m["model"]["path"]
+            .as_str()
+            .ok_or_else(|| bad("no model.path".into()))?,
+    );
+    let model_sha = m["model"]["sha256"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    for (path, sha) in [
+        (&population, &population_sha),
+        (&clinics, &clinics_sha),
+        (&model, &model_sha),
+    ] {
+        let now = crate::hash_file(path)?;
+        if &now != sha {
+            return Err(bad(format!(
+                "the input `{}` has changed since the run (SHA-256 {now}, the manifest says {sha})",
+                path.display()
+            ))
+            .into());
+        }
+    }
+    let built_in = geography.to_str() == Some(crate::ingest::geography::BUILT_IN_NAME);
+    if !built_in && crate::hash_file(&geography)? != geography_sha {
+        return Err(bad(format!(
+            "the input `{}` has changed since the run",
+            geography.display()
+        ))
+        .into());
+    }
+    let year = m["year"].as_i64().ok_or_else(|| bad("no year".into()))? as i32;
+    let capacity_total = match m["capacity_total_from"].as_str() {
+        Some("--capacity-total") => m["D"].as_f64(),
+        _ => None,
+    };
+    let csv_path = dir.join("clinics.csv");
+    let mut reader = csv::Reader::from_path(&csv_path).map_err(|e| InputError::Csv {
+        path: csv_path.clone(),
+        line: 1,
+        detail: e.to_string(),
+    })?;
+    let headers = reader
+        .headers()
+        .map_err(|e| InputError::Csv {
+            path: csv_path.clone(),
+            line: 1,
+            detail: e.to_string(),
+        })?
+        .clone();
+    let column = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h == name)
+            .ok_or_else(|| InputError::MissingColumn {
+                path: csv_path.clone(),
+                column: name.into(),
+                hint: String::new(),
+            })
+    };
+    let (id_column, count_column) = (column("clinic_id")?, column("min_patients")?);
+    let mut proposals = BTreeMap::new();
+    for (k, record) in reader.records().enumerate() {
+        let record = record.map_err(|e| InputError::Csv {
+            path: csv_path.clone(),
+            line: k as u64 + 2,
+            detail: e.to_string(),
+        })?;
+        let id: i32 =
+            record
+                .get(id_column)
+                .unwrap_or("")
+                .parse()
+                .map_err(|_| InputError::BadValue {
+                    path: csv_path.clone(),
+                    column: "clinic_id".into(),
+                    row: k as u64 + 1,
+                    value: record.get(id_column).unwrap_or("").into(),
+                    expected: "a clinic id".into(),
+                })?;
+        proposals.insert(
+            id,
+            record.get(count_column).and_then(|v| v.parse::<i64>().ok()),
+        );
+    }
+    Ok(Side {
+        paths: InputPaths {
+            population,
+            clinics,
+            geography: (!built_in).then_some(geography),
+            model,
+            nulls_as_unknown: m["nulls_as_unknown"].as_bool().unwrap_or(false),
+            outcomes: false,
+        },
+        year,
+        capacity_total,
+        proposals,
+    })
+}
+
+/// Mean weight by clinic id, for a population under a model in a year.
+fn mean_weights(
+    inputs: &Inputs,
+    model: &Model,
+    year: i32,
+) -> Result<BTreeMap<i32, Option<f64>>, Error> {
+    let result = compute_with(
+        inputs,
+        model,
+        &RunParams {
+            year,
+            capacity_total: None,
+        },
+    )?;
+    Ok(inputs
+        .clinics
+        .clinic_id
+        .iter()
+        .zip(&result.need.clinics)
+        .map(|(&id, need)| (id, need.mean_weight))
+        .collect())
+}
+
+/// One clinic's change and its parts.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ClinicChange {
+    pub clinic_id: i32,
+    pub min_patients_a: Option<i64>,
+    pub min_patients_b: Option<i64>,
+    pub change: Option<f64>,
+    pub population: Option<f64>,
+    pub model: Option<f64>,
+    pub packages: Option<f64>,
+    pub capacity: Option<f64>,
+    pub caps_and_rounding: Option<f64>,
+    /// `attributed`, `only in A`, `only in B`, or `no count`.
+    pub status: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DiffSummary {
+    pub a: String,
+    pub b: String,
+    pub clinics: usize,
+    pub attributed: usize,
+    /// Sum over attributed clinics of each part.
+    pub totals: BTreeMap<&'static str, f64>,
+    /// The 20 clinics that moved most.
+    pub largest_movers: Vec<ClinicChange>,
+}
+
+/// Attributes every clinic's change and writes `diff.parquet`, `diff.csv`
+/// and `summary.json` into `out`, atomically.
+pub fn diff(a_dir: &Path, b_dir: &Path, out: &Path) -> Result<DiffSummary, Error> {
+    let a = read_side(a_dir)?;
+    let b = read_side(b_dir)?;
+    let inputs_a = load_inputs(&a.paths)?;
+    let inputs_b = load_inputs(&b.paths)?;
+    let (model_a, model_b) = (&inputs_a.model.model, &inputs_b.model.model);
+    if !model_a
+        .conditions
+        .iter()
+        .map(|c| &c.0)
+        .eq(model_b.conditions.iter().map(|c| &c.0))
+    {
+        return Err(InputError::Other {
+            path: b.paths.model.clone(),
+            detail: "the two models name different conditions; diff can attribute changes only between models with the same conditions".into(),
+        }
+        .into());
+    }
+    let n_a = inputs_a.population.len() as f64;
+    let n_b = inputs_b.population.len() as f64;
+    let d_total_a = a
+        .capacity_total
+        .unwrap_or_else(|| inputs_a.clinics.total_capacities());
+    let d_total_b = b
+        .capacity_total
+        .unwrap_or_else(|| inputs_b.clinics.total_capacities());
+    let (f_a, f_b) = (
+        model_a.proposal.closing_fraction,
+        model_b.proposal.closing_fraction,
+    );
+    let w0 = mean_weights(&inputs_a, model_a, a.year)?;
+    let w1 = mean_weights(&inputs_b, model_a, a.year)?;
+    let w2 = mean_weights(&inputs_b, model_b, a.year)?;
+    let w3 = mean_weights(&inputs_b, model_b, b.year)?;
+    let capacity = |inputs: &Inputs, id: i32| {
+        inputs
+            .clinics
+            .index_of(id)
+            .map(|c| inputs.clinics.capacities[c as usize])
+    };
+
+    let ids: std::collections::BTreeSet<i32> = a
+        .proposals
+        .keys()
+        .chain(b.proposals.keys())
+        .copied()
+        .collect();
+    let mut rows = Vec::with_capacity(ids.len());
+    for id in ids {
+        let pa = a.proposals.get(&id).copied().flatten();
+        let pb = b.proposals.get(&id).copied().flatten();
+        let mut row = ClinicChange {
+            clinic_id: id,
+            min_patients_a: pa,
+            min_patients_b: pb,
+            change: match (pa, pb) {
+                (Some(x), Some(y)) => Some((y - x) as f64),
+                _ => None,
+            },
+            population: None,
+            model: None,
+            packages: None,
+            capacity: None,
+            caps_and_rounding: None,
+            status: "no count",
+        };
+        match (a.proposals.contains_key(&id), b.proposals.contains_key(&id)) {
+            (true, false) => row.status = "only in A",
+            (false, true) => row.status = "only in B",
+            _ => {}
+        }
+        let weights = (
+            w0.get(&id).copied().flatten(),
+            w1.get(&id).copied().flatten(),
+            w2.get(&id).copied().flatten(),
+            w3.get(&id).copied().flatten(),
+        );
+        if let (Some(x), Some(y), Some(da), Some(db), (Some(m0), Some(m1), Some(m2), Some(m3))) = (
+            pa,
+            pb,
+            capacity(&inputs_a, id),
+            capacity(&inputs_b, id),
+            weights,
+        ) {
+            let r0 = da * (n_a / d_total_a) * f_a / m0;
+            let r1 = da * (n_b / d_total_a) * f_a / m1;
+            let r2 = da * (n_b / d_total_a) * f_b / m2;
+            let r3 = da * (n_b / d_total_a) * f_b / m3;
+            let r4 = db * (n_b / d_total_b) * f_b / m3;
+            let total = (y - x) as f64;
+            row.population = Some(r1 - r0);
+            row.model = Some(r2 - r1);
+            row.packages = Some(r3 - r2);
+            row.capacity = Some(r4 - r3);
+            row.caps_and_rounding = Some(total - (r4 - r0));
+            row.status = "attributed";
+        }
+        rows.push(row);
+    }
+
+    let mut totals = BTreeMap::new();
+    for (name, get) in [
+        (
+            "population",
+            (|r: &ClinicChange| r.population) as fn(&ClinicChange) -> Option<f64>,
+        ),
+        ("model", |r| r.model),
+        ("packages", |r| r.packages),
+        ("capacity", |r| r.capacity),
+        ("caps_and_rounding", |r| r.caps_and_rounding),
+        ("change", |r| {
+            if r.status == "attributed" {
+                r.change
+            } else {
+                None
+            }
+        }),
+    ] {
+        totals.insert(name, rows.iter().filter_map(get).sum());
+    }
+    let mut movers: Vec<&ClinicChange> = rows.iter().filter(|r| r.change.is_some()).collect();
+    movers.sort_by(|x, y| {
+        y.change
+            .unwrap_or(0.0)
+            .abs()
+            .total_cmp(&x.change.unwrap_or(0.0).abs())
+            .then(x.clinic_id.cmp(&y.clinic_id))
+    });
+    let summary = DiffSummary {
+        a: a_dir.display().to_string(),
+        b: b_dir.display().to_string(),
+        clinics: rows.len(),
+        attributed: rows.iter().filter(|r| r.status == "attributed").count(),
+        totals,
+        largest_movers: movers.into_iter().take(20).cloned().collect(),
+    };
+
+    let mut table = Table::new();
+    let float = |f: fn(&ClinicChange) -> Option<f64>| rows.iter().map(f).collect::<Vec<_>>();
+    table
+        .int(
+            "clinic_id",
+            rows.iter().map(|r| Some(i64::from(r.clinic_id))).collect(),
+        )
+        .int(
+            "min_patients_a",
+            rows.iter().map(|r| r.min_patients_a).collect(),
+        )
+        .int(
+            "min_patients_b",
+            rows.iter().map(|r| r.min_patients_b).collect(),
+        )
+        .float("change", float(|r| r.change))
+        .float("population", float(|r| r.population))
+        .float("model", float(|r| r.model))
+        .float("packages", float(|r| r.packages))
+        .float("capacity", float(|r| r.capacity))
+        .float("caps_and_rounding", float(|r| r.caps_and_rounding))
+        .text(
+            "status",
+            rows.iter().map(|r| r.status.to_string()).collect(),
+        );
+    crate::output::atomic::write_dir_atomically(out, |dir| -> Result<(), OutputError> {
+        table.write_parquet(&dir.join("diff.parquet"))?;
+        table.write_csv(&dir.join("diff.csv"))?;
+        let path = dir.join("summary.json");
+        let mut text =
+            serde_json::to_string_pretty(&summary).map_err(|e| OutputError::write(&path, e))?;
+        text.push('\n');
+        std::fs::write(&path, text).map_err(|e| OutputError::write(&path, e))
+    })?;
+    Ok(summary)
+}
