@@ -431,3 +431,73 @@ fn diff_parts_add_up() {
     }
     assert_eq!(attributed, 38);
 }
+
+#[test]
+fn population_dir_gives_each_year_its_persons() {
+    let dir = tempfile::tempdir().unwrap();
+    copd_inputs(dir.path(), MODEL);
+    let years = dir.path().join("years");
+    std::fs::create_dir(&years).unwrap();
+    std::fs::copy(
+        dir.path().join("population.parquet"),
+        years.join("population_2026.parquet"),
+    )
+    .unwrap();
+    // In 2027 a fifth person, without COPD, lists at clinic 1.
+    let mut persons = vec![
+        Person::new(1, 1, 101, 40, 1),
+        Person::new(2, 1, 101, 50, 2),
+        Person::new(3, 2, 101, 40, 1),
+        Person::new(4, 2, 101, 50, 2),
+        Person::new(5, 1, 101, 30, 2),
+    ];
+    persons[0].copd = true;
+    persons[1].copd = true;
+    write_parquet(
+        &years.join("population_2027.parquet"),
+        population_columns(&persons),
+    );
+    project(dir.path(), "2026", "2027", &["--population-dir", "years"]);
+    let summary = Csv::read(&dir.path().join("chain/summary.csv"));
+    let listed: Vec<&str> = (0..summary.rows.len())
+        .filter(|&r| summary.get(r, "clinic_id") == "1")
+        .map(|r| summary.get(r, "n_patients"))
+        .collect();
+    assert_eq!(listed, ["2", "3"]);
+    // 2027: needs 200, 200, 100 | 100, 100: mean 140; clinic 1's mean
+    // weight 500/3/140; L = 5 / 0.004.
+    assert_close(
+        raw(dir.path(), 2027, "1"),
+        1250.0 / (500.0 / 3.0 / 140.0),
+        "2027 clinic 1",
+    );
+    // A missing year is a clear error.
+    std::fs::remove_file(years.join("population_2027.parquet")).unwrap();
+    let output = run_in(
+        dir.path(),
+        &[
+            "project",
+            "--population",
+            "population.parquet",
+            "--clinics",
+            "clinics.parquet",
+            "--geography",
+            "geography.csv",
+            "--model",
+            "model.toml",
+            "--from",
+            "2026",
+            "--to",
+            "2027",
+            "--capacity-path",
+            "capacity.csv",
+            "--population-dir",
+            "years",
+            "--out",
+            "chain2",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("population_2027.parquet"));
+    assert!(!dir.path().join("chain2").exists());
+}
