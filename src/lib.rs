@@ -193,11 +193,8 @@ pub fn load_inputs(paths: &InputPaths) -> Result<Inputs, Error> {
         nulls_as_unknown: paths.nulls_as_unknown,
         outcomes: paths.outcomes,
     };
-    let (raw, hash) = rayon::join(
-        || ingest::population(&paths.population, &model.model, options),
-        || hash_file(&paths.population),
-    );
-    let raw = raw?;
+    let raw = ingest::population(&paths.population, &model.model, options)?;
+    let population_sha256 = raw.sha256.clone();
     let nulls_mapped = raw.nulls_mapped;
     let rows = raw.person_id.len() as u64;
     let population = validate::population(
@@ -220,7 +217,7 @@ pub fn load_inputs(paths: &InputPaths) -> Result<Inputs, Error> {
         population_source: Source {
             path: paths.population.display().to_string(),
             rows,
-            sha256: hash?,
+            sha256: population_sha256,
         },
         nulls_mapped,
         nulls_as_unknown: paths.nulls_as_unknown,

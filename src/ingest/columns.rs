@@ -1,24 +1,28 @@
 //! Reading named columns of a Parquet file into compact typed vectors.
 //!
-//! Only the requested columns are decoded (projection), one row group per
-//! task on the rayon pool, and each value is checked as it is converted:
-//! type, nulls and range. A failure names the file, column, 1-based row and
-//! value. Results are concatenated in row-group order and errors are
-//! reported for the first failing row group, so the outcome does not depend
-//! on the thread count.
+//! The file is read into memory once (it is also hashed from there), and
+//! only the requested columns are decoded, straight from the `parquet`
+//! crate's column readers into plain vectors — no Arrow arrays. Every
+//! (row group, column) pair is one task on the rayon pool, so both cores
+//! are busy even for a file of few row groups. Each value is checked as it
+//! is converted: type, nulls and range; a failure names the file, column,
+//! 1-based row and value. Results are assembled in row-group order and the
+//! error reported is the first in (row group, column) order, so the outcome
+//! does not depend on the thread count.
 
 use crate::error::InputError;
-use arrow::array::{Array, ArrayRef, AsArray, BooleanArray};
-use arrow::datatypes::{
-    DataType, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type, UInt16Type, UInt32Type,
-    UInt64Type, UInt8Type,
-};
-use arrow::record_batch::RecordBatch;
-use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ParquetRecordBatchReaderBuilder};
-use parquet::arrow::ProjectionMask;
+use bytes::Bytes;
+use parquet::basic::{ConvertedType, LogicalType, Type as PhysicalType};
+use parquet::column::reader::ColumnReader;
+use parquet::file::metadata::page_index::RowGroupPageIndex;
+use parquet::file::metadata::ParquetMetaData;
+use parquet::file::properties::ReaderProperties;
+use parquet::file::reader::{FileReader, RowGroupReader};
+use parquet::file::serialized_reader::{SerializedFileReader, SerializedRowGroupReader};
+use parquet::schema::types::ColumnDescriptor;
 use rayon::prelude::*;
-use std::fs::File;
 use std::path::Path;
+use std::sync::Arc;
 
 /// What a column must hold.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -148,140 +152,216 @@ pub struct Chunk {
     pub rows: usize,
 }
 
-/// Where the rows of a file come from.
+/// Where the rows of a file come from: its bytes and parsed footer.
 pub struct ParquetFile {
     pub path: std::path::PathBuf,
-    metadata: ArrowReaderMetadata,
+    bytes: Bytes,
+    metadata: Arc<ParquetMetaData>,
+}
+
+/// Values of one column chunk as the file stores them, with definition
+/// levels when the column may hold nulls.
+enum Raw {
+    Bool(Vec<bool>),
+    I32(Vec<i32>),
+    I64(Vec<i64>),
+    F32(Vec<f32>),
+    F64(Vec<f64>),
+}
+
+/// How an integer column's stored values read as numbers.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Sign {
+    Signed,
+    Unsigned,
+}
+
+/// A requested column's place in the file and how to read it.
+#[derive(Clone)]
+struct Located {
+    leaf: usize,
+    max_def: i16,
+    sign: Sign,
 }
 
 impl ParquetFile {
     pub fn open(path: &Path) -> Result<Self, InputError> {
-        let file = open_file(path)?;
-        let metadata = ArrowReaderMetadata::load(&file, Default::default()).map_err(|e| {
-            InputError::NotParquet {
+        let metadata = std::fs::metadata(path).map_err(|source| InputError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        if metadata.is_dir() {
+            return Err(InputError::Open {
+                path: path.to_path_buf(),
+                source: std::io::Error::other("it is a directory"),
+            });
+        }
+        let bytes = std::fs::read(path).map_err(|source| InputError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let bytes = Bytes::from(bytes);
+        let reader =
+            SerializedFileReader::new(bytes.clone()).map_err(|e| InputError::NotParquet {
                 path: path.to_path_buf(),
                 detail: e.to_string(),
-            }
-        })?;
+            })?;
+        let metadata = Arc::new(reader.metadata().clone());
         Ok(ParquetFile {
             path: path.to_path_buf(),
+            bytes,
             metadata,
         })
     }
 
-    pub fn num_rows(&self) -> u64 {
-        self.metadata.metadata().file_metadata().num_rows().max(0) as u64
+    /// The file's bytes (for hashing what was read).
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
     }
 
-    /// Whether the file has a column of this name.
+    pub fn num_rows(&self) -> u64 {
+        self.metadata.file_metadata().num_rows().max(0) as u64
+    }
+
+    /// Whether the file has a top-level column of this name.
     pub fn has_column(&self, name: &str) -> bool {
         self.metadata
-            .schema()
-            .fields()
+            .file_metadata()
+            .schema_descr()
+            .root_schema()
+            .get_fields()
             .iter()
             .any(|f| f.name() == name)
     }
 
-    /// Decodes the requested columns, one row group per task, and hands
-    /// each decoded row group to `finish` (also on the worker), returning
-    /// the results in row-group order.
+    fn locate(&self, request: &Request) -> Result<Option<Located>, InputError> {
+        let schema = self.metadata.file_metadata().schema_descr();
+        let roots: Vec<_> = schema
+            .root_schema()
+            .get_fields()
+            .iter()
+            .filter(|f| f.name() == request.name)
+            .collect();
+        match roots.len() {
+            0 if request.required => {
+                return Err(InputError::MissingColumn {
+                    path: self.path.clone(),
+                    column: request.name.clone(),
+                    hint: String::new(),
+                })
+            }
+            0 => return Ok(None),
+            1 => {}
+            _ => {
+                return Err(InputError::DuplicateColumn {
+                    path: self.path.clone(),
+                    column: request.name.clone(),
+                })
+            }
+        }
+        let wrong = |found: String| InputError::WrongType {
+            path: self.path.clone(),
+            column: request.name.clone(),
+            found,
+            expected: match request.kind {
+                Kind::Int { .. } => "an integer".into(),
+                Kind::Bool => "a boolean".into(),
+                Kind::Float => "a float".into(),
+            },
+        };
+        if roots[0].is_group() {
+            return Err(wrong("a nested group or list".into()));
+        }
+        let leaf = (0..schema.num_columns())
+            .find(|&i| {
+                let column = schema.column(i);
+                let parts = column.path().parts();
+                parts.len() == 1 && parts[0] == request.name
+            })
+            .ok_or_else(|| wrong("a nested group or list".into()))?;
+        let descr = schema.column(leaf);
+        if descr.max_rep_level() > 0 {
+            return Err(wrong("a repeated (list) column".into()));
+        }
+        let (name, integer, sign) = describe(&descr);
+        let ok = match request.kind {
+            Kind::Int { .. } => integer,
+            Kind::Bool => descr.physical_type() == PhysicalType::BOOLEAN,
+            Kind::Float => {
+                integer
+                    || matches!(
+                        descr.physical_type(),
+                        PhysicalType::DOUBLE | PhysicalType::FLOAT
+                    ) && descr.logical_type_ref().is_none()
+            }
+        };
+        if !ok {
+            return Err(wrong(name));
+        }
+        Ok(Some(Located {
+            leaf,
+            max_def: descr.max_def_level(),
+            sign,
+        }))
+    }
+
+    /// Decodes the requested columns, one (row group, column) pair per task,
+    /// and hands each decoded row group to `finish` (also on the pool),
+    /// returning the results in row-group order.
     pub fn read<T, F>(&self, requests: &[Request], finish: F) -> Result<Vec<T>, InputError>
     where
         T: Send,
         F: Fn(Chunk, u64) -> Result<T, InputError> + Sync,
     {
-        let schema = self.metadata.schema();
-        let mut roots = Vec::new();
-        // For each request, its position among the projected columns.
-        let mut positions: Vec<Option<String>> = Vec::with_capacity(requests.len());
-        for request in requests {
-            let matches: Vec<usize> = schema
-                .fields()
-                .iter()
-                .enumerate()
-                .filter(|(_, f)| f.name() == &request.name)
-                .map(|(i, _)| i)
-                .collect();
-            match matches.as_slice() {
-                [] if request.required => {
-                    return Err(InputError::MissingColumn {
-                        path: self.path.clone(),
-                        column: request.name.clone(),
-                        hint: String::new(),
-                    })
-                }
-                [] => positions.push(None),
-                [index] => {
-                    check_type(&self.path, request, schema.field(*index).data_type())?;
-                    if !roots.contains(index) {
-                        roots.push(*index);
-                    }
-                    positions.push(Some(request.name.clone()));
-                }
-                _ => {
-                    return Err(InputError::DuplicateColumn {
-                        path: self.path.clone(),
-                        column: request.name.clone(),
-                    })
-                }
-            }
-        }
-        let mask = ProjectionMask::roots(self.metadata.parquet_schema(), roots);
-
-        let row_groups = self.metadata.metadata().row_groups();
-        let mut offsets = Vec::with_capacity(row_groups.len());
+        let located: Vec<Option<Located>> = requests
+            .iter()
+            .map(|r| self.locate(r))
+            .collect::<Result<_, _>>()?;
+        let groups = self.metadata.row_groups();
+        let mut offsets = Vec::with_capacity(groups.len());
         let mut offset = 0u64;
-        for group in row_groups {
+        for group in groups {
             offsets.push(offset);
             offset += group.num_rows().max(0) as u64;
         }
-
-        (0..row_groups.len())
-            .into_par_iter()
-            .map(|group| {
-                let rows = row_groups[group].num_rows().max(0) as usize;
-                let file = open_file(&self.path)?;
-                let reader =
-                    ParquetRecordBatchReaderBuilder::new_with_metadata(file, self.metadata.clone())
-                        .with_row_groups(vec![group])
-                        .with_projection(mask.clone())
-                        .with_batch_size(rows.max(1))
-                        .build()
-                        .map_err(|e| self.not_parquet(e))?;
-                let mut chunk = Chunk {
-                    columns: requests
-                        .iter()
-                        .zip(&positions)
-                        .map(|(r, p)| match p {
-                            Some(_) => empty_column(r),
-                            None => Column::Absent,
+        let tasks: Vec<(usize, usize)> = (0..groups.len())
+            .flat_map(|g| (0..requests.len()).map(move |k| (g, k)))
+            .collect();
+        let decoded: Vec<Result<Part, InputError>> = tasks
+            .par_iter()
+            .map(|&(g, k)| {
+                let rows = groups[g].num_rows().max(0) as usize;
+                match &located[k] {
+                    None => Ok(Part::absent()),
+                    Some(place) => {
+                        let raw = self.decode(g, place, rows)?;
+                        convert(raw, place, rows, &requests[k]).map_err(|(row, value)| {
+                            self.cell_error(&requests[k], offsets[g] + row as u64 + 1, value)
                         })
-                        .collect(),
-                    given: requests
-                        .iter()
-                        .map(|r| (r.nulls == Nulls::Default).then(Vec::new))
-                        .collect(),
-                    nulls_mapped: vec![0; requests.len()],
-                    rows: 0,
-                };
-                let mut row = offsets[group];
-                for batch in reader {
-                    let batch = batch.map_err(|e| self.not_parquet(e))?;
-                    self.convert_batch(&batch, requests, &positions, row, &mut chunk)?;
-                    row += batch.num_rows() as u64;
-                    chunk.rows += batch.num_rows();
+                    }
                 }
-                if chunk.rows != rows {
-                    return Err(InputError::NotParquet {
-                        path: self.path.clone(),
-                        detail: format!(
-                            "row group {group} declares {rows} rows but holds {}",
-                            chunk.rows
-                        ),
-                    });
-                }
-                finish(chunk, offsets[group])
             })
+            .collect();
+        let mut decoded = decoded.into_iter();
+        let mut chunks = Vec::with_capacity(groups.len());
+        for (g, group) in groups.iter().enumerate() {
+            let mut chunk = Chunk {
+                columns: Vec::with_capacity(requests.len()),
+                given: Vec::with_capacity(requests.len()),
+                nulls_mapped: Vec::with_capacity(requests.len()),
+                rows: group.num_rows().max(0) as usize,
+            };
+            for _ in 0..requests.len() {
+                let part = decoded.next().unwrap_or_else(|| Ok(Part::absent()))?;
+                chunk.columns.push(part.column);
+                chunk.given.push(part.given);
+                chunk.nulls_mapped.push(part.nulls_mapped);
+            }
+            chunks.push((chunk, offsets[g]));
+        }
+        chunks
+            .into_par_iter()
+            .map(|(chunk, offset)| finish(chunk, offset))
             .collect::<Vec<_>>()
             .into_iter()
             .collect()
@@ -294,65 +374,342 @@ impl ParquetFile {
         }
     }
 
-    fn convert_batch(
-        &self,
-        batch: &RecordBatch,
-        requests: &[Request],
-        positions: &[Option<String>],
-        first_row: u64,
-        chunk: &mut Chunk,
-    ) -> Result<(), InputError> {
-        for (k, request) in requests.iter().enumerate() {
-            let Some(name) = &positions[k] else {
-                continue;
-            };
-            let Some(array) = batch.column_by_name(name) else {
-                return Err(self.not_parquet(format!("column `{name}` vanished while reading")));
-            };
-            let array = unpack_dictionary(array).map_err(|e| self.not_parquet(e))?;
-            let cell = |row: usize, value: Option<String>| -> InputError {
-                let row = first_row + row as u64 + 1;
-                match value {
-                    None => InputError::Null {
-                        path: self.path.clone(),
-                        column: request.name.clone(),
-                        row,
-                        hint: request.null_hint.clone(),
-                    },
-                    Some(value) => InputError::BadValue {
-                        path: self.path.clone(),
-                        column: request.name.clone(),
-                        row,
-                        value,
-                        expected: request.expected.clone(),
-                    },
-                }
-            };
-            convert(
-                &array,
-                request,
-                &mut chunk.columns[k],
-                chunk.given[k].as_mut(),
-                &mut chunk.nulls_mapped[k],
-            )
-            .map_err(|(row, value)| cell(row, value))?;
+    fn cell_error(&self, request: &Request, row: u64, value: Option<String>) -> InputError {
+        match value {
+            None => InputError::Null {
+                path: self.path.clone(),
+                column: request.name.clone(),
+                row,
+                hint: request.null_hint.clone(),
+            },
+            Some(value) => InputError::BadValue {
+                path: self.path.clone(),
+                column: request.name.clone(),
+                row,
+                value,
+                expected: request.expected.clone(),
+            },
         }
-        Ok(())
+    }
+
+    /// Reads one column chunk: its stored values and, for a nullable
+    /// column, its definition levels.
+    fn decode(
+        &self,
+        group: usize,
+        place: &Located,
+        rows: usize,
+    ) -> Result<(Raw, Option<Vec<i16>>), InputError> {
+        let properties = Arc::new(
+            ReaderProperties::builder()
+                .set_read_bloom_filter(false)
+                .build(),
+        );
+        let reader = SerializedRowGroupReader::new(
+            Arc::new(self.bytes.clone()),
+            self.metadata.row_group(group),
+            RowGroupPageIndex::new(group, None),
+            properties,
+        )
+        .map_err(|e| self.not_parquet(e))?;
+        let column = reader
+            .get_column_reader(place.leaf)
+            .map_err(|e| self.not_parquet(e))?;
+        let mut levels = (place.max_def > 0).then(|| Vec::with_capacity(rows));
+        macro_rules! read_all {
+            ($reader:expr, $wrap:ident) => {{
+                let mut reader = $reader;
+                let mut values = Vec::with_capacity(rows);
+                let mut done = 0;
+                while done < rows {
+                    let (records, _, _) = reader
+                        .read_records(rows - done, levels.as_mut(), None, &mut values)
+                        .map_err(|e| self.not_parquet(e))?;
+                    if records == 0 {
+                        break;
+                    }
+                    done += records;
+                }
+                if done != rows {
+                    return Err(self.not_parquet(format!(
+                        "row group {group} declares {rows} rows but holds {done}"
+                    )));
+                }
+                Raw::$wrap(values)
+            }};
+        }
+        let raw = match column {
+            ColumnReader::BoolColumnReader(r) => read_all!(r, Bool),
+            ColumnReader::Int32ColumnReader(r) => read_all!(r, I32),
+            ColumnReader::Int64ColumnReader(r) => read_all!(r, I64),
+            ColumnReader::FloatColumnReader(r) => read_all!(r, F32),
+            ColumnReader::DoubleColumnReader(r) => read_all!(r, F64),
+            _ => return Err(self.not_parquet("unexpected physical type")),
+        };
+        Ok((raw, levels))
     }
 }
 
-fn open_file(path: &Path) -> Result<File, InputError> {
-    let file = File::open(path).map_err(|source| InputError::Open {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
-        return Err(InputError::Open {
-            path: path.to_path_buf(),
-            source: std::io::Error::other("it is a directory"),
-        });
+/// An Arrow-style name for a column's type, whether it is an integer, and
+/// how its integers read.
+fn describe(descr: &ColumnDescriptor) -> (String, bool, Sign) {
+    let physical = descr.physical_type();
+    let logical = descr.logical_type_ref();
+    let integer_of = |bits: i8, signed: bool| {
+        let name = format!("{}Int{bits}", if signed { "" } else { "U" });
+        (
+            name,
+            true,
+            if signed { Sign::Signed } else { Sign::Unsigned },
+        )
+    };
+    match (physical, logical, descr.converted_type()) {
+        (PhysicalType::BOOLEAN, _, _) => ("Boolean".into(), false, Sign::Signed),
+        (PhysicalType::INT32 | PhysicalType::INT64, Some(LogicalType::Integer(int)), _) => {
+            integer_of(int.bit_width, int.is_signed)
+        }
+        (PhysicalType::INT32, None, ConvertedType::UINT_8) => integer_of(8, false),
+        (PhysicalType::INT32, None, ConvertedType::UINT_16) => integer_of(16, false),
+        (PhysicalType::INT32, None, ConvertedType::UINT_32) => integer_of(32, false),
+        (PhysicalType::INT64, None, ConvertedType::UINT_64) => integer_of(64, false),
+        (PhysicalType::INT32, None, ConvertedType::NONE | ConvertedType::INT_32) => {
+            integer_of(32, true)
+        }
+        (PhysicalType::INT32, None, ConvertedType::INT_8) => integer_of(8, true),
+        (PhysicalType::INT32, None, ConvertedType::INT_16) => integer_of(16, true),
+        (PhysicalType::INT64, None, ConvertedType::NONE | ConvertedType::INT_64) => {
+            integer_of(64, true)
+        }
+        (PhysicalType::FLOAT, None, _) => ("Float32".into(), false, Sign::Signed),
+        (PhysicalType::DOUBLE, None, _) => ("Float64".into(), false, Sign::Signed),
+        (PhysicalType::BYTE_ARRAY, Some(LogicalType::String), _)
+        | (PhysicalType::BYTE_ARRAY, None, ConvertedType::UTF8) => {
+            ("Utf8".into(), false, Sign::Signed)
+        }
+        (physical, Some(logical), _) => (format!("{physical} ({logical:?})"), false, Sign::Signed),
+        (physical, None, converted) => (format!("{physical} ({converted})"), false, Sign::Signed),
     }
-    Ok(file)
+}
+
+/// One converted column chunk.
+struct Part {
+    column: Column,
+    given: Option<Vec<bool>>,
+    nulls_mapped: u64,
+}
+
+impl Part {
+    fn absent() -> Self {
+        Part {
+            column: Column::Absent,
+            given: None,
+            nulls_mapped: 0,
+        }
+    }
+}
+
+/// A failed cell: its 0-based row within the row group and its value as
+/// text (`None` for a null).
+type CellFailure = (usize, Option<String>);
+
+/// Converts stored values to the request's type, checking nulls and range.
+fn convert(
+    (raw, levels): (Raw, Option<Vec<i16>>),
+    place: &Located,
+    rows: usize,
+    request: &Request,
+) -> Result<Part, CellFailure> {
+    let mut part = Part {
+        column: empty_column(request),
+        given: (request.nulls == Nulls::Default).then(|| Vec::with_capacity(rows)),
+        nulls_mapped: 0,
+    };
+    // Which rows hold a value: all, when the column cannot be null or has
+    // no nulls in this chunk.
+    let defined: Option<Vec<bool>> = levels.and_then(|levels| {
+        if levels.iter().all(|&l| l == place.max_def) {
+            None
+        } else {
+            Some(levels.iter().map(|&l| l == place.max_def).collect())
+        }
+    });
+    match request.kind {
+        Kind::Int { min, max, .. } => {
+            let values: Vec<i128> = match raw {
+                Raw::I32(v) if place.sign == Sign::Unsigned => {
+                    v.iter().map(|&x| i128::from(x as u32)).collect()
+                }
+                Raw::I64(v) if place.sign == Sign::Unsigned => {
+                    v.iter().map(|&x| i128::from(x as u64)).collect()
+                }
+                Raw::I32(v) => {
+                    if defined.is_none() {
+                        return fast_ints(&v, min, max, request, part);
+                    }
+                    v.iter().map(|&x| i128::from(x)).collect()
+                }
+                Raw::I64(v) => {
+                    if defined.is_none() {
+                        return fast_ints(&v, min, max, request, part);
+                    }
+                    v.iter().map(|&x| i128::from(x)).collect()
+                }
+                _ => return Err((0, Some("<not an integer>".into()))),
+            };
+            let mut sink = IntSink {
+                out: &mut part.column,
+                min,
+                max,
+            };
+            let mut next = values.into_iter();
+            for row in 0..rows {
+                let is_defined = defined.as_ref().is_none_or(|d| d[row]);
+                if !is_defined {
+                    match request.nulls {
+                        Nulls::Reject => return Err((row, None)),
+                        Nulls::MapTo(m) => {
+                            part.nulls_mapped += 1;
+                            sink.push(m);
+                        }
+                        Nulls::Default => sink.push(min.max(0)),
+                    }
+                    if let Some(g) = part.given.as_mut() {
+                        g.push(false);
+                    }
+                    continue;
+                }
+                let v = next.next().unwrap_or(0);
+                if v < i128::from(min) || v > i128::from(max) {
+                    return Err((row, Some(v.to_string())));
+                }
+                sink.push(v as i64);
+                if let Some(g) = part.given.as_mut() {
+                    g.push(true);
+                }
+            }
+            Ok(part)
+        }
+        Kind::Bool => {
+            let Raw::Bool(values) = raw else {
+                return Err((0, Some("<not a boolean>".into())));
+            };
+            let Column::Bool(out) = &mut part.column else {
+                return Err((0, Some("<internal: column kind>".into())));
+            };
+            match &defined {
+                None => {
+                    *out = values;
+                    if let Some(g) = part.given.as_mut() {
+                        g.extend(std::iter::repeat_n(true, rows));
+                    }
+                }
+                Some(defined) => {
+                    let mut next = values.into_iter();
+                    for (row, &d) in defined.iter().enumerate() {
+                        if d {
+                            out.push(next.next().unwrap_or(false));
+                        } else {
+                            match request.nulls {
+                                Nulls::Reject => return Err((row, None)),
+                                Nulls::MapTo(m) => {
+                                    part.nulls_mapped += 1;
+                                    out.push(m != 0);
+                                }
+                                Nulls::Default => out.push(false),
+                            }
+                        }
+                        if let Some(g) = part.given.as_mut() {
+                            g.push(d);
+                        }
+                    }
+                }
+            }
+            Ok(part)
+        }
+        Kind::Float => {
+            let values: Vec<f64> = match raw {
+                Raw::F64(v) => v,
+                Raw::F32(v) => v.iter().map(|&x| f64::from(x)).collect(),
+                Raw::I32(v) if place.sign == Sign::Unsigned => {
+                    v.iter().map(|&x| f64::from(x as u32)).collect()
+                }
+                Raw::I32(v) => v.iter().map(|&x| f64::from(x)).collect(),
+                Raw::I64(v) if place.sign == Sign::Unsigned => {
+                    v.iter().map(|&x| x as u64 as f64).collect()
+                }
+                Raw::I64(v) => v.iter().map(|&x| x as f64).collect(),
+                Raw::Bool(_) => return Err((0, Some("<not a number>".into()))),
+            };
+            let check = request.float_check.unwrap_or(|v: f64| v.is_finite());
+            let Column::F64(out) = &mut part.column else {
+                return Err((0, Some("<internal: column kind>".into())));
+            };
+            out.reserve(rows);
+            let mut next = values.into_iter();
+            for row in 0..rows {
+                let is_defined = defined.as_ref().is_none_or(|d| d[row]);
+                if !is_defined {
+                    match request.nulls {
+                        Nulls::Reject => return Err((row, None)),
+                        Nulls::MapTo(m) => {
+                            part.nulls_mapped += 1;
+                            out.push(m as f64);
+                        }
+                        Nulls::Default => out.push(f64::NAN),
+                    }
+                    if let Some(g) = part.given.as_mut() {
+                        g.push(false);
+                    }
+                    continue;
+                }
+                let v = next.next().unwrap_or(f64::NAN);
+                if !v.is_finite() || !check(v) {
+                    return Err((row, Some(v.to_string())));
+                }
+                out.push(v);
+                if let Some(g) = part.given.as_mut() {
+                    g.push(true);
+                }
+            }
+            Ok(part)
+        }
+    }
+}
+
+/// The common case: no nulls, every value in range — checked with one
+/// min/max sweep, then one narrowing copy.
+fn fast_ints<T: Copy + Ord + Into<i128>>(
+    values: &[T],
+    min: i64,
+    max: i64,
+    request: &Request,
+    mut part: Part,
+) -> Result<Part, CellFailure>
+where
+    i64: From<T>,
+{
+    let in_range = match (values.iter().min(), values.iter().max()) {
+        (Some(&lo), Some(&hi)) => lo.into() >= i128::from(min) && hi.into() <= i128::from(max),
+        _ => true,
+    };
+    if !in_range {
+        let row = values
+            .iter()
+            .position(|&v| v.into() < i128::from(min) || v.into() > i128::from(max))
+            .unwrap_or(0);
+        return Err((row, Some(i64::from(values[row]).to_string())));
+    }
+    let mut sink = IntSink {
+        out: &mut part.column,
+        min,
+        max,
+    };
+    sink.extend(values.iter().map(|&v| i64::from(v)));
+    if let Some(g) = part.given.as_mut() {
+        g.extend(std::iter::repeat_n(true, values.len()));
+    }
+    let _ = request;
+    Ok(part)
 }
 
 fn empty_column(request: &Request) -> Column {
@@ -365,182 +722,6 @@ fn empty_column(request: &Request) -> Column {
         },
         Kind::Bool => Column::Bool(Vec::new()),
         Kind::Float => Column::F64(Vec::new()),
-    }
-}
-
-fn value_type(data_type: &DataType) -> &DataType {
-    match data_type {
-        DataType::Dictionary(_, value) => value,
-        other => other,
-    }
-}
-
-fn is_integer(data_type: &DataType) -> bool {
-    matches!(
-        data_type,
-        DataType::Int8
-            | DataType::Int16
-            | DataType::Int32
-            | DataType::Int64
-            | DataType::UInt8
-            | DataType::UInt16
-            | DataType::UInt32
-            | DataType::UInt64
-    )
-}
-
-fn check_type(path: &Path, request: &Request, data_type: &DataType) -> Result<(), InputError> {
-    let inner = value_type(data_type);
-    let (ok, expected) = match request.kind {
-        Kind::Int { .. } => (is_integer(inner), "an integer"),
-        Kind::Bool => (matches!(inner, DataType::Boolean), "a boolean"),
-        Kind::Float => (
-            matches!(inner, DataType::Float32 | DataType::Float64) || is_integer(inner),
-            "a float",
-        ),
-    };
-    if ok {
-        Ok(())
-    } else {
-        Err(InputError::WrongType {
-            path: path.to_path_buf(),
-            column: request.name.clone(),
-            found: data_type.to_string(),
-            expected: expected.to_string(),
-        })
-    }
-}
-
-fn unpack_dictionary(array: &ArrayRef) -> Result<ArrayRef, arrow::error::ArrowError> {
-    match array.data_type() {
-        DataType::Dictionary(_, value) => arrow::compute::cast(array, value),
-        _ => Ok(array.clone()),
-    }
-}
-
-/// A failed cell: its 0-based row within the batch and its value as text
-/// (`None` for a null).
-type CellFailure = (usize, Option<String>);
-
-fn convert(
-    array: &ArrayRef,
-    request: &Request,
-    out: &mut Column,
-    given: Option<&mut Vec<bool>>,
-    nulls_mapped: &mut u64,
-) -> Result<(), CellFailure> {
-    match request.kind {
-        Kind::Int { min, max, .. } => {
-            let mut push = IntSink { out, min, max };
-            macro_rules! ints {
-                ($t:ty) => {{
-                    let a = array.as_primitive::<$t>();
-                    let values = a.values();
-                    // Fast path: no nulls and every value in range, checked
-                    // with one min/max sweep, then one narrowing copy.
-                    let in_range = a.null_count() == 0
-                        && match (values.iter().min(), values.iter().max()) {
-                            (Some(&lo), Some(&hi)) => {
-                                lo as i128 >= i128::from(min) && hi as i128 <= i128::from(max)
-                            }
-                            _ => true,
-                        };
-                    if in_range {
-                        push.extend(values.iter().map(|&v| v as i64));
-                        if let Some(g) = given {
-                            g.extend(std::iter::repeat_n(true, values.len()));
-                        }
-                        return Ok(());
-                    }
-                    convert_ints(
-                        a.values().iter().map(|&v| v as i128),
-                        a,
-                        request,
-                        &mut push,
-                        given,
-                        nulls_mapped,
-                    )
-                }};
-            }
-            match array.data_type() {
-                DataType::Int8 => ints!(Int8Type),
-                DataType::Int16 => ints!(Int16Type),
-                DataType::Int32 => ints!(Int32Type),
-                DataType::Int64 => ints!(Int64Type),
-                DataType::UInt8 => ints!(UInt8Type),
-                DataType::UInt16 => ints!(UInt16Type),
-                DataType::UInt32 => ints!(UInt32Type),
-                DataType::UInt64 => ints!(UInt64Type),
-                other => Err((0, Some(format!("<{other}>")))),
-            }
-        }
-        Kind::Bool => {
-            let Column::Bool(out) = out else {
-                return Err((0, Some("<internal: column kind>".into())));
-            };
-            let a: &BooleanArray = array.as_boolean();
-            out.reserve(a.len());
-            let mut given = given;
-            for i in 0..a.len() {
-                if a.is_null(i) {
-                    match request.nulls {
-                        Nulls::Reject => return Err((i, None)),
-                        Nulls::MapTo(v) => {
-                            *nulls_mapped += 1;
-                            out.push(v != 0);
-                        }
-                        Nulls::Default => out.push(false),
-                    }
-                    if let Some(g) = given.as_deref_mut() {
-                        g.push(false);
-                    }
-                } else {
-                    out.push(a.value(i));
-                    if let Some(g) = given.as_deref_mut() {
-                        g.push(true);
-                    }
-                }
-            }
-            Ok(())
-        }
-        Kind::Float => {
-            let Column::F64(out) = out else {
-                return Err((0, Some("<internal: column kind>".into())));
-            };
-            let floats: ArrayRef = match array.data_type() {
-                DataType::Float64 => array.clone(),
-                _ => arrow::compute::cast(array, &DataType::Float64)
-                    .map_err(|e| (0, Some(format!("<{e}>"))))?,
-            };
-            let a = floats.as_primitive::<Float64Type>();
-            let check = request.float_check.unwrap_or(|v: f64| v.is_finite());
-            out.reserve(a.len());
-            let mut given = given;
-            for (i, &v) in a.values().iter().enumerate() {
-                if a.is_null(i) {
-                    match request.nulls {
-                        Nulls::Reject => return Err((i, None)),
-                        Nulls::MapTo(m) => {
-                            *nulls_mapped += 1;
-                            out.push(m as f64);
-                        }
-                        Nulls::Default => out.push(f64::NAN),
-                    }
-                    if let Some(g) = given.as_deref_mut() {
-                        g.push(false);
-                    }
-                    continue;
-                }
-                if !v.is_finite() || !check(v) {
-                    return Err((i, Some(v.to_string())));
-                }
-                out.push(v);
-                if let Some(g) = given.as_deref_mut() {
-                    g.push(true);
-                }
-            }
-            Ok(())
-        }
     }
 }
 
@@ -564,6 +745,7 @@ impl IntSink<'_> {
 
     #[inline]
     fn push(&mut self, value: i64) {
+        let _ = (self.min, self.max);
         match self.out {
             Column::U8(v) => v.push(value as u8),
             Column::I16(v) => v.push(value as i16),
@@ -572,45 +754,6 @@ impl IntSink<'_> {
             _ => {}
         }
     }
-}
-
-/// Converts integers, checking the range before narrowing (the request's
-/// range always lies within the target type, so the narrowing cast is exact).
-fn convert_ints(
-    values: impl Iterator<Item = i128>,
-    array: &dyn Array,
-    request: &Request,
-    sink: &mut IntSink<'_>,
-    given: Option<&mut Vec<bool>>,
-    nulls_mapped: &mut u64,
-) -> Result<(), CellFailure> {
-    let (min, max) = (i128::from(sink.min), i128::from(sink.max));
-    let has_nulls = array.null_count() > 0;
-    let mut given = given;
-    for (i, v) in values.enumerate() {
-        if has_nulls && array.is_null(i) {
-            match request.nulls {
-                Nulls::Reject => return Err((i, None)),
-                Nulls::MapTo(m) => {
-                    *nulls_mapped += 1;
-                    sink.push(m);
-                }
-                Nulls::Default => sink.push(sink.min.max(0)),
-            }
-            if let Some(g) = given.as_deref_mut() {
-                g.push(false);
-            }
-            continue;
-        }
-        if v < min || v > max {
-            return Err((i, Some(v.to_string())));
-        }
-        sink.push(v as i64);
-        if let Some(g) = given.as_deref_mut() {
-            g.push(true);
-        }
-    }
-    Ok(())
 }
 
 /// Appends the parts of a column from several row groups.

@@ -131,6 +131,8 @@ pub struct RawPopulation {
     /// Nulls mapped to the unknown or reference level, per socioeconomic
     /// column, in the order of `SOCIOECONOMIC_COLUMNS`.
     pub nulls_mapped: [u64; 5],
+    /// SHA-256 of the file's bytes as they were read.
+    pub sha256: String,
 }
 
 /// The socioeconomic columns, whose nulls `--nulls-as-unknown` may map.
@@ -230,19 +232,28 @@ pub fn population(
     let n_conditions = model.conditions.len();
     // Fold the condition flags into a mask on the worker, so no row group
     // keeps one boolean vector per condition alive.
-    let chunks = file.read(&requests, |mut chunk, _| {
-        let mut mask = vec![0u64; chunk.rows];
-        for k in 0..n_conditions {
-            let flags =
-                std::mem::replace(&mut chunk.columns[fixed + k], Column::Absent).into_bool();
-            for (m, &flag) in mask.iter_mut().zip(&flags) {
-                *m |= u64::from(flag) << k;
-            }
-        }
-        Ok((chunk, mask))
-    })?;
+    let (chunks, sha256) = rayon::join(
+        || {
+            file.read(&requests, |mut chunk, _| {
+                let mut mask = vec![0u64; chunk.rows];
+                for k in 0..n_conditions {
+                    let flags = std::mem::replace(&mut chunk.columns[fixed + k], Column::Absent)
+                        .into_bool();
+                    for (m, &flag) in mask.iter_mut().zip(&flags) {
+                        *m |= u64::from(flag) << k;
+                    }
+                }
+                Ok((chunk, mask))
+            })
+        },
+        || crate::model::sha256_hex(file.bytes()),
+    );
+    let chunks = chunks?;
 
-    let mut raw = RawPopulation::default();
+    let mut raw = RawPopulation {
+        sha256,
+        ..RawPopulation::default()
+    };
     let mut parts: Vec<Vec<Column>> = vec![Vec::new(); requests.len()];
     for (chunk, mask) in chunks {
         raw.conditions.extend_from_slice(&mask);
