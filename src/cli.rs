@@ -48,6 +48,32 @@ pub enum Command {
     /// Why proposals moved between two output directories: population, model, packages, capacity, caps and rounding.
     #[command(after_help = "Example: fordeling diff out-2027 out-2028 --out diff-2027-2028")]
     Diff(DiffArgs),
+    /// Evaluate a list or grid of variants of the model and run parameters over data read once.
+    #[command(
+        after_help = "Example: fordeling scenarios --scenarios scenarios.toml --out scenario-results"
+    )]
+    Scenarios(ScenariosArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ScenariosArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// The scenario file (TOML): [[scenario]] entries and/or a [grid].
+    #[arg(long)]
+    pub scenarios: PathBuf,
+    /// Model file (TOML): the baseline the variants change.
+    #[arg(long, default_value = "models/reference-2027.toml")]
+    pub model: PathBuf,
+    /// The year of scenarios that do not set one.
+    #[arg(long, default_value_t = 2027, value_parser = clap::value_parser!(i32).range(1900..=2200))]
+    pub year: i32,
+    /// Total capacities D of scenarios that do not set one (default: the clinic file's).
+    #[arg(long, value_parser = positive_float)]
+    pub capacity_total: Option<f64>,
+    /// Output directory; replaced atomically.
+    #[arg(long, default_value = "out-scenarios")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -29,6 +29,7 @@ pub mod model;
 pub mod output;
 pub mod project;
 pub mod proposal;
+pub mod scenarios;
 pub mod synth;
 pub mod validate;
 pub mod weights;

@@ -152,6 +152,32 @@ fn dispatch(cli: Cli) -> Result<(), (u8, String)> {
             }
             Ok(())
         }
+        Command::Scenarios(args) => {
+            let pool = thread_pool(args.input.threads)?;
+            let config = fordeling::scenarios::ScenariosConfig {
+                inputs: args.input.paths(args.model.clone(), false),
+                scenarios: args.scenarios.clone(),
+                params: fordeling::RunParams {
+                    year: args.year,
+                    capacity_total: args.capacity_total,
+                },
+                out: args.out.clone(),
+            };
+            let batch = pool
+                .install(|| fordeling::scenarios::run(&config))
+                .map_err(|e| (e.exit_code() as u8, e.to_string()))?;
+            if !args.input.quiet {
+                eprintln!(
+                    "fordeling: {} scenarios and the baseline ({} pass(es) over persons): loaded in {:.3} s, computed in {:.3} s; wrote {}",
+                    batch.scenarios,
+                    batch.passes_over_persons,
+                    batch.load_seconds,
+                    batch.compute_seconds,
+                    config.out.display()
+                );
+            }
+            Ok(())
+        }
         Command::Synth(args) => {
             let pool = thread_pool(args.threads)?;
             let mut spec = match args.scale {

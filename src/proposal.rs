@@ -76,10 +76,25 @@ pub fn reference_load(persons: u64, capacity_total: f64) -> f64 {
 }
 
 /// The 97.5% quantile of Student's t with `df` degrees of freedom.
+/// Quantiles are remembered by degrees of freedom: a clinic's list size is
+/// the same in every year and scenario over one population, and the
+/// inverse CDF is the costliest step of a proposal.
 pub fn t_quantile_975(df: u64) -> Option<f64> {
-    let t = StudentsT::new(0.0, 1.0, df as f64).ok()?;
-    let q = t.inverse_cdf(0.975);
-    q.is_finite().then_some(q)
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static MEMO: OnceLock<Mutex<HashMap<u64, Option<f64>>>> = OnceLock::new();
+    let memo = MEMO.get_or_init(|| Mutex::new(HashMap::new()));
+    if let Some(q) = memo.lock().ok().and_then(|m| m.get(&df).copied()) {
+        return q;
+    }
+    let q = StudentsT::new(0.0, 1.0, df as f64)
+        .ok()
+        .map(|t| t.inverse_cdf(0.975))
+        .filter(|q| q.is_finite());
+    if let Ok(mut m) = memo.lock() {
+        m.insert(df, q);
+    }
+    q
 }
 
 /// Rounds half away from zero to a multiple of `step`.

@@ -608,7 +608,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 /// Collapses a multi-line parser message (toml's carets) into one line.
-fn one_line(message: &str) -> String {
+pub(crate) fn one_line(message: &str) -> String {
     message
         .lines()
         .map(str::trim)

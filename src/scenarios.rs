@@ -1,0 +1,717 @@
+//! `fordeling scenarios`: batches of variants of the model and run
+//! parameters, evaluated over data read once.
+//!
+//! A scenario file lists variants (`[[scenario]]`) and/or a grid (`[grid]`,
+//! every combination of the listed values). A variant may set the year,
+//! `capacity_total`, any proposal rule, any package's `start_year`, `add`,
+//! `multiply` and `phase_in`, and any coefficient (named as in `fit.json`,
+//! e.g. `conditions.copd`, `age_sex.male[3]`, `socioeconomic.education.1`,
+//! `multimorbidity[0]`, `area.coefficient`). Each variant is applied to
+//! the model file and validated as a model file is, so errors read alike.
+//!
+//! Cost: persons are passed over once per distinct set of coefficient
+//! overrides (the `Basis`); every other variant costs work proportional to
+//! clinics × package signatures.
+
+use crate::aggregate::Basis;
+use crate::error::{Error, ModelError, OutputError};
+use crate::fit::evaluate::{quantiles, Quantiles};
+use crate::model::file::ModelFile;
+use crate::model::Model;
+use crate::output::table::Table;
+use crate::weights::YearTables;
+use crate::{compute_year, load_inputs, InputPaths, Inputs, RunParams, RunResult};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The most scenarios a file may make (a grid multiplies quickly).
+pub const MAX_SCENARIOS: u64 = 100_000;
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PackageOverride {
+    pub start_year: Option<i32>,
+    pub add: Option<f64>,
+    pub multiply: Option<f64>,
+    pub phase_in: Option<Vec<f64>>,
+}
+
+/// One variant, as written in the scenario file.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Variant {
+    pub name: Option<String>,
+    pub year: Option<i32>,
+    pub capacity_total: Option<f64>,
+    pub closing_fraction: Option<f64>,
+    pub round_to: Option<i64>,
+    pub min_per_capacity: Option<f64>,
+    pub max_per_capacity: Option<f64>,
+    pub max_increase: Option<f64>,
+    pub max_decrease: Option<f64>,
+    pub dialogue_threshold: Option<f64>,
+    pub uncertainty_threshold: Option<f64>,
+    #[serde(default)]
+    pub packages: BTreeMap<String, PackageOverride>,
+    #[serde(default)]
+    pub coefficients: BTreeMap<String, f64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScenarioFile {
+    #[serde(default)]
+    scenario: Vec<Variant>,
+    #[serde(default)]
+    grid: BTreeMap<String, Vec<toml::Value>>,
+}
+
+fn number(value: &toml::Value) -> Option<f64> {
+    value
+        .as_float()
+        .or_else(|| value.as_integer().map(|i| i as f64))
+}
+
+impl Variant {
+    /// Sets one parameter by its grid key.
+    fn set(&mut self, key: &str, value: &toml::Value) -> Result<(), String> {
+        let float = || number(value).ok_or_else(|| format!("`{value}` is not a number"));
+        let int = || {
+            value
+                .as_integer()
+                .ok_or_else(|| format!("`{value}` is not a whole number"))
+        };
+        match key {
+            "year" => self.year = Some(int()? as i32),
+            "capacity_total" => self.capacity_total = Some(float()?),
+            "closing_fraction" => self.closing_fraction = Some(float()?),
+            "round_to" => self.round_to = Some(int()?),
+            "min_per_capacity" => self.min_per_capacity = Some(float()?),
+            "max_per_capacity" => self.max_per_capacity = Some(float()?),
+            "max_increase" => self.max_increase = Some(float()?),
+            "max_decrease" => self.max_decrease = Some(float()?),
+            "dialogue_threshold" => self.dialogue_threshold = Some(float()?),
+            "uncertainty_threshold" => self.uncertainty_threshold = Some(float()?),
+            _ => {
+                if let Some(name) = key.strip_prefix("coefficients.") {
+                    self.coefficients.insert(name.to_string(), float()?);
+                } else if let Some(rest) = key.strip_prefix("packages.") {
+                    let (id, field) = rest
+                        .rsplit_once('.')
+                        .ok_or_else(|| "expected packages.<id>.<field>".to_string())?;
+                    let package = self.packages.entry(id.to_string()).or_default();
+                    match field {
+                        "start_year" => package.start_year = Some(int()? as i32),
+                        "add" => package.add = Some(float()?),
+                        "multiply" => package.multiply = Some(float()?),
+                        "phase_in" => {
+                            let list = value
+                                .as_array()
+                                .ok_or_else(|| format!("`{value}` is not a list of shares"))?;
+                            package.phase_in = Some(
+                                list.iter()
+                                    .map(|v| {
+                                        number(v).ok_or_else(|| format!("`{v}` is not a number"))
+                                    })
+                                    .collect::<Result<_, _>>()?,
+                            );
+                        }
+                        other => return Err(format!("a package has no field `{other}`")),
+                    }
+                } else {
+                    return Err("not a parameter a scenario can vary".into());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The model file with this variant's overrides.
+    fn apply(&self, base: &ModelFile) -> Result<ModelFile, (String, String)> {
+        let mut file = base.clone();
+        let p = &mut file.proposal;
+        macro_rules! over {
+            ($field:ident) => {
+                if let Some(v) = self.$field {
+                    p.$field = v;
+                }
+            };
+        }
+        over!(closing_fraction);
+        over!(round_to);
+        over!(min_per_capacity);
+        over!(max_per_capacity);
+        over!(max_increase);
+        over!(max_decrease);
+        over!(dialogue_threshold);
+        over!(uncertainty_threshold);
+        for (id, o) in &self.packages {
+            let package = file
+                .packages
+                .iter_mut()
+                .find(|p| &p.id == id)
+                .ok_or_else(|| {
+                    (
+                        format!("packages.{id}"),
+                        format!("the model has no package `{id}`"),
+                    )
+                })?;
+            if let Some(v) = o.start_year {
+                package.start_year = v;
+            }
+            if let Some(v) = o.add {
+                package.add = v;
+            }
+            if let Some(v) = o.multiply {
+                package.multiply = v;
+            }
+            if let Some(v) = &o.phase_in {
+                package.phase_in = v.clone();
+            }
+        }
+        for (name, &value) in &self.coefficients {
+            set_coefficient(&mut file, name, value)
+                .map_err(|detail| (format!("coefficients.{name}"), detail))?;
+        }
+        Ok(file)
+    }
+
+    /// The overrides that change persons' base need (the basis key).
+    fn basis_key(&self) -> String {
+        self.coefficients
+            .iter()
+            .map(|(k, v)| format!("{k}={v:?}"))
+            .collect::<Vec<_>>()
+            .join(";")
+    }
+
+    /// What the variant sets, as one line of `key = value` pairs.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        let mut put = |key: String, value: Option<String>| {
+            if let Some(value) = value {
+                parts.push(format!("{key} = {value}"));
+            }
+        };
+        put("year".into(), self.year.map(|v| v.to_string()));
+        put(
+            "capacity_total".into(),
+            self.capacity_total.map(|v| v.to_string()),
+        );
+        put(
+            "closing_fraction".into(),
+            self.closing_fraction.map(|v| v.to_string()),
+        );
+        put("round_to".into(), self.round_to.map(|v| v.to_string()));
+        put(
+            "min_per_capacity".into(),
+            self.min_per_capacity.map(|v| v.to_string()),
+        );
+        put(
+            "max_per_capacity".into(),
+            self.max_per_capacity.map(|v| v.to_string()),
+        );
+        put(
+            "max_increase".into(),
+            self.max_increase.map(|v| v.to_string()),
+        );
+        put(
+            "max_decrease".into(),
+            self.max_decrease.map(|v| v.to_string()),
+        );
+        put(
+            "dialogue_threshold".into(),
+            self.dialogue_threshold.map(|v| v.to_string()),
+        );
+        put(
+            "uncertainty_threshold".into(),
+            self.uncertainty_threshold.map(|v| v.to_string()),
+        );
+        for (id, p) in &self.packages {
+            put(
+                format!("packages.{id}.start_year"),
+                p.start_year.map(|v| v.to_string()),
+            );
+            put(format!("packages.{id}.add"), p.add.map(|v| v.to_string()));
+            put(
+                format!("packages.{id}.multiply"),
+                p.multiply.map(|v| v.to_string()),
+            );
+            put(
+                format!("packages.{id}.phase_in"),
+                p.phase_in.as_ref().map(|v| format!("{v:?}")),
+            );
+        }
+        for (name, value) in &self.coefficients {
+            put(format!("coefficients.{name}"), Some(value.to_string()));
+        }
+        parts.join("; ")
+    }
+}
+
+/// Sets a coefficient of a model file by its `fit.json` name.
+fn set_coefficient(file: &mut ModelFile, name: &str, value: f64) -> Result<(), String> {
+    let unknown = || format!("the model has no coefficient `{name}`");
+    if let Some(rest) = name.strip_prefix("age_sex.") {
+        let (sex, band) = rest.split_once('[').ok_or_else(unknown)?;
+        let band: usize = band.trim_end_matches(']').parse().map_err(|_| unknown())?;
+        let table = match sex {
+            "male" => &mut file.age_sex.male,
+            "female" => &mut file.age_sex.female,
+            _ => return Err(unknown()),
+        };
+        *table.get_mut(band).ok_or_else(unknown)? = value;
+    } else if let Some(rest) = name.strip_prefix("socioeconomic.") {
+        let (column, level) = rest.split_once('.').ok_or_else(unknown)?;
+        let s = &mut file.socioeconomic;
+        let table = match column {
+            "education" => &mut s.education,
+            "income_quintile" => &mut s.income_quintile,
+            "labour" => &mut s.labour,
+            "origin" => &mut s.origin,
+            "lives_alone" => &mut s.lives_alone,
+            _ => return Err(unknown()),
+        };
+        table.insert(level.to_string(), value);
+    } else if let Some(condition) = name.strip_prefix("conditions.") {
+        let slot = file.conditions.get_mut(condition).ok_or_else(unknown)?;
+        *slot = value;
+    } else if let Some(rest) = name.strip_prefix("multimorbidity[") {
+        let k: usize = rest
+            .split(']')
+            .next()
+            .unwrap_or("")
+            .parse()
+            .map_err(|_| unknown())?;
+        file.multimorbidity.get_mut(k).ok_or_else(unknown)?.add = value;
+    } else if name == "area.coefficient" {
+        file.area.as_mut().ok_or_else(unknown)?.coefficient = value;
+    } else {
+        return Err(unknown());
+    }
+    Ok(())
+}
+
+/// Reads a scenario file into named variants (listed ones, then the grid).
+pub fn parse(bytes: &[u8], path: &Path) -> Result<Vec<Variant>, ModelError> {
+    let parse_error = |detail: String| ModelError::Parse {
+        path: path.to_path_buf(),
+        detail,
+    };
+    let text = std::str::from_utf8(bytes)
+        .map_err(|e| parse_error(format!("not valid UTF-8 text ({e})")))?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let file: ScenarioFile =
+        toml::from_str(text).map_err(|e| parse_error(crate::model::one_line(&e.to_string())))?;
+    let mut variants = file.scenario;
+    for (k, v) in variants.iter_mut().enumerate() {
+        if v.name.is_none() {
+            v.name = Some(format!("scenario-{}", k + 1));
+        }
+    }
+    if !file.grid.is_empty() {
+        let mut size: u64 = 1;
+        for (key, values) in &file.grid {
+            if values.is_empty() {
+                return Err(ModelError::Invalid {
+                    path: path.to_path_buf(),
+                    key: format!("grid.{key}"),
+                    detail: "an empty list of values".into(),
+                });
+            }
+            size = size.saturating_mul(values.len() as u64);
+        }
+        let total = size.saturating_add(variants.len() as u64);
+        if total > MAX_SCENARIOS {
+            return Err(ModelError::Invalid {
+                path: path.to_path_buf(),
+                key: "grid".into(),
+                detail: format!(
+                    "the grid makes {total} scenarios; at most {MAX_SCENARIOS} are allowed"
+                ),
+            });
+        }
+        let keys: Vec<(&String, &Vec<toml::Value>)> = file.grid.iter().collect();
+        for index in 0..size {
+            let mut variant = Variant::default();
+            let mut rest = index;
+            for (key, values) in keys.iter().rev() {
+                let value = &values[(rest % values.len() as u64) as usize];
+                rest /= values.len() as u64;
+                variant
+                    .set(key, value)
+                    .map_err(|detail| ModelError::Invalid {
+                        path: path.to_path_buf(),
+                        key: format!("grid.{key}"),
+                        detail,
+                    })?;
+            }
+            variant.name = Some(format!("grid-{:05}", index + 1));
+            variants.push(variant);
+        }
+    }
+    if variants.len() as u64 > MAX_SCENARIOS {
+        return Err(ModelError::Invalid {
+            path: path.to_path_buf(),
+            key: "scenario".into(),
+            detail: format!(
+                "{} scenarios; at most {MAX_SCENARIOS} are allowed",
+                variants.len()
+            ),
+        });
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for v in &variants {
+        let name = v.name.clone().unwrap_or_default();
+        if name == "baseline" || !seen.insert(name.clone()) {
+            return Err(ModelError::Invalid {
+                path: path.to_path_buf(),
+                key: "scenario.name".into(),
+                detail: format!(
+                    "the name `{name}` is used twice (`baseline` is the model as given)"
+                ),
+            });
+        }
+    }
+    Ok(variants)
+}
+
+/// What `fordeling scenarios` needs.
+#[derive(Debug, Clone)]
+pub struct ScenariosConfig {
+    pub inputs: InputPaths,
+    pub scenarios: PathBuf,
+    pub params: RunParams,
+    pub out: PathBuf,
+}
+
+/// One evaluated scenario.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScenarioSummary {
+    pub scenario: String,
+    pub parameters: String,
+    pub year: i32,
+    #[serde(rename = "L")]
+    pub load: f64,
+    #[serde(rename = "D")]
+    pub capacity_total: f64,
+    pub proposals_per_capacity: Option<Quantiles>,
+    pub flag_counts: BTreeMap<&'static str, usize>,
+    pub clinics_changed_vs_baseline: usize,
+    pub mean_abs_change_vs_baseline: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BatchSummary {
+    pub scenarios: usize,
+    pub passes_over_persons: usize,
+    pub load_seconds: f64,
+    pub compute_seconds: f64,
+    pub summaries: Vec<ScenarioSummary>,
+}
+
+/// Evaluates the baseline and every scenario and writes the tables into
+/// `config.out`, atomically.
+pub fn run(config: &ScenariosConfig) -> Result<BatchSummary, Error> {
+    let started = std::time::Instant::now();
+    let bytes = std::fs::read(&config.scenarios).map_err(|source| ModelError::Open {
+        path: config.scenarios.clone(),
+        source,
+    })?;
+    let mut variants = parse(&bytes, &config.scenarios)?;
+    let inputs = load_inputs(&config.inputs)?;
+    let load_seconds = started.elapsed().as_secs_f64();
+    let compute_started = std::time::Instant::now();
+    let base_file = inputs.model.model.to_file();
+    variants.insert(
+        0,
+        Variant {
+            name: Some("baseline".into()),
+            ..Variant::default()
+        },
+    );
+    // Validate every variant up front, as model files are.
+    let mut models = Vec::with_capacity(variants.len());
+    for v in &variants {
+        let name = v.name.clone().unwrap_or_default();
+        let label = PathBuf::from(format!(
+            "{} (scenario `{name}`)",
+            config.scenarios.display()
+        ));
+        let file = v
+            .apply(&base_file)
+            .map_err(|(key, detail)| ModelError::Invalid {
+                path: label.clone(),
+                key,
+                detail,
+            })?;
+        models.push(Model::from_file(file, &label)?);
+    }
+    // One basis per distinct set of coefficient overrides.
+    let mut bases: BTreeMap<String, Basis> = BTreeMap::new();
+    let mut fallback: Vec<bool> = vec![false; variants.len()];
+    for (k, v) in variants.iter().enumerate() {
+        let key = v.basis_key();
+        if bases.contains_key(&key) || fallback[k] {
+            continue;
+        }
+        let tables = YearTables::new(
+            &models[k],
+            &inputs.geography,
+            config.params.year,
+            &inputs.model.path,
+        )?;
+        match Basis::new(
+            &tables,
+            &inputs.population,
+            inputs.clinics.len(),
+            inputs.geography.kommuner.len(),
+        ) {
+            Some(basis) => {
+                bases.insert(key, basis);
+            }
+            None => fallback[k] = true,
+        }
+    }
+    let results: Vec<Result<RunResult, Error>> = variants
+        .par_iter()
+        .zip(&models)
+        .map(|(v, model)| {
+            let params = RunParams {
+                year: v.year.unwrap_or(config.params.year),
+                capacity_total: v.capacity_total.or(config.params.capacity_total),
+            };
+            let tables =
+                YearTables::new(model, &inputs.geography, params.year, &inputs.model.path)?;
+            compute_year(
+                &inputs,
+                model,
+                &tables,
+                bases.get(&v.basis_key()),
+                &params,
+                &inputs.clinics.previous_min_patients,
+            )
+        })
+        .collect();
+    let results: Vec<RunResult> = results.into_iter().collect::<Result<_, _>>()?;
+    let compute_seconds = compute_started.elapsed().as_secs_f64();
+
+    let summaries: Vec<ScenarioSummary> = variants
+        .iter()
+        .zip(&results)
+        .map(|(v, r)| summarize(&inputs, v, r, &results[0]))
+        .collect();
+    let batch = BatchSummary {
+        scenarios: variants.len() - 1,
+        passes_over_persons: bases.len() + fallback.iter().filter(|&&f| f).count(),
+        load_seconds,
+        compute_seconds,
+        summaries,
+    };
+    write(&config.out, &inputs, &variants, &results, &batch)?;
+    Ok(batch)
+}
+
+fn summarize(inputs: &Inputs, v: &Variant, r: &RunResult, baseline: &RunResult) -> ScenarioSummary {
+    let per_capacity: Vec<f64> = r
+        .proposals
+        .iter()
+        .zip(&inputs.clinics.capacities)
+        .filter_map(|(p, d)| p.min_patients.map(|m| m as f64 / d))
+        .collect();
+    let mut flag_counts = BTreeMap::new();
+    for (name, get) in [
+        (
+            "capped",
+            (|f: &crate::proposal::Flags| f.capped) as fn(&_) -> bool,
+        ),
+        ("uncertain", |f| f.uncertain),
+        ("dialogue", |f| f.dialogue),
+        ("vulnerable_area", |f| f.vulnerable_area),
+        ("empty", |f| f.empty),
+    ] {
+        flag_counts.insert(name, r.proposals.iter().filter(|p| get(&p.flags)).count());
+    }
+    let changes: Vec<f64> = r
+        .proposals
+        .iter()
+        .zip(&baseline.proposals)
+        .filter_map(|(a, b)| Some((a.min_patients? - b.min_patients?) as f64))
+        .collect();
+    ScenarioSummary {
+        scenario: v.name.clone().unwrap_or_default(),
+        parameters: v.describe(),
+        year: r.year,
+        load: r.load,
+        capacity_total: r.capacity_total,
+        proposals_per_capacity: quantiles(&per_capacity),
+        flag_counts,
+        clinics_changed_vs_baseline: changes.iter().filter(|c| **c != 0.0).count(),
+        mean_abs_change_vs_baseline: changes.iter().map(|c| c.abs()).sum::<f64>()
+            / changes.len().max(1) as f64,
+    }
+}
+
+fn write(
+    out: &Path,
+    inputs: &Inputs,
+    variants: &[Variant],
+    results: &[RunResult],
+    batch: &BatchSummary,
+) -> Result<(), OutputError> {
+    let clinics = &inputs.clinics;
+    let n = clinics.len();
+    let baseline = &results[0];
+    let mut long = Table::new();
+    let rows = || {
+        results
+            .iter()
+            .zip(variants)
+            .flat_map(|(r, v)| (0..n).map(move |c| (r, v, c)))
+    };
+    long.text(
+        "scenario",
+        rows()
+            .map(|(_, v, _)| v.name.clone().unwrap_or_default())
+            .collect(),
+    )
+    .int(
+        "clinic_id",
+        rows()
+            .map(|(_, _, c)| Some(i64::from(clinics.clinic_id[c])))
+            .collect(),
+    )
+    .float(
+        "need",
+        rows()
+            .map(|(r, _, c)| Some(r.need.clinics[c].need))
+            .collect(),
+    )
+    .float(
+        "mean_weight",
+        rows()
+            .map(|(r, _, c)| r.need.clinics[c].mean_weight)
+            .collect(),
+    )
+    .int(
+        "min_patients",
+        rows()
+            .map(|(r, _, c)| r.proposals[c].min_patients)
+            .collect(),
+    )
+    .int(
+        "change_vs_baseline",
+        rows()
+            .map(|(r, _, c)| {
+                Some(r.proposals[c].min_patients? - baseline.proposals[c].min_patients?)
+            })
+            .collect(),
+    )
+    .text(
+        "flags",
+        rows()
+            .map(|(r, _, c)| r.proposals[c].flags.to_text())
+            .collect(),
+    );
+
+    let s = &batch.summaries;
+    let q = |f: fn(&Quantiles) -> f64| -> Vec<Option<f64>> {
+        s.iter()
+            .map(|x| x.proposals_per_capacity.as_ref().map(f))
+            .collect()
+    };
+    let count = |flag: &'static str| -> Vec<Option<i64>> {
+        s.iter().map(|x| Some(x.flag_counts[flag] as i64)).collect()
+    };
+    let mut summary = Table::new();
+    summary
+        .text("scenario", s.iter().map(|x| x.scenario.clone()).collect())
+        .text(
+            "parameters",
+            s.iter().map(|x| x.parameters.clone()).collect(),
+        )
+        .int("year", s.iter().map(|x| Some(i64::from(x.year))).collect())
+        .float("L", s.iter().map(|x| Some(x.load)).collect())
+        .float("D", s.iter().map(|x| Some(x.capacity_total)).collect())
+        .float("per_capacity_p5", q(|q| q.p5))
+        .float("per_capacity_p25", q(|q| q.p25))
+        .float("per_capacity_median", q(|q| q.median))
+        .float("per_capacity_p75", q(|q| q.p75))
+        .float("per_capacity_p95", q(|q| q.p95))
+        .int("capped", count("capped"))
+        .int("uncertain", count("uncertain"))
+        .int("dialogue", count("dialogue"))
+        .int("vulnerable_area", count("vulnerable_area"))
+        .int("empty", count("empty"))
+        .int(
+            "clinics_changed_vs_baseline",
+            s.iter()
+                .map(|x| Some(x.clinics_changed_vs_baseline as i64))
+                .collect(),
+        )
+        .float(
+            "mean_abs_change_vs_baseline",
+            s.iter()
+                .map(|x| Some(x.mean_abs_change_vs_baseline))
+                .collect(),
+        );
+
+    let mut gaps = Table::new();
+    let council_rows = || {
+        results.iter().zip(variants).flat_map(|(r, v)| {
+            r.areas
+                .iter()
+                .filter(|a| a.level == crate::areas::Level::Sundhedsraad)
+                .map(move |a| (v, a))
+        })
+    };
+    gaps.text(
+        "scenario",
+        council_rows()
+            .map(|(v, _)| v.name.clone().unwrap_or_default())
+            .collect(),
+    )
+    .text(
+        "sundhedsraad",
+        council_rows().map(|(_, a)| a.name.clone()).collect(),
+    )
+    .float(
+        "capacities",
+        council_rows().map(|(_, a)| Some(a.capacities)).collect(),
+    )
+    .float(
+        "target_capacities",
+        council_rows()
+            .map(|(_, a)| Some(a.target_capacities))
+            .collect(),
+    )
+    .float(
+        "capacity_gap",
+        council_rows().map(|(_, a)| Some(a.capacity_gap)).collect(),
+    );
+
+    crate::output::atomic::write_dir_atomically(out, |dir| -> Result<(), OutputError> {
+        long.write_parquet(&dir.join("scenarios.parquet"))?;
+        long.write_csv(&dir.join("scenarios.csv"))?;
+        summary.write_parquet(&dir.join("summary.parquet"))?;
+        summary.write_csv(&dir.join("summary.csv"))?;
+        gaps.write_parquet(&dir.join("capacity_gaps.parquet"))?;
+        gaps.write_csv(&dir.join("capacity_gaps.csv"))?;
+        let path = dir.join("manifest.json");
+        let manifest = serde_json::json!({
+            "engine": {"name": "fordeling", "version": env!("CARGO_PKG_VERSION")},
+            "model": {"id": inputs.model.model.id, "path": inputs.model.path.display().to_string(), "sha256": inputs.model.sha256},
+            "inputs": {"population": inputs.population_source, "clinics": inputs.clinics_source, "geography": inputs.geography_source},
+            "scenarios": batch.scenarios,
+            "passes_over_persons": batch.passes_over_persons,
+            "load_seconds": batch.load_seconds,
+            "compute_seconds": batch.compute_seconds,
+        });
+        let mut text =
+            serde_json::to_string_pretty(&manifest).map_err(|e| OutputError::write(&path, e))?;
+        text.push('\n');
+        std::fs::write(&path, text).map_err(|e| OutputError::write(&path, e))
+    })
+}
