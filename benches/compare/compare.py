@@ -1,0 +1,90 @@
+"""Times the engine beside Polars and DuckDB on the same synthetic national
+file, end to end (process start to output written), after checking that
+all three give the same clinic needs (1e-9 relative) and proposals.
+
+Usage: python3 benches/compare/compare.py [--scale 1] [--runs 5] [--year 2027]
+Needs: pip install polars duckdb; /usr/bin/time (GNU time).
+"""
+import argparse
+import csv
+import os
+import statistics
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+ENGINE = os.path.join(ROOT, "target", "release", "fordeling")
+MODEL = os.path.join(ROOT, "models", "reference-2027.toml")
+GEOGRAPHY = os.path.join(ROOT, "data", "geography-dk-2027.csv")
+
+
+def timed(command):
+    """Wall seconds and peak RSS (MB) of one run of `command`."""
+    result = subprocess.run(["/usr/bin/time", "-f", "%e %M"] + command, capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(f"failed: {' '.join(command)}\n{result.stderr}")
+    wall, rss = result.stderr.strip().splitlines()[-1].split()
+    return float(wall), int(rss) / 1024
+
+
+def read(path, id_column="clinic_id", need="need", count="min_patients"):
+    with open(path, encoding="utf-8") as f:
+        return {int(r[id_column]): (float(r[need]), r[count]) for r in csv.DictReader(f)}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--scale", default="1")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--year", default="2027")
+    parser.add_argument("--work", default=os.path.join(ROOT, "target", "compare"))
+    args = parser.parse_args()
+
+    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
+    data = os.path.join(args.work, f"scale-{args.scale}")
+    population = os.path.join(data, "population.parquet")
+    clinics = os.path.join(data, "clinics.parquet")
+    if not os.path.exists(population):
+        subprocess.run([ENGINE, "synth", "--scale", args.scale, "--seed", "1", "--out", data, "--quiet"], check=True)
+    out = os.path.join(args.work, "out")
+    os.makedirs(out, exist_ok=True)
+    python = sys.executable
+    tools = {
+        "fordeling": [ENGINE, "run", "--population", population, "--clinics", clinics, "--model", MODEL,
+                      "--year", args.year, "--out", os.path.join(out, "engine"), "--quiet"],
+        "polars": [python, os.path.join(HERE, "peer_polars.py"), population, clinics, MODEL, GEOGRAPHY,
+                   args.year, os.path.join(out, "polars.csv")],
+        "duckdb": [python, os.path.join(HERE, "peer_duckdb.py"), population, clinics, MODEL, GEOGRAPHY,
+                   args.year, os.path.join(out, "duckdb.csv")],
+    }
+    # Fairness first: one run each, then compare the clinic outputs.
+    for command in tools.values():
+        timed(command)
+    engine = read(os.path.join(out, "engine", "clinics.csv"))
+    for peer in ["polars", "duckdb"]:
+        other = read(os.path.join(out, f"{peer}.csv"))
+        assert engine.keys() == other.keys(), f"{peer}: other clinics"
+        for clinic, (need, count) in engine.items():
+            need_p, count_p = other[clinic]
+            assert abs(need - need_p) <= 1e-9 * max(abs(need), 1.0), f"{peer} clinic {clinic}: need {need_p} vs {need}"
+            assert (count or "") == (count_p or ""), f"{peer} clinic {clinic}: proposal {count_p} vs {count}"
+        print(f"{peer}: same needs (1e-9) and proposals as fordeling for {len(engine)} clinics")
+
+    rows = {}
+    for name, command in tools.items():
+        runs = [timed(command) for _ in range(args.runs)]
+        walls = [w for w, _ in runs]
+        rows[name] = (min(walls), statistics.median(walls), max(walls), max(r for _, r in runs))
+    print(f"\nscale {args.scale}, {args.runs} runs each, end to end (process start to output written)")
+    print(f"{'tool':<10} {'min s':>7} {'median s':>9} {'max s':>7} {'peak RSS MB':>12}")
+    for name, (lo, med, hi, rss) in rows.items():
+        print(f"{name:<10} {lo:>7.3f} {med:>9.3f} {hi:>7.3f} {rss:>12.0f}")
+    best_peer = min(rows["polars"][1], rows["duckdb"][1])
+    print(f"\nfordeling is {rows['polars'][1] / rows['fordeling'][1]:.2f}x faster than Polars, "
+          f"{rows['duckdb'][1] / rows['fordeling'][1]:.2f}x faster than DuckDB "
+          f"({best_peer / rows['fordeling'][1]:.2f}x the faster peer), by median")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,69 @@
+"""The national run's clinic output (need, mean weight, proposal) in Polars,
+lazy from scan_parquet to the CSV: the way an analyst would write it.
+Usage: peer_polars.py POPULATION CLINICS MODEL GEOGRAPHY YEAR OUT.csv"""
+import sys
+import polars as pl
+from model_terms import load
+
+
+def main():
+    population, clinics, model_path, geography, year, out = sys.argv[1:7]
+    m = load(model_path, geography, int(year))
+    cond = [pl.col(f"cond_{name}").cast(pl.Int32) for name, _ in m["conditions"]]
+    count = pl.sum_horizontal(cond) if cond else pl.lit(0)
+    band = pl.min_horizontal(pl.col("age").cast(pl.Int32) // 5, pl.lit(19))
+    cell = (pl.col("sex").cast(pl.Int32) - 1) * 20 + band
+    age_sex = {(s - 1) * 20 + b: v for (s, b), v in m["age_sex"].items()}
+    eta = cell.replace_strict(age_sex, return_dtype=pl.Float64)
+    for column, table in m["socio"].items():
+        eta = eta + pl.col(column).cast(pl.Int32).replace_strict(table, default=0.0, return_dtype=pl.Float64)
+    eta = eta + pl.when(pl.col("lives_alone")).then(m["lives_alone"]).otherwise(0.0)
+    for (name, coefficient), c in zip(m["conditions"], cond):
+        eta = eta + c * coefficient
+    for at_least, add in m["multimorbidity"]:
+        eta = eta + pl.when(count >= at_least).then(add).otherwise(0.0)
+    eta = eta + m["area_coefficient"] * pl.col("kommune").cast(pl.Int32).replace_strict(m["area"], return_dtype=pl.Float64)
+    r0 = eta if m["link"] == "identity" else eta.exp()
+    needed = ["clinic_id", "kommune", "age", "sex", "lives_alone"] + list(m["socio"]) + [f"cond_{n}" for n, _ in m["conditions"]]
+    # Each package applies to the previous column, so no expression is repeated.
+    people = pl.scan_parquet(population).select(needed).with_columns(r=r0, count=count)
+    for p in m["packages"]:
+        q = pl.lit(False)
+        for name in p["conditions"]:
+            q = q | pl.col(f"cond_{name}")
+        if p["min_conditions"] > 0:
+            q = q | (pl.col("count") >= p["min_conditions"])
+        people = people.with_columns(r=pl.when(q).then((pl.col("r") + p["add"]) * p["factor"]).otherwise(pl.col("r")))
+    people = people.select(pl.col("clinic_id"), pl.max_horizontal(pl.col("r"), pl.lit(0.0)).alias("r"))
+    people = people.with_columns(w=pl.col("r") / pl.col("r").mean())
+    per_clinic = people.group_by("clinic_id").agg(n=pl.len(), need=pl.col("w").sum())
+    persons = pl.col("n").sum()
+    rules = m["proposal"]
+    c = pl.scan_parquet(clinics).select("clinic_id", "capacities", "previous_min_patients")
+    table = c.join(per_clinic, on="clinic_id", how="left").with_columns(
+        pl.col("n").fill_null(0), pl.col("need").fill_null(0.0)
+    )
+    load_l = table.select((persons / pl.col("capacities").sum()).alias("L"))
+    table = table.join(load_l, how="cross").with_columns(mean_weight=pl.col("need") / pl.col("n"))
+    value = pl.col("capacities") * pl.col("L") * rules["closing_fraction"] / pl.col("mean_weight")
+    d = pl.col("capacities")
+    if rules.get("min_per_capacity", 0) > 0:
+        value = pl.when(value / d < rules["min_per_capacity"]).then(rules["min_per_capacity"] * d).otherwise(value)
+    if rules.get("max_per_capacity", 0) > 0:
+        value = pl.when(value / d > rules["max_per_capacity"]).then(rules["max_per_capacity"] * d).otherwise(value)
+    prev = pl.col("previous_min_patients").cast(pl.Float64)
+    if rules.get("max_decrease", 0.1) >= 0:
+        low = prev * (1 - rules.get("max_decrease", 0.1))
+        value = pl.when(value < low).then(low).otherwise(value)
+    if rules.get("max_increase", 0.05) >= 0:
+        high = prev * (1 + rules.get("max_increase", 0.05))
+        value = pl.when(value > high).then(high).otherwise(value)
+    step = rules.get("round_to", 10)
+    scaled = value / step
+    rounded = (scaled.abs() + 0.5).floor() * scaled.sign() * step
+    result = table.with_columns(min_patients=pl.when(pl.col("n") > 0).then(rounded.cast(pl.Int64)))
+    result.select("clinic_id", "n", "need", "mean_weight", "min_patients").sort("clinic_id").sink_csv(out)
+
+
+if __name__ == "__main__":
+    main()
