@@ -298,8 +298,6 @@ impl Group {
 
 /// The most package signatures the basis keeps (2^8: eight packages).
 pub const MAX_SIGNATURES: usize = 256;
-/// Persons per block of the basis pass.
-const BASIS_BLOCK: usize = 1 << 18;
 
 /// Everything about the persons that does not depend on the year: per
 /// clinic and package signature the count, sum and spread of base need,
@@ -319,19 +317,14 @@ pub struct Basis {
 }
 
 impl Basis {
-    /// One parallel pass over the persons. `None` when the model has too
-    /// many packages for signatures to pay off.
-    pub fn new(
-        tables: &YearTables,
-        population: &Population,
-        n_clinics: usize,
-        n_kommuner: usize,
-    ) -> Option<Basis> {
+    /// An empty basis; `None` when the model has too many packages for
+    /// signatures to pay off.
+    pub fn empty(tables: &YearTables, n_clinics: usize, n_kommuner: usize) -> Option<Basis> {
         let signatures = 1usize << tables.package_count();
         if signatures > MAX_SIGNATURES {
             return None;
         }
-        let empty = || Basis {
+        Some(Basis {
             signatures,
             n_kommuner,
             groups: vec![Group::default(); n_clinics * signatures],
@@ -340,13 +333,57 @@ impl Basis {
             min_base: vec![f64::INFINITY; signatures],
             persons: 0,
             first_non_finite: None,
-        };
-        let mut total = empty();
+        })
+    }
+
+    /// One parallel pass over the persons, row group by row group (the
+    /// population's `row_groups`), so the sums are the same whether the
+    /// file was read whole or streamed a row group at a time.
+    pub fn new(
+        tables: &YearTables,
+        population: &Population,
+        n_clinics: usize,
+        n_kommuner: usize,
+    ) -> Option<Basis> {
+        let mut total = Basis::empty(tables, n_clinics, n_kommuner)?;
+        let ranges = population.row_group_ranges();
+        let window = 2 * rayon::current_num_threads().max(1);
+        for group in ranges.chunks(window) {
+            let parts: Vec<Option<Basis>> = group
+                .par_iter()
+                .map(|rows| {
+                    Basis::of_range(tables, population, rows.clone(), n_clinics, n_kommuner)
+                })
+                .collect();
+            for (rows, part) in group.iter().zip(parts) {
+                total.merge(&part?, rows.start);
+            }
+        }
+        Some(total)
+    }
+
+    /// The basis of the persons in `rows`, summed in row order on one
+    /// thread (indices of `first_non_finite` relative to `rows.start`).
+    /// Parallelism comes from taking row groups side by side.
+    pub fn of_range(
+        tables: &YearTables,
+        population: &Population,
+        rows: std::ops::Range<usize>,
+        n_clinics: usize,
+        n_kommuner: usize,
+    ) -> Option<Basis> {
+        let mut total = Basis::empty(tables, n_clinics, n_kommuner)?;
+        let signatures = total.signatures;
+        let empty = || Basis::empty(tables, n_clinics, n_kommuner);
+        let first = rows.start;
         ordered_blocks(
-            population.len(),
-            BASIS_BLOCK,
-            |rows| {
-                let mut part = empty();
+            rows.len(),
+            rows.len().max(1),
+            |block| {
+                let rows = block.start + first..block.end + first;
+                let Some(mut part) = empty() else {
+                    return None;
+                };
                 // Deviations from the first value seen keep sums of squares accurate.
                 let mut shift = vec![0.0; n_clinics * signatures];
                 let mut s1 = vec![0.0; n_clinics * signatures];
@@ -355,7 +392,7 @@ impl Basis {
                     let base = tables.base(population, i);
                     let b = base.need;
                     if !b.is_finite() && part.first_non_finite.is_none() {
-                        part.first_non_finite = Some(i);
+                        part.first_non_finite = Some(i - first);
                     }
                     let sig = base.signature as usize;
                     let c = population.clinic[i] as usize;
@@ -385,27 +422,36 @@ impl Basis {
                         group.m2 = (s2[slot] - s1[slot] * s1[slot] / n).max(0.0);
                     }
                 }
-                part
+                Some(part)
             },
             |part| {
-                for (a, b) in total.groups.iter_mut().zip(&part.groups) {
-                    a.merge(b);
+                if let Some(part) = part {
+                    total.merge(&part, 0);
                 }
-                for (a, b) in total.clinic_parts.iter_mut().zip(&part.clinic_parts) {
-                    a.add(b);
-                }
-                for (a, b) in total.kommune_groups.iter_mut().zip(&part.kommune_groups) {
-                    a.0 += b.0;
-                    a.1 += b.1;
-                }
-                for (a, b) in total.min_base.iter_mut().zip(&part.min_base) {
-                    *a = a.min(*b);
-                }
-                total.persons += part.persons;
-                total.first_non_finite = total.first_non_finite.or(part.first_non_finite);
             },
         );
         Some(total)
+    }
+
+    /// Adds the basis of later persons; `row_offset` is their first row.
+    pub fn merge(&mut self, part: &Basis, row_offset: usize) {
+        for (a, b) in self.groups.iter_mut().zip(&part.groups) {
+            a.merge(b);
+        }
+        for (a, b) in self.clinic_parts.iter_mut().zip(&part.clinic_parts) {
+            a.add(b);
+        }
+        for (a, b) in self.kommune_groups.iter_mut().zip(&part.kommune_groups) {
+            a.0 += b.0;
+            a.1 += b.1;
+        }
+        for (a, b) in self.min_base.iter_mut().zip(&part.min_base) {
+            *a = a.min(*b);
+        }
+        self.persons += part.persons;
+        self.first_non_finite = self
+            .first_non_finite
+            .or(part.first_non_finite.map(|i| i + row_offset));
     }
 
     /// The sums of one year, whose packages are in `tables`. `None` when

@@ -98,9 +98,29 @@ pub struct Population {
     pub conditions: Vec<u64>,
     pub utilization: Option<Vec<f64>>,
     pub exposure: Option<Vec<f64>>,
+    /// Rows per row group of the file the persons came from (empty: one
+    /// group). Sums over persons follow these boundaries, so a streamed
+    /// and a whole read give the same bits.
+    pub row_groups: Vec<usize>,
 }
 
 impl Population {
+    /// The row ranges of the row groups.
+    pub fn row_group_ranges(&self) -> Vec<std::ops::Range<usize>> {
+        if self.row_groups.is_empty() || self.row_groups.iter().sum::<usize>() != self.len() {
+            return vec![0..self.len()];
+        }
+        let mut start = 0;
+        self.row_groups
+            .iter()
+            .map(|&rows| {
+                let range = start..start + rows;
+                start += rows;
+                range
+            })
+            .collect()
+    }
+
     pub fn len(&self) -> usize {
         self.person_id.len()
     }

@@ -128,9 +128,40 @@ pub struct RunSummary {
 /// Runs the national computation for one year and writes its output.
 pub fn run(config: &RunConfig) -> Result<RunSummary, Error> {
     let started = Instant::now();
-    let inputs = load_inputs(&config.inputs)?;
+    let streamed = load_streamed(&config.inputs, config.params.year)?;
     let loaded = Instant::now();
-    let result = compute(&inputs, &config.params)?;
+    let (inputs, result) = match streamed {
+        Some((inputs, basis)) => {
+            let model = &inputs.model.model;
+            let tables = weights::YearTables::new(
+                model,
+                &inputs.geography,
+                config.params.year,
+                &inputs.model.path,
+            )?;
+            if basis.year_sums(&tables).is_some() {
+                let result = compute_year(
+                    &inputs,
+                    model,
+                    &tables,
+                    Some(&basis),
+                    &config.params,
+                    &inputs.clinics.previous_min_patients,
+                )?;
+                (inputs, result)
+            } else {
+                // Some need is clipped: that takes the persons themselves.
+                let inputs = load_inputs(&config.inputs)?;
+                let result = compute(&inputs, &config.params)?;
+                (inputs, result)
+            }
+        }
+        None => {
+            let inputs = load_inputs(&config.inputs)?;
+            let result = compute(&inputs, &config.params)?;
+            (inputs, result)
+        }
+    };
     let computed = Instant::now();
     let meta = output::RunMeta {
         threads: rayon::current_num_threads(),
@@ -149,9 +180,8 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, Error> {
     })
 }
 
-/// Reads and checks every input. The population file is hashed while it is
-/// decoded.
-pub fn load_inputs(paths: &InputPaths) -> Result<Inputs, Error> {
+/// Reads and checks the model, geography and clinics.
+fn load_context(paths: &InputPaths) -> Result<Inputs, Error> {
     let model = model::Model::load(&paths.model)?;
     let (geography, geography_source) = match &paths.geography {
         Some(path) => {
@@ -190,39 +220,157 @@ pub fn load_inputs(paths: &InputPaths) -> Result<Inputs, Error> {
     let clinics = validate::clinics(raw_clinics, &geography, &paths.clinics, &geography_path)?;
     let clinics_source = source(&paths.clinics, clinics_rows)?;
 
-    let options = ingest::PopulationOptions {
-        nulls_as_unknown: paths.nulls_as_unknown,
-        outcomes: paths.outcomes,
-    };
-    let raw = ingest::population(&paths.population, &model.model, options)?;
-    let population_sha256 = raw.sha256.clone();
-    let nulls_mapped = raw.nulls_mapped;
-    let rows = raw.person_id.len() as u64;
-    let population = validate::population(
-        raw,
-        &clinics,
-        &geography,
-        &validate::Paths {
-            population: &paths.population,
-            clinics: &paths.clinics,
-            geography: &geography_path,
-        },
-    )?;
     Ok(Inputs {
         model,
         geography,
         geography_source,
         clinics,
         clinics_source,
-        population,
+        population: Population::default(),
         population_source: Source {
             path: paths.population.display().to_string(),
-            rows,
-            sha256: population_sha256,
+            rows: 0,
+            sha256: String::new(),
         },
-        nulls_mapped,
+        nulls_mapped: [0; 5],
         nulls_as_unknown: paths.nulls_as_unknown,
     })
+}
+
+/// Reads and checks every input. The population file is hashed while it is
+/// decoded.
+pub fn load_inputs(paths: &InputPaths) -> Result<Inputs, Error> {
+    let mut inputs = load_context(paths)?;
+    let options = ingest::PopulationOptions {
+        nulls_as_unknown: paths.nulls_as_unknown,
+        outcomes: paths.outcomes,
+    };
+    let raw = ingest::population(&paths.population, &inputs.model.model, options)?;
+    inputs.population_source.sha256 = raw.sha256.clone();
+    inputs.nulls_mapped = raw.nulls_mapped;
+    inputs.population_source.rows = raw.person_id.len() as u64;
+    let geography_path = PathBuf::from(&inputs.geography_source.path);
+    inputs.population = validate::population(
+        raw,
+        &inputs.clinics,
+        &inputs.geography,
+        &validate::Paths {
+            population: &paths.population,
+            clinics: &paths.clinics,
+            geography: &geography_path,
+        },
+    )?;
+    Ok(inputs)
+}
+
+/// Reads the inputs streaming the population a few row groups at a time
+/// straight into the year-independent sums, so memory holds a window of
+/// row groups, never the population. The returned `Inputs` has an empty
+/// population; `None` when the model has too many packages for the sums.
+pub fn load_streamed(
+    paths: &InputPaths,
+    year: i32,
+) -> Result<Option<(Inputs, aggregate::Basis)>, Error> {
+    let mut inputs = load_context(paths)?;
+    let model = &inputs.model.model;
+    let tables = weights::YearTables::new(model, &inputs.geography, year, &inputs.model.path)?;
+    let n_clinics = inputs.clinics.len();
+    let n_kommuner = inputs.geography.kommuner.len();
+    let Some(mut basis) = aggregate::Basis::empty(&tables, n_clinics, n_kommuner) else {
+        return Ok(None);
+    };
+    let options = ingest::PopulationOptions {
+        nulls_as_unknown: paths.nulls_as_unknown,
+        outcomes: false,
+    };
+    let reader = ingest::population_reader(&paths.population, model, options)?;
+    let geography_path = PathBuf::from(&inputs.geography_source.path);
+    let check_paths = validate::Paths {
+        population: &paths.population,
+        clinics: &paths.clinics,
+        geography: &geography_path,
+    };
+    // Each row group is checked and summed on the pool; the parts are
+    // merged in file order. Ids strictly increasing through the file need
+    // no further duplicate check.
+    struct Part {
+        first_id: Option<i64>,
+        last_id: Option<i64>,
+        increasing: bool,
+        rows: u64,
+        first_row: u64,
+        nulls_mapped: [u64; 5],
+        basis: Option<aggregate::Basis>,
+    }
+    let mut last_id: Option<i64> = None;
+    let mut increasing = true;
+    let mut rows = 0u64;
+    let mut nulls_mapped = [0u64; 5];
+    let window = 2 * rayon::current_num_threads().max(1);
+    let sha256 = reader.stream(
+        window,
+        |raw, first_row| {
+            let part_rows = raw.person_id.len() as u64;
+            let first_id = raw.person_id.first().copied();
+            let last_id = raw.person_id.last().copied();
+            let increasing = raw.person_id.windows(2).all(|w| w[0] < w[1]);
+            let nulls_mapped = raw.nulls_mapped;
+            let chunk = validate::references(
+                raw,
+                &inputs.clinics,
+                &inputs.geography,
+                &check_paths,
+                first_row,
+            )?;
+            Ok(Part {
+                first_id,
+                last_id,
+                increasing,
+                rows: part_rows,
+                first_row,
+                nulls_mapped,
+                basis: aggregate::Basis::of_range(
+                    &tables,
+                    &chunk,
+                    0..chunk.len(),
+                    n_clinics,
+                    n_kommuner,
+                ),
+            })
+        },
+        |part| {
+            increasing = increasing
+                && part.increasing
+                && match (last_id, part.first_id) {
+                    (Some(last), Some(first)) => last < first,
+                    _ => true,
+                };
+            last_id = part.last_id.or(last_id);
+            for (a, b) in nulls_mapped.iter_mut().zip(part.nulls_mapped) {
+                *a += b;
+            }
+            rows += part.rows;
+            if let Some(p) = &part.basis {
+                basis.merge(p, part.first_row as usize);
+            }
+            Ok(())
+        },
+    )?;
+    if rows == 0 {
+        return Err(InputError::Empty {
+            path: paths.population.clone(),
+        }
+        .into());
+    }
+    if !increasing {
+        // Only the ids are read again, to find and name the repeat.
+        let ids = ingest::person_ids(&paths.population)?;
+        validate::duplicate_ids(&ids, &paths.population)?;
+    }
+    inputs.population_source.rows = rows;
+    inputs.population_source.sha256 = sha256;
+    inputs.nulls_mapped = nulls_mapped;
+    Ok(Some((inputs, basis)))
 }
 
 /// The computation of SPEC section 4 for one year: pure, given the inputs.

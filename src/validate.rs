@@ -114,8 +114,21 @@ pub fn population(
     geography: &Geography,
     paths: &Paths<'_>,
 ) -> Result<Population, InputError> {
-    let n = raw.person_id.len();
     duplicate_ids(&raw.person_id, paths.population)?;
+    references(raw, clinics, geography, paths, 0)
+}
+
+/// Checks one row group's references (its first row is `first_row`,
+/// 0-based) and maps ids and codes to indices; duplicates across the file
+/// are the caller's to check.
+pub fn references(
+    raw: RawPopulation,
+    clinics: &Clinics,
+    geography: &Geography,
+    paths: &Paths<'_>,
+    first_row: u64,
+) -> Result<Population, InputError> {
+    let n = raw.person_id.len();
 
     let clinic_ids: Vec<i64> = clinics.clinic_id.iter().map(|&c| i64::from(c)).collect();
     let clinic_index = IdIndex::new(&clinic_ids);
@@ -145,7 +158,7 @@ pub fn population(
                     .ok_or_else(|| InputError::UnknownReference {
                         path: paths.population.to_path_buf(),
                         column: "clinic_id".into(),
-                        row: row as u64 + 1,
+                        row: first_row + row as u64 + 1,
                         value: raw.clinic_id[row].to_string(),
                         other: paths.clinics.to_path_buf(),
                     })?;
@@ -154,7 +167,7 @@ pub fn population(
                     .ok_or_else(|| InputError::UnknownReference {
                         path: paths.population.to_path_buf(),
                         column: "kommune".into(),
-                        row: row as u64 + 1,
+                        row: first_row + row as u64 + 1,
                         value: raw.kommune[row].to_string(),
                         other: paths.geography.to_path_buf(),
                     })? as u16;
@@ -177,6 +190,7 @@ pub fn population(
         conditions: raw.conditions,
         utilization: raw.utilization,
         exposure: raw.exposure,
+        row_groups: raw.row_groups,
     })
 }
 
@@ -190,7 +204,7 @@ pub struct Paths<'a> {
 /// Rejects a repeated `person_id`, naming both rows. Register extracts are
 /// usually sorted by id, so a strictly increasing column is accepted in one
 /// pass; otherwise a sorted copy finds the repeat.
-fn duplicate_ids(ids: &[i64], path: &Path) -> Result<(), InputError> {
+pub fn duplicate_ids(ids: &[i64], path: &Path) -> Result<(), InputError> {
     if ids.windows(2).all(|w| w[0] < w[1]) {
         return Ok(());
     }

@@ -431,6 +431,7 @@ mod tests {
             conditions: vec![0; u.len()],
             utilization: Some(u.to_vec()),
             exposure: None,
+            row_groups: Vec::new(),
         }
     }
 

@@ -1,17 +1,17 @@
 //! Reading named columns of a Parquet file into compact typed vectors.
 //!
-//! The file is read into memory once (it is also hashed from there), and
-//! only the requested columns are decoded, straight from the `parquet`
+//! Only the requested columns are decoded, straight from the `parquet`
 //! crate's column readers into plain vectors — no Arrow arrays. Every
-//! (row group, column) pair is one task on the rayon pool, so both cores
-//! are busy even for a file of few row groups. Each value is checked as it
+//! (row group, column) pair is one task on the rayon pool (each with its own
+//! file handle), so both cores are busy even for a file of few row groups;
+//! row groups can be taken a window at a time so a large file streams
+//! through bounded memory. Each value is checked as it
 //! is converted: type, nulls and range; a failure names the file, column,
 //! 1-based row and value. Results are assembled in row-group order and the
 //! error reported is the first in (row group, column) order, so the outcome
 //! does not depend on the thread count.
 
 use crate::error::InputError;
-use bytes::Bytes;
 use parquet::basic::{ConvertedType, LogicalType, Type as PhysicalType};
 use parquet::column::reader::ColumnReader;
 use parquet::file::metadata::page_index::RowGroupPageIndex;
@@ -152,10 +152,9 @@ pub struct Chunk {
     pub rows: usize,
 }
 
-/// Where the rows of a file come from: its bytes and parsed footer.
+/// Where the rows of a file come from: its path and parsed footer.
 pub struct ParquetFile {
     pub path: std::path::PathBuf,
-    bytes: Bytes,
     metadata: Arc<ParquetMetaData>,
 }
 
@@ -196,27 +195,19 @@ impl ParquetFile {
                 source: std::io::Error::other("it is a directory"),
             });
         }
-        let bytes = std::fs::read(path).map_err(|source| InputError::Open {
+        let file = std::fs::File::open(path).map_err(|source| InputError::Open {
             path: path.to_path_buf(),
             source,
         })?;
-        let bytes = Bytes::from(bytes);
-        let reader =
-            SerializedFileReader::new(bytes.clone()).map_err(|e| InputError::NotParquet {
-                path: path.to_path_buf(),
-                detail: e.to_string(),
-            })?;
+        let reader = SerializedFileReader::new(file).map_err(|e| InputError::NotParquet {
+            path: path.to_path_buf(),
+            detail: e.to_string(),
+        })?;
         let metadata = Arc::new(reader.metadata().clone());
         Ok(ParquetFile {
             path: path.to_path_buf(),
-            bytes,
             metadata,
         })
-    }
-
-    /// The file's bytes (for hashing what was read).
-    pub fn bytes(&self) -> &[u8] {
-        &self.bytes
     }
 
     pub fn num_rows(&self) -> u64 {
@@ -313,6 +304,28 @@ impl ParquetFile {
         T: Send,
         F: Fn(Chunk, u64) -> Result<T, InputError> + Sync,
     {
+        let mut out = Vec::with_capacity(self.metadata.num_row_groups());
+        self.read_windowed(requests, usize::MAX, finish, |t| {
+            out.push(t);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// Like `read`, but `window` row groups at a time, each window's
+    /// results handed to `merge` in row-group order before the next window
+    /// is decoded: memory holds one window.
+    pub fn read_windowed<T, F>(
+        &self,
+        requests: &[Request],
+        window: usize,
+        finish: F,
+        mut merge: impl FnMut(T) -> Result<(), InputError>,
+    ) -> Result<(), InputError>
+    where
+        T: Send,
+        F: Fn(Chunk, u64) -> Result<T, InputError> + Sync,
+    {
         let located: Vec<Option<Located>> = requests
             .iter()
             .map(|r| self.locate(r))
@@ -324,47 +337,55 @@ impl ParquetFile {
             offsets.push(offset);
             offset += group.num_rows().max(0) as u64;
         }
-        let tasks: Vec<(usize, usize)> = (0..groups.len())
-            .flat_map(|g| (0..requests.len()).map(move |k| (g, k)))
-            .collect();
-        let decoded: Vec<Result<Part, InputError>> = tasks
-            .par_iter()
-            .map(|&(g, k)| {
-                let rows = groups[g].num_rows().max(0) as usize;
-                match &located[k] {
-                    None => Ok(Part::absent()),
-                    Some(place) => {
-                        let raw = self.decode(g, place, rows)?;
-                        convert(raw, place, rows, &requests[k]).map_err(|(row, value)| {
-                            self.cell_error(&requests[k], offsets[g] + row as u64 + 1, value)
-                        })
+        let window = window.max(1);
+        let mut first = 0;
+        while first < groups.len() {
+            let last = first.saturating_add(window).min(groups.len());
+            let tasks: Vec<(usize, usize)> = (first..last)
+                .flat_map(|g| (0..requests.len()).map(move |k| (g, k)))
+                .collect();
+            let decoded: Vec<Result<Part, InputError>> = tasks
+                .par_iter()
+                .map(|&(g, k)| {
+                    let rows = groups[g].num_rows().max(0) as usize;
+                    match &located[k] {
+                        None => Ok(Part::absent()),
+                        Some(place) => {
+                            let raw = self.decode(g, place, rows)?;
+                            convert(raw, place, rows, &requests[k]).map_err(|(row, value)| {
+                                self.cell_error(&requests[k], offsets[g] + row as u64 + 1, value)
+                            })
+                        }
                     }
+                })
+                .collect();
+            let mut decoded = decoded.into_iter();
+            let mut chunks = Vec::with_capacity(last - first);
+            for g in first..last {
+                let mut chunk = Chunk {
+                    columns: Vec::with_capacity(requests.len()),
+                    given: Vec::with_capacity(requests.len()),
+                    nulls_mapped: Vec::with_capacity(requests.len()),
+                    rows: groups[g].num_rows().max(0) as usize,
+                };
+                for _ in 0..requests.len() {
+                    let part = decoded.next().unwrap_or_else(|| Ok(Part::absent()))?;
+                    chunk.columns.push(part.column);
+                    chunk.given.push(part.given);
+                    chunk.nulls_mapped.push(part.nulls_mapped);
                 }
-            })
-            .collect();
-        let mut decoded = decoded.into_iter();
-        let mut chunks = Vec::with_capacity(groups.len());
-        for (g, group) in groups.iter().enumerate() {
-            let mut chunk = Chunk {
-                columns: Vec::with_capacity(requests.len()),
-                given: Vec::with_capacity(requests.len()),
-                nulls_mapped: Vec::with_capacity(requests.len()),
-                rows: group.num_rows().max(0) as usize,
-            };
-            for _ in 0..requests.len() {
-                let part = decoded.next().unwrap_or_else(|| Ok(Part::absent()))?;
-                chunk.columns.push(part.column);
-                chunk.given.push(part.given);
-                chunk.nulls_mapped.push(part.nulls_mapped);
+                chunks.push((chunk, offsets[g]));
             }
-            chunks.push((chunk, offsets[g]));
+            let finished: Vec<Result<T, InputError>> = chunks
+                .into_par_iter()
+                .map(|(chunk, offset)| finish(chunk, offset))
+                .collect();
+            for result in finished {
+                merge(result?)?;
+            }
+            first = last;
         }
-        chunks
-            .into_par_iter()
-            .map(|(chunk, offset)| finish(chunk, offset))
-            .collect::<Vec<_>>()
-            .into_iter()
-            .collect()
+        Ok(())
     }
 
     fn not_parquet(&self, error: impl std::fmt::Display) -> InputError {
@@ -405,8 +426,9 @@ impl ParquetFile {
                 .set_read_bloom_filter(false)
                 .build(),
         );
+        let file = std::fs::File::open(&self.path).map_err(|e| self.not_parquet(e))?;
         let reader = SerializedRowGroupReader::new(
-            Arc::new(self.bytes.clone()),
+            Arc::new(file),
             self.metadata.row_group(group),
             RowGroupPageIndex::new(group, None),
             properties,

@@ -9,7 +9,7 @@ pub mod geography;
 use crate::domain::OLD_CLOSING_LIMIT;
 use crate::error::InputError;
 use crate::model::Model;
-use columns::{concat, Column, Nulls, ParquetFile, Request, Target};
+use columns::{concat, Chunk, Column, Nulls, ParquetFile, Request, Target};
 use std::path::Path;
 
 /// The clinic file as read, before cross-checks.
@@ -133,6 +133,8 @@ pub struct RawPopulation {
     pub nulls_mapped: [u64; 5],
     /// SHA-256 of the file's bytes as they were read.
     pub sha256: String,
+    /// Rows per row group.
+    pub row_groups: Vec<usize>,
 }
 
 /// The socioeconomic columns, whose nulls `--nulls-as-unknown` may map.
@@ -153,14 +155,13 @@ pub struct PopulationOptions {
     pub outcomes: bool,
 }
 
-/// Reads the population file: the fixed columns of SPEC section 2 and one
-/// `cond_<name>` column for each of the model's conditions, folded into a
-/// bit mask per person.
-pub fn population(
+/// Opens the population file and checks its columns against SPEC
+/// section 2 and the model's conditions.
+pub fn population_reader(
     path: &Path,
     model: &Model,
     options: PopulationOptions,
-) -> Result<RawPopulation, InputError> {
+) -> Result<PopulationReader, InputError> {
     let file = ParquetFile::open(path)?;
     let socio = |request: Request| {
         if options.nulls_as_unknown {
@@ -229,64 +230,170 @@ pub fn population(
             Request::float("exposure", |v| v > 0.0 && v <= 1.0, "an exposure in (0, 1]").optional(),
         );
     }
-    let n_conditions = model.conditions.len();
-    // Fold the condition flags into a mask on the worker, so no row group
-    // keeps one boolean vector per condition alive.
-    let (chunks, sha256) = rayon::join(
-        || {
-            file.read(&requests, |mut chunk, _| {
-                let mut mask = vec![0u64; chunk.rows];
-                for k in 0..n_conditions {
-                    let flags = std::mem::replace(&mut chunk.columns[fixed + k], Column::Absent)
-                        .into_bool();
-                    for (m, &flag) in mask.iter_mut().zip(&flags) {
-                        *m |= u64::from(flag) << k;
-                    }
-                }
-                Ok((chunk, mask))
-            })
-        },
-        || crate::model::sha256_hex(file.bytes()),
-    );
-    let chunks = chunks?;
+    Ok(PopulationReader {
+        file,
+        requests,
+        fixed,
+        n_conditions: model.conditions.len(),
+        outcomes: options.outcomes,
+    })
+}
 
-    let mut raw = RawPopulation {
-        sha256,
-        ..RawPopulation::default()
-    };
-    let mut parts: Vec<Vec<Column>> = vec![Vec::new(); requests.len()];
-    for (chunk, mask) in chunks {
-        raw.conditions.extend_from_slice(&mask);
+/// A population file ready to be read whole or streamed.
+pub struct PopulationReader {
+    file: ParquetFile,
+    requests: Vec<Request>,
+    fixed: usize,
+    n_conditions: usize,
+    outcomes: bool,
+}
+
+impl PopulationReader {
+    /// Reads `window` row groups at a time; each row group's persons (and
+    /// its first row, 0-based) go through `map` on the pool, and the results
+    /// to `merge` in file order, while the file is hashed alongside.
+    /// Returns the SHA-256 of the file.
+    pub fn stream<T: Send>(
+        &self,
+        window: usize,
+        map: impl Fn(RawPopulation, u64) -> Result<T, InputError> + Sync,
+        merge: impl FnMut(T) -> Result<(), InputError> + Send,
+    ) -> Result<String, InputError> {
+        let (read, sha256) = rayon::join(
+            || {
+                self.file.read_windowed(
+                    &self.requests,
+                    window,
+                    |chunk, first_row| map(self.to_raw(chunk), first_row),
+                    merge,
+                )
+            },
+            || crate::hash_file(&self.file.path),
+        );
+        read?;
+        sha256
+    }
+
+    /// One row group's columns as a `RawPopulation`, the condition flags
+    /// folded into a mask on the worker.
+    fn to_raw(&self, mut chunk: Chunk) -> RawPopulation {
+        let mut mask = vec![0u64; chunk.rows];
+        for k in 0..self.n_conditions {
+            let flags =
+                std::mem::replace(&mut chunk.columns[self.fixed + k], Column::Absent).into_bool();
+            for (m, &flag) in mask.iter_mut().zip(&flags) {
+                *m |= u64::from(flag) << k;
+            }
+        }
+        let mut raw = RawPopulation {
+            conditions: mask,
+            row_groups: vec![chunk.rows],
+            ..RawPopulation::default()
+        };
         for (k, mapped) in chunk.nulls_mapped.iter().enumerate().skip(5).take(5) {
             raw.nulls_mapped[k - 5] += mapped;
         }
-        for (k, column) in chunk.columns.into_iter().enumerate() {
-            parts[k].push(column);
+        let mut columns = std::mem::take(&mut chunk.columns).into_iter();
+        let mut next = || columns.next().unwrap_or(Column::Absent);
+        raw.person_id = next().into_i64();
+        raw.clinic_id = next().into_i32();
+        raw.kommune = next().into_i16();
+        raw.age = next().into_u8();
+        raw.sex = next().into_u8();
+        raw.education = next().into_u8();
+        raw.income_quintile = next().into_u8();
+        raw.labour = next().into_u8();
+        raw.origin = next().into_u8();
+        raw.lives_alone = next().into_bool();
+        for _ in 0..self.n_conditions {
+            next();
         }
+        if self.outcomes {
+            raw.utilization = next().into_f64();
+            raw.exposure = next().into_f64();
+        }
+        raw
     }
-    let mut columns = parts.into_iter().map(|p| concat(p.into_iter()));
-    let mut next = || columns.next().unwrap_or(Column::Absent);
-    raw.person_id = next().into_i64();
-    raw.clinic_id = next().into_i32();
-    raw.kommune = next().into_i16();
-    raw.age = next().into_u8();
-    raw.sex = next().into_u8();
-    raw.education = next().into_u8();
-    raw.income_quintile = next().into_u8();
-    raw.labour = next().into_u8();
-    raw.origin = next().into_u8();
-    raw.lives_alone = next().into_bool();
-    for _ in 0..n_conditions {
-        next();
+
+    /// Reads the whole file into one `RawPopulation`.
+    pub fn read_all(&self) -> Result<RawPopulation, InputError> {
+        let mut all = RawPopulation::default();
+        let sha256 = self.stream(
+            usize::MAX,
+            |part, _| Ok(part),
+            |part| {
+                all.append(part);
+                Ok(())
+            },
+        )?;
+        all.sha256 = sha256;
+        if all.person_id.is_empty() {
+            return Err(InputError::Empty {
+                path: self.file.path.clone(),
+            });
+        }
+        Ok(all)
     }
-    if options.outcomes {
-        raw.utilization = next().into_f64();
-        raw.exposure = next().into_f64();
+
+    pub fn path(&self) -> &Path {
+        &self.file.path
     }
-    if raw.person_id.is_empty() {
-        return Err(InputError::Empty {
-            path: path.to_path_buf(),
-        });
+}
+
+impl RawPopulation {
+    /// Appends a later row group.
+    pub fn append(&mut self, part: RawPopulation) {
+        self.person_id.extend(part.person_id);
+        self.clinic_id.extend(part.clinic_id);
+        self.kommune.extend(part.kommune);
+        self.age.extend(part.age);
+        self.sex.extend(part.sex);
+        self.education.extend(part.education);
+        self.income_quintile.extend(part.income_quintile);
+        self.labour.extend(part.labour);
+        self.origin.extend(part.origin);
+        self.lives_alone.extend(part.lives_alone);
+        self.conditions.extend(part.conditions);
+        match (&mut self.utilization, part.utilization) {
+            (Some(a), Some(b)) => a.extend(b),
+            (a @ None, Some(b)) if self.person_id.len() == b.len() => *a = Some(b),
+            _ => {}
+        }
+        match (&mut self.exposure, part.exposure) {
+            (Some(a), Some(b)) => a.extend(b),
+            (a @ None, Some(b)) if self.person_id.len() == b.len() => *a = Some(b),
+            _ => {}
+        }
+        for (a, b) in self.nulls_mapped.iter_mut().zip(part.nulls_mapped) {
+            *a += b;
+        }
+        self.row_groups.extend(part.row_groups);
     }
-    Ok(raw)
+}
+
+/// Reads the population file: the fixed columns of SPEC section 2 and one
+/// `cond_<name>` column for each of the model's conditions, folded into a
+/// bit mask per person.
+pub fn population(
+    path: &Path,
+    model: &Model,
+    options: PopulationOptions,
+) -> Result<RawPopulation, InputError> {
+    population_reader(path, model, options)?.read_all()
+}
+
+/// Only the `person_id` column (to find a repeated id after streaming).
+pub fn person_ids(path: &Path) -> Result<Vec<i64>, InputError> {
+    let file = ParquetFile::open(path)?;
+    let request = [Request::int(
+        "person_id",
+        i64::MIN,
+        i64::MAX,
+        Target::I64,
+        "a 64-bit person id",
+    )];
+    let parts = file.read(&request, |mut chunk, _| {
+        Ok(std::mem::replace(&mut chunk.columns[0], Column::Absent))
+    })?;
+    Ok(concat(parts.into_iter()).into_i64())
 }

@@ -270,6 +270,7 @@ fn make_block(ctx: &Context<'_>, block: &Block) -> BlockData {
         conditions: Vec::with_capacity(n),
         utilization: Some(Vec::with_capacity(n)),
         exposure: Some(Vec::with_capacity(n)),
+        row_groups: Vec::new(),
     };
     let mut persons = Vec::with_capacity(n);
     for i in 0..n {
