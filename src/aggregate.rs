@@ -381,9 +381,7 @@ impl Basis {
             rows.len().max(1),
             |block| {
                 let rows = block.start + first..block.end + first;
-                let Some(mut part) = empty() else {
-                    return None;
-                };
+                let mut part = empty()?;
                 // Deviations from the first value seen keep sums of squares accurate.
                 let mut shift = vec![0.0; n_clinics * signatures];
                 let mut s1 = vec![0.0; n_clinics * signatures];

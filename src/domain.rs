@@ -108,7 +108,7 @@ impl Population {
     /// The row ranges of the row groups.
     pub fn row_group_ranges(&self) -> Vec<std::ops::Range<usize>> {
         if self.row_groups.is_empty() || self.row_groups.iter().sum::<usize>() != self.len() {
-            return vec![0..self.len()];
+            return std::iter::once(0..self.len()).collect();
         }
         let mut start = 0;
         self.row_groups
