@@ -26,22 +26,30 @@ pub struct ClinicSums {
     pub m2: f64,
 }
 
+/// Count, mean and sum of squared deviations of two groups merged, the
+/// later second (Chan, Golub and LeVeque's pairwise update).
+fn chan_merge(a: (u64, f64, f64), b: (u64, f64, f64)) -> (u64, f64, f64) {
+    let ((na, mean_a, m2_a), (nb, mean_b, m2_b)) = (a, b);
+    if nb == 0 {
+        return a;
+    }
+    if na == 0 {
+        return b;
+    }
+    let n = na + nb;
+    let delta = mean_b - mean_a;
+    let mean = mean_a + delta * nb as f64 / n as f64;
+    let m2 = m2_a + m2_b + delta * delta * na as f64 * nb as f64 / n as f64;
+    (n, mean, m2)
+}
+
 impl ClinicSums {
-    /// Merges `other` (the later block) into `self` (Chan et al.).
+    /// Merges `other` (the later block) into `self`.
     fn merge(&mut self, other: &ClinicSums) {
-        if other.n == 0 {
-            return;
-        }
-        if self.n == 0 {
-            *self = *other;
-            return;
-        }
-        let n = self.n + other.n;
-        let delta = other.mean - self.mean;
-        let (na, nb) = (self.n as f64, other.n as f64);
-        self.mean += delta * nb / n as f64;
-        self.m2 += other.m2 + delta * delta * na * nb / n as f64;
-        self.n = n;
+        (self.n, self.mean, self.m2) = chan_merge(
+            (self.n, self.mean, self.m2),
+            (other.n, other.mean, other.m2),
+        );
         self.raw += other.raw;
         self.components.add(&other.components);
     }
@@ -279,19 +287,10 @@ struct Group {
 
 impl Group {
     fn merge(&mut self, other: &Group) {
-        if other.n == 0 {
-            return;
-        }
-        if self.n == 0 {
-            *self = *other;
-            return;
-        }
-        let n = self.n + other.n;
-        let delta = other.mean - self.mean;
-        let (na, nb) = (self.n as f64, other.n as f64);
-        self.mean += delta * nb / n as f64;
-        self.m2 += other.m2 + delta * delta * na * nb / n as f64;
-        self.n = n;
+        (self.n, self.mean, self.m2) = chan_merge(
+            (self.n, self.mean, self.m2),
+            (other.n, other.mean, other.m2),
+        );
         self.sum += other.sum;
     }
 }

@@ -20,21 +20,36 @@ pub struct Flags {
 }
 
 impl Flags {
-    /// `;`-separated text, e.g. `capped;uncertain`; empty when none.
-    pub fn to_text(self) -> String {
-        let mut parts = Vec::new();
-        for (on, name) in [
+    /// How many of these proposals carry each flag, by flag name.
+    pub fn counts(proposals: &[Proposal]) -> std::collections::BTreeMap<&'static str, usize> {
+        let mut counts = std::collections::BTreeMap::new();
+        for p in proposals {
+            for (on, name) in p.flags.named() {
+                *counts.entry(name).or_insert(0) += usize::from(on);
+            }
+        }
+        counts
+    }
+
+    /// Each flag with its name, in the order they are written.
+    pub fn named(self) -> [(bool, &'static str); 5] {
+        [
             (self.capped, "capped"),
             (self.uncertain, "uncertain"),
             (self.dialogue, "dialogue"),
             (self.vulnerable_area, "vulnerable_area"),
             (self.empty, "empty"),
-        ] {
-            if on {
-                parts.push(name);
-            }
-        }
-        parts.join(";")
+        ]
+    }
+
+    /// `;`-separated text, e.g. `capped;uncertain`; empty when none.
+    pub fn to_text(self) -> String {
+        self.named()
+            .iter()
+            .filter(|(on, _)| *on)
+            .map(|(_, name)| *name)
+            .collect::<Vec<_>>()
+            .join(";")
     }
 }
 

@@ -521,19 +521,7 @@ fn summarize(inputs: &Inputs, v: &Variant, r: &RunResult, baseline: &RunResult) 
         .zip(&inputs.clinics.capacities)
         .filter_map(|(p, d)| p.min_patients.map(|m| m as f64 / d))
         .collect();
-    let mut flag_counts = BTreeMap::new();
-    for (name, get) in [
-        (
-            "capped",
-            (|f: &crate::proposal::Flags| f.capped) as fn(&_) -> bool,
-        ),
-        ("uncertain", |f| f.uncertain),
-        ("dialogue", |f| f.dialogue),
-        ("vulnerable_area", |f| f.vulnerable_area),
-        ("empty", |f| f.empty),
-    ] {
-        flag_counts.insert(name, r.proposals.iter().filter(|p| get(&p.flags)).count());
-    }
+    let flag_counts = crate::proposal::Flags::counts(&r.proposals);
     let changes: Vec<f64> = r
         .proposals
         .iter()

@@ -195,22 +195,7 @@ pub fn manifest_json(inputs: &Inputs, result: &RunResult, meta: &RunMeta) -> Str
     sources.insert("population", &inputs.population_source);
     sources.insert("clinics", &inputs.clinics_source);
     sources.insert("geography", &inputs.geography_source);
-    let mut flag_counts = BTreeMap::new();
-    for (name, get) in [
-        (
-            "capped",
-            (|f: &crate::proposal::Flags| f.capped) as fn(&_) -> bool,
-        ),
-        ("uncertain", |f| f.uncertain),
-        ("dialogue", |f| f.dialogue),
-        ("vulnerable_area", |f| f.vulnerable_area),
-        ("empty", |f| f.empty),
-    ] {
-        flag_counts.insert(
-            name,
-            result.proposals.iter().filter(|p| get(&p.flags)).count(),
-        );
-    }
+    let flag_counts = crate::proposal::Flags::counts(&result.proposals);
     let nulls_mapped = crate::ingest::SOCIOECONOMIC_COLUMNS
         .iter()
         .zip(inputs.nulls_mapped)
