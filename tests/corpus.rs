@@ -1,0 +1,244 @@
+//! A corpus of broken, hostile and extreme inputs, generated here (no
+//! hand-edited binaries), each with the exit code and a phrase of the
+//! message it must give; one test runs them all against the real binary
+//! and checks that none panics and that a failed run leaves no output
+//! directory. Cases that are valid but extreme must succeed.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+use arrow::array::{ArrayRef, BooleanArray, Int32Array, Int64Array, ListArray, StringArray};
+use arrow::datatypes::Int32Type;
+use common::*;
+use std::path::Path;
+use std::sync::Arc;
+
+type Spoil = Box<dyn Fn(&Path)>;
+
+fn persons() -> Vec<Person> {
+    vec![
+        Person::new(1, 11, 101, 40, 1),
+        Person::new(2, 11, 101, 82, 2),
+        Person::new(3, 22, 751, 30, 2),
+        Person::new(4, 22, 751, 10, 1),
+    ]
+}
+
+fn clinic_columns() -> Vec<(&'static str, ArrayRef)> {
+    vec![
+        ("clinic_id", i32s(&[11, 22])),
+        ("kommune", i16s(&[101, 751])),
+        ("capacities", f64s(&[1.0, 2.0])),
+    ]
+}
+
+fn replace(
+    mut columns: Vec<(&'static str, ArrayRef)>,
+    name: &'static str,
+    array: ArrayRef,
+) -> Vec<(&'static str, ArrayRef)> {
+    match columns.iter().position(|(n, _)| *n == name) {
+        Some(i) => columns[i].1 = array,
+        None => columns.push((name, array)),
+    }
+    columns
+}
+
+fn population(columns: Vec<(&'static str, ArrayRef)>) -> Spoil {
+    let columns = std::cell::RefCell::new(Some(columns));
+    Box::new(move |d: &Path| {
+        if let Some(c) = columns.borrow_mut().take() {
+            write_parquet(&d.join("population.parquet"), c);
+        }
+    })
+}
+
+fn clinics(columns: Vec<(&'static str, ArrayRef)>) -> Spoil {
+    let columns = std::cell::RefCell::new(Some(columns));
+    Box::new(move |d: &Path| {
+        if let Some(c) = columns.borrow_mut().take() {
+            write_parquet(&d.join("clinics.parquet"), c);
+        }
+    })
+}
+
+fn with_population_column(name: &'static str, array: ArrayRef) -> Spoil {
+    population(replace(population_columns(&persons()), name, array))
+}
+
+fn bytes_of(file: &'static str, edit: fn(Vec<u8>) -> Vec<u8>) -> Spoil {
+    Box::new(move |d: &Path| {
+        let path = d.join(file);
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::write(&path, edit(bytes)).unwrap();
+    })
+}
+
+fn model_text(edit: fn(String) -> String) -> Spoil {
+    Box::new(move |d: &Path| {
+        let path = d.join("model.toml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, edit(text)).unwrap();
+    })
+}
+
+fn write_file(file: &'static str, content: Vec<u8>) -> Spoil {
+    Box::new(move |d: &Path| std::fs::write(d.join(file), &content).unwrap())
+}
+
+fn nulls_i8(valid: [bool; 4]) -> ArrayRef {
+    Arc::new(arrow::array::Int8Array::from(
+        valid
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| v.then_some(i as i8 % 2 + 1))
+            .collect::<Vec<_>>(),
+    ))
+}
+
+/// (name, spoil, exit code, phrase of the message; "" for success).
+fn cases() -> Vec<(&'static str, Spoil, i32, &'static str)> {
+    let p = persons();
+    vec![
+        ("zero-length population", write_file("population.parquet", Vec::new()), 1, "not a readable Parquet file"),
+        ("population cut mid-page", bytes_of("population.parquet", |b| b[..b.len() / 2].to_vec()), 1, "population.parquet"),
+        ("population footer flipped", bytes_of("population.parquet", |mut b| {
+            let n = b.len();
+            for i in n - 40..n - 8 {
+                b[i] ^= 0x5a;
+            }
+            b
+        }), 1, "population.parquet"),
+        ("population data pages flipped", bytes_of("population.parquet", |mut b| {
+            for i in (8..b.len() / 2).step_by(7) {
+                b[i] ^= 0xff;
+            }
+            b
+        }), 1, "population.parquet"),
+        ("population magic only", write_file("population.parquet", b"PAR1PAR1".to_vec()), 1, "not a readable Parquet file"),
+        ("clinics cut in half", bytes_of("clinics.parquet", |b| b[..b.len() / 2].to_vec()), 1, "clinics.parquet"),
+        ("clinics zero-length", write_file("clinics.parquet", Vec::new()), 1, "clinics.parquet"),
+        ("geography not UTF-8", write_file("geography.csv", vec![0xff, 0xfe, 0x00, 0x41, b'\n']), 1, "geography.csv"),
+        ("geography empty", write_file("geography.csv", Vec::new()), 1, "geography.csv"),
+        ("geography ragged rows", write_file("geography.csv", b"kommune_code,kommune_name,sundhedsraad,region_2027,area_index\n101,A,S,R,1.0\n751,B\n".to_vec()), 1, "geography.csv"),
+        ("geography NaN area index", write_file("geography.csv", b"kommune_code,kommune_name,sundhedsraad,region_2027,area_index\n101,A,S,R,NaN\n751,B,S,R,1\n".to_vec()), 1, "area_index"),
+        ("geography infinite area index", write_file("geography.csv", b"kommune_code,kommune_name,sundhedsraad,region_2027,area_index\n101,A,S,R,inf\n751,B,S,R,1\n".to_vec()), 1, "area_index"),
+        ("geography code too large", write_file("geography.csv", b"kommune_code,kommune_name,sundhedsraad,region_2027,area_index\n40000,A,S,R,1\n".to_vec()), 1, "kommune_code"),
+        ("list column where a scalar is expected", with_population_column("age", Arc::new(ListArray::from_iter_primitive::<Int32Type, _, _>(vec![Some(vec![Some(1)]), Some(vec![Some(2)]), Some(vec![]), None])) as ArrayRef), 1, "`age`"),
+        ("string column for sex", with_population_column("sex", Arc::new(StringArray::from(vec!["m", "f", "f", "m"])) as ArrayRef), 1, "`sex`"),
+        ("float column for a condition", with_population_column("cond_copd", f64s(&[0.0, 1.0, 0.0, 0.0])), 1, "`cond_copd`"),
+        ("dictionary-encoded valid codes", with_population_column("education", Arc::new(arrow::array::DictionaryArray::<Int32Type>::from_iter(["1", "2", "1", "0"])) as ArrayRef), 1, "`education`"),
+        ("duplicate column", population({
+            let mut c = population_columns(&p);
+            c.push(("age", i8s(&[1, 2, 3, 4])));
+            c
+        }), 1, "appears more than once"),
+        ("extreme person ids are fine", with_population_column("person_id", i64s(&[i64::MIN, -1, 0, i64::MAX])), 0, ""),
+        ("unsigned 64-bit clinic ids too large", with_population_column("clinic_id", Arc::new(arrow::array::UInt64Array::from(vec![11u64, 11, 22, u64::MAX])) as ArrayRef), 1, "`18446744073709551615`"),
+        ("age 255 as unsigned", with_population_column("age", Arc::new(arrow::array::UInt8Array::from(vec![40u8, 255, 30, 10])) as ArrayRef), 1, "`255`"),
+        ("population with a valid schema and no rows", population(population_columns(&[])), 1, "no rows"),
+        ("clinics with a valid schema and no rows", clinics(vec![("clinic_id", i32s(&[])), ("kommune", i16s(&[])), ("capacities", f64s(&[]))]), 1, "no rows"),
+        ("a population of one person", population(population_columns(&p[..1])), 0, ""),
+        ("every patient has every condition", population(population_columns(&p.iter().map(|x| {
+            let mut x = *x;
+            x.copd = true;
+            x.diabetes_t2 = true;
+            x
+        }).collect::<Vec<_>>())), 0, ""),
+        ("capacities NaN", clinics(replace(clinic_columns(), "capacities", f64s(&[f64::NAN, 1.0]))), 1, "`NaN`"),
+        ("capacities infinite", clinics(replace(clinic_columns(), "capacities", f64s(&[1.0, f64::INFINITY]))), 1, "`inf`"),
+        ("capacities negative infinity", clinics(replace(clinic_columns(), "capacities", f64s(&[f64::NEG_INFINITY, 1.0]))), 1, "`-inf`"),
+        ("capacities as strings", clinics(replace(clinic_columns(), "capacities", Arc::new(StringArray::from(vec!["1", "2"])) as ArrayRef)), 1, "`capacities`"),
+        ("previous count negative", clinics(replace(clinic_columns(), "previous_min_patients", i32s(&[-5, 100]))), 1, "`previous_min_patients`"),
+        ("vulnerable_area as integers", clinics(replace(clinic_columns(), "vulnerable_area", i32s(&[0, 1]))), 1, "`vulnerable_area`"),
+        ("null clinic id", clinics(replace(clinic_columns(), "clinic_id", Arc::new(Int32Array::from(vec![None, Some(22)])) as ArrayRef)), 1, "null"),
+        ("null clinic kommune", clinics(replace(clinic_columns(), "kommune", Arc::new(arrow::array::Int16Array::from(vec![Some(101), None])) as ArrayRef)), 1, "null"),
+        ("null person id", with_population_column("person_id", Arc::new(Int64Array::from(vec![Some(1), None, Some(3), Some(4)])) as ArrayRef), 1, "null"),
+        ("null clinic of a person", with_population_column("clinic_id", Arc::new(Int32Array::from(vec![Some(11), Some(11), None, Some(22)])) as ArrayRef), 1, "null"),
+        ("null sex", with_population_column("sex", nulls_i8([true, true, true, false])), 1, "null"),
+        ("null condition", with_population_column("cond_copd", Arc::new(BooleanArray::from(vec![Some(true), None, Some(false), Some(false)])) as ArrayRef), 1, "null"),
+        ("model with a byte order mark is fine", model_text(|t| format!("\u{feff}{t}")), 0, ""),
+        ("model in UTF-16", Box::new(|d: &Path| {
+            let text = std::fs::read_to_string(d.join("model.toml")).unwrap();
+            let bytes: Vec<u8> = text.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+            std::fs::write(d.join("model.toml"), bytes).unwrap();
+        }), 1, "model.toml"),
+        ("model in Latin-1", write_file("model.toml", b"[model]\nid = \"K\xf8benhavn\"\n".to_vec()), 1, "UTF-8"),
+        ("model of 100 MB", Box::new(|d: &Path| {
+            let mut text = std::fs::read_to_string(d.join("model.toml")).unwrap();
+            text.push_str("\n# ");
+            text.push_str(&"x".repeat(100 << 20));
+            text.push('\n');
+            std::fs::write(d.join("model.toml"), text).unwrap();
+        }), 0, ""),
+        ("model with a NaN coefficient", model_text(|t| t.replace("copd = 60.0", "copd = nan")), 1, "conditions.copd"),
+        ("model with an infinite coefficient", model_text(|t| t.replace("copd = 60.0", "copd = inf")), 1, "conditions.copd"),
+        ("model whose every need is negative", model_text(|t| t.replace("100,", "-900,").replace("150,", "-900,").replace("300,", "-900,").replace(",100]", ",-900]").replace(",150]", ",-900]")), 1, "raw need is 0 or below"),
+        ("package naming itself as a condition", model_text(|t| t.replace("conditions = [\"copd\"]", "conditions = [\"copd\", \"copd_package\"]")), 1, "copd_package"),
+        ("package id used twice", model_text(|t| format!("{t}\n[[packages]]\nid = \"copd\"\nstart_year = 2030\nconditions = [\"copd\"]\nadd = 1.0\n")), 1, "used twice"),
+        ("log link overflowing to infinity", model_text(|t| t.replace("link = \"identity\"", "link = \"log\"").replace("300,", "800,")), 1, "not a finite number"),
+        ("65 conditions", model_text(|t| {
+            let extra: String = (0..65).map(|k| format!("c{k} = 1.0\n")).collect();
+            t.replace("[conditions]\n", &format!("[conditions]\n{extra}"))
+        }), 1, "at most 64"),
+        ("negative multiplier", model_text(|t| t.replace("multiply = 1.5", "multiply = -1.5")), 1, "multiply"),
+        ("floor above ceiling", model_text(|t| t.replace("min_per_capacity = 0", "min_per_capacity = 3000").replace("max_per_capacity = 0", "max_per_capacity = 1000")), 1, "above the ceiling"),
+        ("round_to zero", model_text(|t| t.replace("round_to = 10", "round_to = 0")), 1, "round_to"),
+    ]
+}
+
+#[test]
+fn every_corpus_case_gives_its_code_and_message_and_no_partial_output() {
+    let all = cases();
+    assert!(all.len() >= 40, "{} cases", all.len());
+    let mut failures = Vec::new();
+    for (name, spoil, code, phrase) in all {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("model.toml"), GOLDEN_MODEL).unwrap();
+        std::fs::write(dir.path().join("geography.csv"), GOLDEN_GEOGRAPHY).unwrap();
+        write_parquet(
+            &dir.path().join("population.parquet"),
+            population_columns(&persons()),
+        );
+        write_parquet(&dir.path().join("clinics.parquet"), clinic_columns());
+        spoil(dir.path());
+        let output = run_in(
+            dir.path(),
+            &[
+                "run",
+                "--population",
+                "population.parquet",
+                "--clinics",
+                "clinics.parquet",
+                "--geography",
+                "geography.csv",
+                "--model",
+                "model.toml",
+                "--out",
+                "result",
+            ],
+        );
+        let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+        let problem = if stderr.contains("panicked") {
+            Some("panicked".to_string())
+        } else if output.status.code() != Some(code) {
+            Some(format!("exit {:?}, expected {code}", output.status.code()))
+        } else if !stderr.contains(phrase) {
+            Some(format!("no `{phrase}`"))
+        } else if code != 0 && dir.path().join("result").exists() {
+            Some("left an output directory".to_string())
+        } else if code == 0 && !dir.path().join("result/clinics.parquet").exists() {
+            Some("no output".to_string())
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            failures.push(format!("{name}: {problem}\n    {}", stderr.trim()));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} case(s) failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
