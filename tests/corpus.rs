@@ -103,8 +103,8 @@ fn cases() -> Vec<(&'static str, Spoil, i32, &'static str)> {
         ("population cut mid-page", bytes_of("population.parquet", |b| b[..b.len() / 2].to_vec()), 1, "population.parquet"),
         ("population footer flipped", bytes_of("population.parquet", |mut b| {
             let n = b.len();
-            for i in n - 40..n - 8 {
-                b[i] ^= 0x5a;
+            for byte in &mut b[n - 40..n - 8] {
+                *byte ^= 0x5a;
             }
             b
         }), 1, "population.parquet"),
