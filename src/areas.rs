@@ -42,6 +42,18 @@ pub struct AreaRow {
     pub norm_patients_per_capacity: Option<f64>,
 }
 
+/// The fewest persons an area figure may rest on before it is suppressed
+/// in the output files (the usual rule for register statistics).
+pub const SUPPRESS_BELOW: u64 = 5;
+
+impl AreaRow {
+    /// Whether the row's person-based figures rest on too few persons to
+    /// publish: 1 to 4 residents, or 1 to 4 listed persons.
+    pub fn suppressed(&self) -> bool {
+        (1..SUPPRESS_BELOW).contains(&self.residents) || (1..SUPPRESS_BELOW).contains(&self.listed)
+    }
+}
+
 /// Sums that roll up from kommuner.
 #[derive(Debug, Clone, Copy, Default)]
 struct Sums {

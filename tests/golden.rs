@@ -185,55 +185,36 @@ fn golden_clinics() {
 
 #[test]
 fn golden_areas() {
-    let (_dir, _, areas, _) = run_golden();
-    // København: persons 1, 2, 3, 6 live there: raw 1180; clinic 11 (1 capacity, 3 listed).
-    let k = areas.find("code", "101");
-    assert_eq!(areas.get(k, "level"), "kommune");
-    assert_eq!(areas.get(k, "residents"), "4");
-    assert_close(areas.f64(k, "need").unwrap(), 1180.0 / MEAN, "need 101");
-    assert_close(
-        areas.f64(k, "mean_weight").unwrap(),
-        1180.0 / MEAN / 4.0,
-        "mw 101",
-    );
-    assert_close(areas.f64(k, "capacities").unwrap(), 1.0, "cap 101");
-    assert_close(
-        areas.f64(k, "target_capacities").unwrap(),
-        1180.0 / MEAN / L,
-        "target 101",
-    );
-    assert_close(
-        areas.f64(k, "capacity_gap").unwrap(),
-        1.0 - 1180.0 / MEAN / L,
-        "gap 101",
-    );
-    assert_close(
-        areas.f64(k, "listed_per_capacity").unwrap(),
-        3.0,
-        "listed 101",
-    );
-    assert_close(
-        areas.f64(k, "norm_patients_per_capacity").unwrap(),
-        L / (1180.0 / MEAN / 4.0),
-        "norm 101",
-    );
-    // Aarhus: persons 4, 5: raw 290; clinics 22 and 33 (3 capacities, 3 listed).
-    let k = areas.find("code", "751");
-    assert_close(areas.f64(k, "need").unwrap(), 290.0 / MEAN, "need 751");
-    assert_close(areas.f64(k, "capacities").unwrap(), 3.0, "cap 751");
-    assert_close(
-        areas.f64(k, "listed_per_capacity").unwrap(),
-        1.0,
-        "listed 751",
-    );
-    // Council and region rows carry the same sums as their single kommune.
-    let r = areas.find("code", "Midtjylland");
-    assert_eq!(areas.get(r, "level"), "region");
-    assert_close(areas.f64(r, "need").unwrap(), 290.0 / MEAN, "need region");
-    let s = areas.find("code", "Hovedstaden");
-    assert_eq!(areas.get(s, "level"), "sundhedsraad");
+    let (dir, _, areas, _) = run_golden();
+    // In the files, areas of fewer than 5 persons are suppressed: every
+    // kommune, council and region here has 2 to 4 residents.
+    for code in [
+        "101",
+        "751",
+        "Hovedstaden",
+        "Aarhus",
+        "Østdanmark",
+        "Midtjylland",
+    ] {
+        let r = areas.find("code", code);
+        assert_eq!(areas.get(r, "flags"), "suppressed", "{code}");
+        for column in [
+            "residents",
+            "need",
+            "mean_weight",
+            "listed",
+            "norm_patients_per_capacity",
+        ] {
+            assert_eq!(areas.get(r, column), "", "{code} {column}");
+        }
+        assert!(
+            areas.f64(r, "capacities").is_some(),
+            "capacities are clinic data"
+        );
+    }
     // The nation: 6 residents, need 6, mean weight 1, norm = L.
     let n = areas.find("level", "nation");
+    assert_eq!(areas.get(n, "flags"), "");
     assert_eq!(areas.get(n, "residents"), "6");
     assert_close(areas.f64(n, "need").unwrap(), 6.0, "need nation");
     assert_close(areas.f64(n, "mean_weight").unwrap(), 1.0, "mw nation");
@@ -243,6 +224,49 @@ fn golden_areas() {
         "norm nation",
     );
     assert_close(areas.f64(n, "capacities").unwrap(), 4.0, "cap nation");
+
+    // The figures behind the suppression, from the same computation.
+    let inputs = fordeling::load_inputs(&fordeling::InputPaths {
+        population: dir.path().join("population.parquet"),
+        clinics: dir.path().join("clinics.parquet"),
+        geography: Some(dir.path().join("geography.csv")),
+        model: dir.path().join("model.toml"),
+        nulls_as_unknown: false,
+        outcomes: false,
+    })
+    .unwrap();
+    let result = fordeling::compute(
+        &inputs,
+        &fordeling::RunParams {
+            year: 2027,
+            capacity_total: Some(0.004),
+        },
+    )
+    .unwrap();
+    let row = |code: &str| result.areas.iter().find(|r| r.code == code).unwrap();
+    // København: persons 1, 2, 3, 6 live there: raw 1180; clinic 11 (1 capacity, 3 listed).
+    let k = row("101");
+    assert!(k.suppressed());
+    assert_eq!(k.residents, 4);
+    assert_close(k.need, 1180.0 / MEAN, "need 101");
+    assert_close(k.mean_weight.unwrap(), 1180.0 / MEAN / 4.0, "mw 101");
+    assert_close(k.capacities, 1.0, "cap 101");
+    assert_close(k.target_capacities, 1180.0 / MEAN / L, "target 101");
+    assert_close(k.capacity_gap, 1.0 - 1180.0 / MEAN / L, "gap 101");
+    assert_close(k.listed_per_capacity.unwrap(), 3.0, "listed 101");
+    assert_close(
+        k.norm_patients_per_capacity.unwrap(),
+        L / (1180.0 / MEAN / 4.0),
+        "norm 101",
+    );
+    // Aarhus: persons 4, 5: raw 290; clinics 22 and 33 (3 capacities, 3 listed).
+    let k = row("751");
+    assert_close(k.need, 290.0 / MEAN, "need 751");
+    assert_close(k.capacities, 3.0, "cap 751");
+    assert_close(k.listed_per_capacity.unwrap(), 1.0, "listed 751");
+    // Council and region rows carry the same sums as their single kommune.
+    assert_close(row("Midtjylland").need, 290.0 / MEAN, "need region");
+    assert_eq!(row("Hovedstaden").residents, 4);
 }
 
 #[test]

@@ -105,8 +105,19 @@ pub fn clinic_table(inputs: &Inputs, result: &RunResult) -> Table {
     table
 }
 
-/// The area table of SPEC section 5.
+/// The area table of SPEC section 5. Rows resting on fewer than 5
+/// persons show their person-based figures as null and carry the flag
+/// `suppressed`; capacities (clinic data) are always shown.
 pub fn area_table(rows: &[AreaRow]) -> Table {
+    let shown = |r: &AreaRow| !r.suppressed();
+    let float = |f: fn(&AreaRow) -> Option<f64>| -> Vec<Option<f64>> {
+        rows.iter()
+            .map(|r| if shown(r) { f(r) } else { None })
+            .collect()
+    };
+    let count = |f: fn(&AreaRow) -> u64| -> Vec<Option<i64>> {
+        rows.iter().map(|r| shown(r).then(|| f(r) as i64)).collect()
+    };
     let mut table = Table::new();
     table
         .text(
@@ -115,35 +126,32 @@ pub fn area_table(rows: &[AreaRow]) -> Table {
         )
         .text("code", rows.iter().map(|r| r.code.clone()).collect())
         .text("name", rows.iter().map(|r| r.name.clone()).collect())
-        .int(
-            "residents",
-            rows.iter().map(|r| Some(r.residents as i64)).collect(),
-        )
-        .float("need", rows.iter().map(|r| Some(r.need)).collect())
-        .float("mean_weight", rows.iter().map(|r| r.mean_weight).collect())
+        .int("residents", count(|r| r.residents))
+        .float("need", float(|r| Some(r.need)))
+        .float("mean_weight", float(|r| r.mean_weight))
         .float(
             "capacities",
             rows.iter().map(|r| Some(r.capacities)).collect(),
         )
-        .float(
-            "target_capacities",
-            rows.iter().map(|r| Some(r.target_capacities)).collect(),
-        )
-        .float(
-            "capacity_gap",
-            rows.iter().map(|r| Some(r.capacity_gap)).collect(),
-        )
-        .int(
-            "listed",
-            rows.iter().map(|r| Some(r.listed as i64)).collect(),
-        )
-        .float(
-            "listed_per_capacity",
-            rows.iter().map(|r| r.listed_per_capacity).collect(),
-        )
+        .float("target_capacities", float(|r| Some(r.target_capacities)))
+        .float("capacity_gap", float(|r| Some(r.capacity_gap)))
+        .int("listed", count(|r| r.listed))
+        .float("listed_per_capacity", float(|r| r.listed_per_capacity))
         .float(
             "norm_patients_per_capacity",
-            rows.iter().map(|r| r.norm_patients_per_capacity).collect(),
+            float(|r| r.norm_patients_per_capacity),
+        )
+        .text(
+            "flags",
+            rows.iter()
+                .map(|r| {
+                    if r.suppressed() {
+                        "suppressed".to_string()
+                    } else {
+                        String::new()
+                    }
+                })
+                .collect(),
         );
     table
 }
