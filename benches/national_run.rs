@@ -39,6 +39,7 @@ fn national_run(c: &mut Criterion) {
         inputs: inputs.clone(),
         params,
         out: dir.path().join("out"),
+        write_person_weights: false,
     };
 
     let mut group = c.benchmark_group("national_run_1m");

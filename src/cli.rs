@@ -172,6 +172,10 @@ pub struct RunArgs {
     /// Output directory; replaced atomically.
     #[arg(long, default_value = "out")]
     pub out: PathBuf,
+    /// Also write person_weights.parquet (every person's need weight). Person-level
+    /// data leaves the engine only with this flag; the manifest records it.
+    #[arg(long)]
+    pub write_person_weights: bool,
 }
 
 #[derive(Debug, Args)]
@@ -313,6 +317,7 @@ impl RunArgs {
                 capacity_total: self.capacity_total,
             },
             out: self.out.clone(),
+            write_person_weights: self.write_person_weights,
         }
     }
 }

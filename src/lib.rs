@@ -72,6 +72,9 @@ pub struct RunConfig {
     pub inputs: InputPaths,
     pub params: RunParams,
     pub out: PathBuf,
+    /// Also write every person's need weight (`person_weights.parquet`).
+    /// Person-level data leaves the engine only then.
+    pub write_person_weights: bool,
 }
 
 /// A file that was read: its path, rows and SHA-256.
@@ -128,7 +131,12 @@ pub struct RunSummary {
 /// Runs the national computation for one year and writes its output.
 pub fn run(config: &RunConfig) -> Result<RunSummary, Error> {
     let started = Instant::now();
-    let streamed = load_streamed(&config.inputs, config.params.year)?;
+    // Person weights need the persons; otherwise they stream past.
+    let streamed = if config.write_person_weights {
+        None
+    } else {
+        load_streamed(&config.inputs, config.params.year)?
+    };
     let loaded = Instant::now();
     let (inputs, result) = match streamed {
         Some((inputs, basis)) => {
@@ -163,11 +171,30 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, Error> {
         }
     };
     let computed = Instant::now();
+    let person_weights = if config.write_person_weights {
+        let model = &inputs.model.model;
+        let tables = weights::YearTables::new(
+            model,
+            &inputs.geography,
+            config.params.year,
+            &inputs.model.path,
+        )?;
+        Some(person_weights(&inputs, &tables, result.need.mean_raw))
+    } else {
+        None
+    };
     let meta = output::RunMeta {
         threads: rayon::current_num_threads(),
         wall_time_seconds: (computed - started).as_secs_f64(),
+        person_weights_written: person_weights.is_some(),
     };
-    output::write_run(&config.out, &inputs, &result, &meta)?;
+    output::atomic::write_dir_atomically(&config.out, |dir| -> Result<(), error::OutputError> {
+        output::write_run_files(dir, &inputs, &result, &meta)?;
+        if let Some(table) = &person_weights {
+            table.write_parquet(&dir.join("person_weights.parquet"))?;
+        }
+        Ok(())
+    })?;
     let written = Instant::now();
     Ok(RunSummary {
         persons: result.need.persons,
@@ -178,6 +205,43 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, Error> {
         write_seconds: (written - computed).as_secs_f64(),
         warnings: result.warnings,
     })
+}
+
+/// Every person's id, clinic, residence and need weight, in file order.
+fn person_weights(
+    inputs: &Inputs,
+    tables: &weights::YearTables,
+    mean_raw: f64,
+) -> output::table::Table {
+    let population = &inputs.population;
+    let weights: Vec<Option<f64>> = (0..population.len())
+        .into_par_iter()
+        .map(|i| Some(tables.person(population, i).raw / mean_raw))
+        .collect();
+    let mut table = output::table::Table::new();
+    table
+        .int(
+            "person_id",
+            population.person_id.iter().map(|&id| Some(id)).collect(),
+        )
+        .int(
+            "clinic_id",
+            population
+                .clinic
+                .iter()
+                .map(|&c| Some(i64::from(inputs.clinics.clinic_id[c as usize])))
+                .collect(),
+        )
+        .int(
+            "kommune",
+            population
+                .kommune
+                .iter()
+                .map(|&k| Some(i64::from(inputs.geography.kommuner[usize::from(k)].code)))
+                .collect(),
+        )
+        .float("weight", weights);
+    table
 }
 
 /// Reads and checks the model, geography and clinics.

@@ -239,6 +239,7 @@ pub fn project(config: &ProjectConfig, capacity_path_text: &str) -> Result<Proje
             let meta = output::RunMeta {
                 threads: rayon::current_num_threads(),
                 wall_time_seconds: compute_seconds,
+                person_weights_written: false,
             };
             let year_dir = dir.join(year.to_string());
             std::fs::create_dir(&year_dir).map_err(|e| OutputError::write(&year_dir, e))?;

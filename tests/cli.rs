@@ -214,3 +214,77 @@ fn streamed_run_and_in_memory_chain_give_identical_files() {
         assert!(a == b, "{file} differs between run and project");
     }
 }
+
+#[test]
+fn person_level_data_only_with_the_flag() {
+    let dir = workspace();
+    assert!(run_in(dir.path(), &["run", "--out", "plain"])
+        .status
+        .success());
+    let names: Vec<String> = std::fs::read_dir(dir.path().join("plain"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(!names.iter().any(|n| n.contains("person")), "{names:?}");
+    let manifest = |out: &str| -> serde_json::Value {
+        serde_json::from_str(
+            &std::fs::read_to_string(dir.path().join(out).join("manifest.json")).unwrap(),
+        )
+        .unwrap()
+    };
+    assert_eq!(manifest("plain")["person_weights_written"], false);
+
+    let output = run_in(
+        dir.path(),
+        &["run", "--write-person-weights", "--out", "persons"],
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(manifest("persons")["person_weights_written"], true);
+    let file = std::fs::File::open(dir.path().join("persons/person_weights.parquet")).unwrap();
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap();
+    let mut by_clinic: std::collections::BTreeMap<i64, f64> = std::collections::BTreeMap::new();
+    let mut persons = 0;
+    for batch in reader {
+        let batch = batch.unwrap();
+        let clinic = batch
+            .column_by_name("clinic_id")
+            .unwrap()
+            .as_primitive::<Int64Type>()
+            .clone();
+        let weight = batch
+            .column_by_name("weight")
+            .unwrap()
+            .as_primitive::<Float64Type>()
+            .clone();
+        for i in 0..batch.num_rows() {
+            *by_clinic.entry(clinic.value(i)).or_default() += weight.value(i);
+            persons += 1;
+        }
+    }
+    assert_eq!(persons, 61_000);
+    let total: f64 = by_clinic.values().sum();
+    assert!(
+        (total - 61_000.0).abs() < 1e-6,
+        "weights average 1: {total}"
+    );
+    // Each clinic's weights add up to its need in clinics.csv, and the
+    // clinic files are the same bytes as without the flag.
+    let clinics = Csv::read(&dir.path().join("persons/clinics.csv"));
+    for (id, sum) in &by_clinic {
+        let r = clinics.find("clinic_id", &id.to_string());
+        assert!(
+            (clinics.f64(r, "need").unwrap() - sum).abs() < 1e-6 * sum.max(1.0),
+            "clinic {id}"
+        );
+    }
+    let a = std::fs::read(dir.path().join("plain/clinics.csv")).unwrap();
+    let b = std::fs::read(dir.path().join("persons/clinics.csv")).unwrap();
+    assert!(a == b, "the flag does not change the results");
+}

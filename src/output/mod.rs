@@ -18,6 +18,8 @@ use table::Table;
 pub struct RunMeta {
     pub threads: usize,
     pub wall_time_seconds: f64,
+    /// Whether `person_weights.parquet` was written (person-level data).
+    pub person_weights_written: bool,
 }
 
 /// The clinic table of SPEC section 5.
@@ -176,6 +178,7 @@ struct Manifest<'a> {
     nulls_mapped: BTreeMap<&'static str, u64>,
     flag_counts: BTreeMap<&'static str, usize>,
     threads: usize,
+    person_weights_written: bool,
     warnings: &'a [String],
     wall_time_seconds: f64,
 }
@@ -240,6 +243,7 @@ pub fn manifest_json(inputs: &Inputs, result: &RunResult, meta: &RunMeta) -> Str
         nulls_mapped,
         flag_counts,
         threads: meta.threads,
+        person_weights_written: meta.person_weights_written,
         warnings: &result.warnings,
         wall_time_seconds: meta.wall_time_seconds,
     };
