@@ -17,6 +17,15 @@ pub fn clinics(
     geography_path: &Path,
 ) -> Result<Clinics, InputError> {
     let n = raw.clinic_id.len();
+    if n > u32::MAX as usize {
+        return Err(InputError::Other {
+            path: path.to_path_buf(),
+            detail: format!(
+                "{n} clinics; the engine indexes at most {} clinics",
+                u32::MAX
+            ),
+        });
+    }
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by_key(|&i| (raw.clinic_id[i], i));
     for pair in order.windows(2) {

@@ -600,3 +600,17 @@ fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
     files.sort();
     files
 }
+
+/// Fuzzing (`population_file`, crash d952e7a7): a footer placing a column
+/// chunk at a negative offset panicked inside the `parquet` crate.
+#[test]
+fn fuzz_d952e7a7_damaged_footer_is_an_error_not_a_panic() {
+    let damaged = repo().join("tests/regressions/fuzz-d952e7a7.parquet");
+    check(
+        |d| {
+            std::fs::copy(&damaged, d.join("population.parquet")).unwrap();
+        },
+        1,
+        &["population.parquet", "not a readable Parquet file"],
+    );
+}

@@ -204,6 +204,7 @@ impl ParquetFile {
             detail: e.to_string(),
         })?;
         let metadata = Arc::new(reader.metadata().clone());
+        check_chunks(&metadata, path)?;
         Ok(ParquetFile {
             path: path.to_path_buf(),
             metadata,
@@ -470,6 +471,42 @@ impl ParquetFile {
         };
         Ok((raw, levels))
     }
+}
+
+/// Checks that every column chunk the footer describes lies inside the
+/// file, so a damaged footer is an error here rather than a panic deeper
+/// in the `parquet` crate (found by fuzzing: `population_file`, crash
+/// d952e7a7, a negative chunk offset).
+fn check_chunks(metadata: &ParquetMetaData, path: &Path) -> Result<(), InputError> {
+    let length = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    for (g, group) in metadata.row_groups().iter().enumerate() {
+        if group.num_rows() < 0 {
+            return Err(InputError::NotParquet {
+                path: path.to_path_buf(),
+                detail: format!("row group {g} declares {} rows", group.num_rows()),
+            });
+        }
+        for (c, column) in group.columns().iter().enumerate() {
+            let start = column
+                .dictionary_page_offset()
+                .unwrap_or_else(|| column.data_page_offset());
+            let size = column.compressed_size();
+            let inside = start >= 0
+                && size >= 0
+                && (start as u64)
+                    .checked_add(size as u64)
+                    .is_some_and(|end| end <= length);
+            if !inside {
+                return Err(InputError::NotParquet {
+                    path: path.to_path_buf(),
+                    detail: format!(
+                        "row group {g}, column {c}: the footer places the column chunk at {start} ({size} bytes), outside the file of {length} bytes"
+                    ),
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// An Arrow-style name for a column's type, whether it is an integer, and

@@ -472,6 +472,9 @@ impl Model {
     /// (0, `false`) are left out as they are 0 by definition.
     pub fn to_file(&self) -> ModelFile {
         use std::collections::BTreeMap;
+        // Every level but the reference, and the reference too when a file
+        // gave it a coefficient (found by fuzzing: `model_parser`, crash
+        // 13b26869, `origin "0" = -25` was lost on the way back).
         let table = |values: &[f64], present: bool| -> BTreeMap<String, f64> {
             if !present {
                 return BTreeMap::new();
@@ -479,7 +482,7 @@ impl Model {
             values
                 .iter()
                 .enumerate()
-                .skip(1)
+                .filter(|(level, v)| *level > 0 || **v != 0.0)
                 .map(|(level, &v)| (level.to_string(), v))
                 .collect()
         };
@@ -509,7 +512,11 @@ impl Model {
                 labour: table(&self.labour, self.socioeconomic_terms[2]),
                 origin: table(&self.origin, self.socioeconomic_terms[3]),
                 lives_alone: if self.socioeconomic_terms[4] {
-                    BTreeMap::from([("true".to_string(), self.lives_alone[1])])
+                    let mut table = BTreeMap::from([("true".to_string(), self.lives_alone[1])]);
+                    if self.lives_alone[0] != 0.0 {
+                        table.insert("false".to_string(), self.lives_alone[0]);
+                    }
+                    table
                 } else {
                     BTreeMap::new()
                 },
@@ -700,6 +707,20 @@ copd = 2.0
         ))
         .unwrap();
         let model = parse(&text).unwrap();
+        let again = parse(&model.to_toml().unwrap()).unwrap();
+        assert_eq!(model, again);
+    }
+
+    /// Fuzzing (`model_parser`, crash 13b26869): a coefficient on a
+    /// reference level must survive writing the model back.
+    #[test]
+    fn fuzz_13b26869_reference_level_coefficient_round_trips() {
+        let text = MINIMAL.replace(
+            "[conditions]",
+            "[socioeconomic]\norigin = { \"0\" = -25.0, \"2\" = 135.0 }\nlives_alone = { \"false\" = 3.0, \"true\" = 5.0 }\n[conditions]",
+        );
+        let model = parse(&text).unwrap();
+        assert_eq!(model.origin[0], -25.0);
         let again = parse(&model.to_toml().unwrap()).unwrap();
         assert_eq!(model, again);
     }

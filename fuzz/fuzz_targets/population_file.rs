@@ -1,0 +1,40 @@
+//! Any bytes as a population Parquet file: reading, checking and the
+//! references to clinics and geography end in a population or an error,
+//! never a panic.
+#![no_main]
+use fordeling::domain::{Clinics, Geography, Kommune};
+use fordeling::model::Model;
+use fordeling::{ingest, validate};
+use libfuzzer_sys::fuzz_target;
+use std::path::Path;
+
+const MODEL: &str = "[model]\nid = \"f\"\nlink = \"identity\"\noutcome = \"x\"\ndata_year = 2025\n[age_sex]\nmale = [1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1]\nfemale = [1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1]\n[conditions]\ncopd = 1.0\n[proposal]\n";
+
+fuzz_target!(|data: &[u8]| {
+    let path = std::env::temp_dir().join(format!("fordeling-fuzz-{}.parquet", std::process::id()));
+    if std::fs::write(&path, data).is_err() {
+        return;
+    }
+    let model = Model::parse(MODEL.as_bytes(), Path::new("m")).expect("model");
+    let options = ingest::PopulationOptions {
+        nulls_as_unknown: data.first().is_some_and(|b| b & 1 == 1),
+        outcomes: data.first().is_some_and(|b| b & 2 == 2),
+    };
+    if let Ok(raw) = ingest::population(&path, &model, options) {
+        let geography = Geography {
+            kommuner: vec![Kommune { code: 101, name: "A".into(), sundhedsraad: 0, region: 0, area_index: Some(1.0) }],
+            sundhedsraad: vec!["S".into()],
+            regions: vec!["R".into()],
+        };
+        let clinics = Clinics {
+            clinic_id: vec![11, 22],
+            kommune: vec![0, 0],
+            capacities: vec![1.0, 1.0],
+            previous_min_patients: vec![1600.0, 1600.0],
+            previous_given: vec![true, true],
+            vulnerable_area: vec![false, false],
+        };
+        let paths = validate::Paths { population: &path, clinics: Path::new("c"), geography: Path::new("g") };
+        let _ = validate::population(raw, &clinics, &geography, &paths);
+    }
+});
