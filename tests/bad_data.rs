@@ -614,3 +614,21 @@ fn fuzz_d952e7a7_damaged_footer_is_an_error_not_a_panic() {
         &["population.parquet", "not a readable Parquet file"],
     );
 }
+
+/// Fuzzing (`population_file`, crash df96a93a): a data page using a
+/// dictionary the chunk does not have panicked inside the `parquet` crate.
+#[test]
+fn fuzz_df96a93a_damaged_page_is_an_error_not_a_panic() {
+    let damaged = repo().join("tests/regressions/fuzz-df96a93a.parquet");
+    check(
+        |d| {
+            std::fs::copy(&damaged, d.join("population.parquet")).unwrap();
+            // The fuzzed file has the fuzz target's one condition.
+            let model = std::fs::read_to_string(d.join("model.toml")).unwrap();
+            let model = model.replace("diabetes_t2 = 40.0\n", "");
+            std::fs::write(d.join("model.toml"), model).unwrap();
+        },
+        1,
+        &["population.parquet", "not a readable Parquet file"],
+    );
+}

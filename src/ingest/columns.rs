@@ -438,6 +438,24 @@ impl ParquetFile {
         let column = reader
             .get_column_reader(place.leaf)
             .map_err(|e| self.not_parquet(e))?;
+        // The `parquet` crate panics on some damaged pages (found by
+        // fuzzing: `population_file`, crash df96a93a, "Decoder for dict
+        // should have been set"); a panic there means a damaged file.
+        match guarded(|| self.read_column(column, place, group, rows)) {
+            Ok(result) => result,
+            Err(message) => Err(self.not_parquet(format!(
+                "row group {group} is damaged and cannot be decoded ({message})"
+            ))),
+        }
+    }
+
+    fn read_column(
+        &self,
+        column: ColumnReader,
+        place: &Located,
+        group: usize,
+        rows: usize,
+    ) -> Result<(Raw, Option<Vec<i16>>), InputError> {
         let mut levels = (place.max_def > 0).then(|| Vec::with_capacity(rows));
         macro_rules! read_all {
             ($reader:expr, $wrap:ident) => {{
@@ -471,6 +489,36 @@ impl ParquetFile {
         };
         Ok((raw, levels))
     }
+}
+
+thread_local! {
+    /// Set while a decode that may panic inside the `parquet` crate runs.
+    static GUARDED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f`, turning a panic into an error message. While it runs, the
+/// panic hook stays silent on this thread (any other panic is reported as
+/// usual), so a damaged file gives one clean line, not a backtrace.
+fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !GUARDED.with(|g| g.get()) {
+                previous(info);
+            }
+        }));
+    });
+    GUARDED.with(|g| g.set(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    GUARDED.with(|g| g.set(false));
+    result.map_err(|payload| {
+        payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic in the Parquet decoder".to_string())
+    })
 }
 
 /// Checks that every column chunk the footer describes lies inside the
