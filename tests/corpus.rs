@@ -155,6 +155,22 @@ fn cases() -> Vec<(&'static str, Spoil, i32, &'static str)> {
         ("null person id", with_population_column("person_id", Arc::new(Int64Array::from(vec![Some(1), None, Some(3), Some(4)])) as ArrayRef), 1, "null"),
         ("null clinic of a person", with_population_column("clinic_id", Arc::new(Int32Array::from(vec![Some(11), Some(11), None, Some(22)])) as ArrayRef), 1, "null"),
         ("null sex", with_population_column("sex", nulls_i8([true, true, true, false])), 1, "null"),
+        ("null kommune of a person", with_population_column("kommune", Arc::new(arrow::array::Int16Array::from(vec![Some(101), None, Some(751), Some(751)])) as ArrayRef), 1, "null"),
+        ("null age", with_population_column("age", nulls_i8([false, true, true, true])), 1, "null"),
+        ("null education", with_population_column("education", nulls_i8([true, false, true, true])), 1, "--nulls-as-unknown"),
+        ("null income quintile", with_population_column("income_quintile", nulls_i8([true, true, false, true])), 1, "--nulls-as-unknown"),
+        ("null labour", with_population_column("labour", nulls_i8([true, true, true, false])), 1, "--nulls-as-unknown"),
+        ("null origin", with_population_column("origin", nulls_i8([false, true, true, true])), 1, "--nulls-as-unknown"),
+        ("null lives_alone", with_population_column("lives_alone", Arc::new(BooleanArray::from(vec![Some(true), None, Some(false), Some(false)])) as ArrayRef), 1, "--nulls-as-unknown"),
+        ("null second condition", with_population_column("cond_diabetes_t2", Arc::new(BooleanArray::from(vec![None, Some(true), Some(false), Some(false)])) as ArrayRef), 1, "null"),
+        ("null capacities", clinics(replace(clinic_columns(), "capacities", Arc::new(arrow::array::Float64Array::from(vec![Some(1.0), None])) as ArrayRef)), 1, "null"),
+        ("scenario file with an unknown key", write_file("scenarios.toml", b"[[scenario]]\nname = \"a\"\nyeer = 2028\n".to_vec()), 1, "yeer"),
+        ("scenario file not UTF-8", write_file("scenarios.toml", vec![0xff, 0xfe, 0x41]), 1, "UTF-8"),
+        ("scenario grid of a billion", write_file("scenarios.toml", {
+            let values: String = (0..1000).map(|k| format!("{k}.0,")).collect();
+            format!("[grid]\ncapacity_total = [{values}]\nclosing_fraction = [{values}]\nmax_increase = [{values}]\n").into_bytes()
+        }), 1, "1000000000 scenarios"),
+        ("scenario naming an unknown package", write_file("scenarios.toml", b"[[scenario]]\nname = \"a\"\n[scenario.packages.nope]\nadd = 1.0\n".to_vec()), 1, "no package `nope`"),
         ("null condition", with_population_column("cond_copd", Arc::new(BooleanArray::from(vec![Some(true), None, Some(false), Some(false)])) as ArrayRef), 1, "null"),
         ("model with a byte order mark is fine", model_text(|t| format!("\u{feff}{t}")), 0, ""),
         ("model in UTF-16", Box::new(|d: &Path| {
@@ -200,23 +216,35 @@ fn every_corpus_case_gives_its_code_and_message_and_no_partial_output() {
             population_columns(&persons()),
         );
         write_parquet(&dir.path().join("clinics.parquet"), clinic_columns());
+        std::fs::write(
+            dir.path().join("scenarios.toml"),
+            "[[scenario]]\nname = \"a\"\n",
+        )
+        .unwrap();
         spoil(dir.path());
-        let output = run_in(
-            dir.path(),
-            &[
-                "run",
-                "--population",
-                "population.parquet",
-                "--clinics",
-                "clinics.parquet",
-                "--geography",
-                "geography.csv",
-                "--model",
-                "model.toml",
-                "--out",
-                "result",
-            ],
-        );
+        // Scenario-file cases run `scenarios`; the rest run `run`.
+        let command = if name.starts_with("scenario") {
+            "scenarios"
+        } else {
+            "run"
+        };
+        let mut args = vec![
+            command,
+            "--population",
+            "population.parquet",
+            "--clinics",
+            "clinics.parquet",
+            "--geography",
+            "geography.csv",
+            "--model",
+            "model.toml",
+            "--out",
+            "result",
+        ];
+        if command == "scenarios" {
+            args.extend(["--scenarios", "scenarios.toml"]);
+        }
+        let output = run_in(dir.path(), &args);
         let stderr = String::from_utf8_lossy(&output.stderr).to_string();
         let problem = if stderr.contains("panicked") {
             Some("panicked".to_string())
