@@ -16,39 +16,9 @@ fn valid_inputs(dir: &Path) {
     std::fs::write(dir.join("geography.csv"), GOLDEN_GEOGRAPHY).unwrap();
     write_parquet(
         &dir.join("population.parquet"),
-        population_columns(&persons()),
+        population_columns(&small_persons()),
     );
-    write_parquet(&dir.join("clinics.parquet"), clinic_columns());
-}
-
-fn persons() -> Vec<Person> {
-    vec![
-        Person::new(1, 11, 101, 40, 1),
-        Person::new(2, 11, 101, 82, 2),
-        Person::new(3, 22, 751, 30, 2),
-        Person::new(4, 22, 751, 10, 1),
-    ]
-}
-
-fn clinic_columns() -> Vec<(&'static str, ArrayRef)> {
-    vec![
-        ("clinic_id", i32s(&[11, 22])),
-        ("kommune", i16s(&[101, 751])),
-        ("capacities", f64s(&[1.0, 2.0])),
-    ]
-}
-
-/// Replaces (or adds) one column of a column list.
-fn with_column(
-    mut columns: Vec<(&'static str, ArrayRef)>,
-    name: &'static str,
-    array: ArrayRef,
-) -> Vec<(&'static str, ArrayRef)> {
-    match columns.iter().position(|(n, _)| *n == name) {
-        Some(i) => columns[i].1 = array,
-        None => columns.push((name, array)),
-    }
-    columns
+    write_parquet(&dir.join("clinics.parquet"), small_clinic_columns());
 }
 
 fn without_column(
@@ -67,7 +37,7 @@ fn population_with(name: &'static str, array: ArrayRef) -> impl FnOnce(&Path) {
     move |dir| {
         write_population(
             dir,
-            with_column(population_columns(&persons()), name, array),
+            with_column(population_columns(&small_persons()), name, array),
         )
     }
 }
@@ -192,7 +162,12 @@ fn missing_model_file() {
 #[test]
 fn missing_required_column() {
     check(
-        |d| write_population(d, without_column(population_columns(&persons()), "age")),
+        |d| {
+            write_population(
+                d,
+                without_column(population_columns(&small_persons()), "age"),
+            )
+        },
         1,
         &["population.parquet", "`age`", "missing"],
     );
@@ -204,7 +179,7 @@ fn missing_condition_column() {
         |d| {
             write_population(
                 d,
-                without_column(population_columns(&persons()), "cond_copd"),
+                without_column(population_columns(&small_persons()), "cond_copd"),
             )
         },
         1,
@@ -266,7 +241,7 @@ fn nulls_as_unknown_maps_and_counts() {
     valid_inputs(dir.path());
     let education: ArrayRef = Arc::new(Int8Array::from(vec![Some(1), None, Some(2), None]));
     let origin: ArrayRef = Arc::new(Int8Array::from(vec![None, Some(0), Some(0), Some(0)]));
-    let columns = with_column(population_columns(&persons()), "education", education);
+    let columns = with_column(population_columns(&small_persons()), "education", education);
     write_population(dir.path(), with_column(columns, "origin", origin));
     let mut args = ARGS.to_vec();
     args.push("--nulls-as-unknown");
@@ -286,7 +261,7 @@ fn nulls_as_unknown_maps_and_counts() {
     // Mapped to the unknown level: the same result as writing 0 there.
     let with_nulls = std::fs::read(dir.path().join("result/clinics.csv")).unwrap();
     let zeros = with_column(
-        population_columns(&persons()),
+        population_columns(&small_persons()),
         "education",
         i8s(&[1, 0, 2, 0]),
     );
@@ -389,7 +364,7 @@ fn unknown_kommune_of_clinic() {
         |d| {
             write_clinics(
                 d,
-                with_column(clinic_columns(), "kommune", i16s(&[101, 999])),
+                with_column(small_clinic_columns(), "kommune", i16s(&[101, 999])),
             )
         },
         1,
@@ -432,7 +407,7 @@ fn capacities_zero_negative_nan() {
             |d| {
                 write_clinics(
                     d,
-                    with_column(clinic_columns(), "capacities", f64s(&[1.0, value])),
+                    with_column(small_clinic_columns(), "capacities", f64s(&[1.0, value])),
                 )
             },
             1,
@@ -445,7 +420,12 @@ fn capacities_zero_negative_nan() {
 fn capacities_null() {
     let capacities: ArrayRef = Arc::new(Float64Array::from(vec![None, Some(1.0)]));
     check(
-        |d| write_clinics(d, with_column(clinic_columns(), "capacities", capacities)),
+        |d| {
+            write_clinics(
+                d,
+                with_column(small_clinic_columns(), "capacities", capacities),
+            )
+        },
         1,
         &["`capacities`", "row 1", "null"],
     );
@@ -579,7 +559,11 @@ fn failed_run_leaves_existing_output_untouched() {
     let before: Vec<(String, Vec<u8>)> = snapshot(&dir.path().join("result"));
     write_population(
         dir.path(),
-        with_column(population_columns(&persons()), "sex", i8s(&[1, 2, 0, 1])),
+        with_column(
+            population_columns(&small_persons()),
+            "sex",
+            i8s(&[1, 2, 0, 1]),
+        ),
     );
     let output = run_in(dir.path(), ARGS);
     assert_eq!(output.status.code(), Some(1));

@@ -14,35 +14,6 @@ use std::sync::Arc;
 
 type Spoil = Box<dyn Fn(&Path)>;
 
-fn persons() -> Vec<Person> {
-    vec![
-        Person::new(1, 11, 101, 40, 1),
-        Person::new(2, 11, 101, 82, 2),
-        Person::new(3, 22, 751, 30, 2),
-        Person::new(4, 22, 751, 10, 1),
-    ]
-}
-
-fn clinic_columns() -> Vec<(&'static str, ArrayRef)> {
-    vec![
-        ("clinic_id", i32s(&[11, 22])),
-        ("kommune", i16s(&[101, 751])),
-        ("capacities", f64s(&[1.0, 2.0])),
-    ]
-}
-
-fn replace(
-    mut columns: Vec<(&'static str, ArrayRef)>,
-    name: &'static str,
-    array: ArrayRef,
-) -> Vec<(&'static str, ArrayRef)> {
-    match columns.iter().position(|(n, _)| *n == name) {
-        Some(i) => columns[i].1 = array,
-        None => columns.push((name, array)),
-    }
-    columns
-}
-
 fn population(columns: Vec<(&'static str, ArrayRef)>) -> Spoil {
     let columns = std::cell::RefCell::new(Some(columns));
     Box::new(move |d: &Path| {
@@ -62,7 +33,11 @@ fn clinics(columns: Vec<(&'static str, ArrayRef)>) -> Spoil {
 }
 
 fn with_population_column(name: &'static str, array: ArrayRef) -> Spoil {
-    population(replace(population_columns(&persons()), name, array))
+    population(with_column(
+        population_columns(&small_persons()),
+        name,
+        array,
+    ))
 }
 
 fn bytes_of(file: &'static str, edit: fn(Vec<u8>) -> Vec<u8>) -> Spoil {
@@ -97,7 +72,7 @@ fn nulls_i8(valid: [bool; 4]) -> ArrayRef {
 
 /// (name, spoil, exit code, phrase of the message; "" for success).
 fn cases() -> Vec<(&'static str, Spoil, i32, &'static str)> {
-    let p = persons();
+    let p = small_persons();
     vec![
         ("zero-length population", write_file("population.parquet", Vec::new()), 1, "not a readable Parquet file"),
         ("population cut mid-page", bytes_of("population.parquet", |b| b[..b.len() / 2].to_vec()), 1, "population.parquet"),
@@ -144,14 +119,14 @@ fn cases() -> Vec<(&'static str, Spoil, i32, &'static str)> {
             x.diabetes_t2 = true;
             x
         }).collect::<Vec<_>>())), 0, ""),
-        ("capacities NaN", clinics(replace(clinic_columns(), "capacities", f64s(&[f64::NAN, 1.0]))), 1, "`NaN`"),
-        ("capacities infinite", clinics(replace(clinic_columns(), "capacities", f64s(&[1.0, f64::INFINITY]))), 1, "`inf`"),
-        ("capacities negative infinity", clinics(replace(clinic_columns(), "capacities", f64s(&[f64::NEG_INFINITY, 1.0]))), 1, "`-inf`"),
-        ("capacities as strings", clinics(replace(clinic_columns(), "capacities", Arc::new(StringArray::from(vec!["1", "2"])) as ArrayRef)), 1, "`capacities`"),
-        ("previous count negative", clinics(replace(clinic_columns(), "previous_min_patients", i32s(&[-5, 100]))), 1, "`previous_min_patients`"),
-        ("vulnerable_area as integers", clinics(replace(clinic_columns(), "vulnerable_area", i32s(&[0, 1]))), 1, "`vulnerable_area`"),
-        ("null clinic id", clinics(replace(clinic_columns(), "clinic_id", Arc::new(Int32Array::from(vec![None, Some(22)])) as ArrayRef)), 1, "null"),
-        ("null clinic kommune", clinics(replace(clinic_columns(), "kommune", Arc::new(arrow::array::Int16Array::from(vec![Some(101), None])) as ArrayRef)), 1, "null"),
+        ("capacities NaN", clinics(with_column(small_clinic_columns(), "capacities", f64s(&[f64::NAN, 1.0]))), 1, "`NaN`"),
+        ("capacities infinite", clinics(with_column(small_clinic_columns(), "capacities", f64s(&[1.0, f64::INFINITY]))), 1, "`inf`"),
+        ("capacities negative infinity", clinics(with_column(small_clinic_columns(), "capacities", f64s(&[f64::NEG_INFINITY, 1.0]))), 1, "`-inf`"),
+        ("capacities as strings", clinics(with_column(small_clinic_columns(), "capacities", Arc::new(StringArray::from(vec!["1", "2"])) as ArrayRef)), 1, "`capacities`"),
+        ("previous count negative", clinics(with_column(small_clinic_columns(), "previous_min_patients", i32s(&[-5, 100]))), 1, "`previous_min_patients`"),
+        ("vulnerable_area as integers", clinics(with_column(small_clinic_columns(), "vulnerable_area", i32s(&[0, 1]))), 1, "`vulnerable_area`"),
+        ("null clinic id", clinics(with_column(small_clinic_columns(), "clinic_id", Arc::new(Int32Array::from(vec![None, Some(22)])) as ArrayRef)), 1, "null"),
+        ("null clinic kommune", clinics(with_column(small_clinic_columns(), "kommune", Arc::new(arrow::array::Int16Array::from(vec![Some(101), None])) as ArrayRef)), 1, "null"),
         ("null person id", with_population_column("person_id", Arc::new(Int64Array::from(vec![Some(1), None, Some(3), Some(4)])) as ArrayRef), 1, "null"),
         ("null clinic of a person", with_population_column("clinic_id", Arc::new(Int32Array::from(vec![Some(11), Some(11), None, Some(22)])) as ArrayRef), 1, "null"),
         ("null sex", with_population_column("sex", nulls_i8([true, true, true, false])), 1, "null"),
@@ -163,7 +138,7 @@ fn cases() -> Vec<(&'static str, Spoil, i32, &'static str)> {
         ("null origin", with_population_column("origin", nulls_i8([false, true, true, true])), 1, "--nulls-as-unknown"),
         ("null lives_alone", with_population_column("lives_alone", Arc::new(BooleanArray::from(vec![Some(true), None, Some(false), Some(false)])) as ArrayRef), 1, "--nulls-as-unknown"),
         ("null second condition", with_population_column("cond_diabetes_t2", Arc::new(BooleanArray::from(vec![None, Some(true), Some(false), Some(false)])) as ArrayRef), 1, "null"),
-        ("null capacities", clinics(replace(clinic_columns(), "capacities", Arc::new(arrow::array::Float64Array::from(vec![Some(1.0), None])) as ArrayRef)), 1, "null"),
+        ("null capacities", clinics(with_column(small_clinic_columns(), "capacities", Arc::new(arrow::array::Float64Array::from(vec![Some(1.0), None])) as ArrayRef)), 1, "null"),
         ("scenario file with an unknown key", write_file("scenarios.toml", b"[[scenario]]\nname = \"a\"\nyeer = 2028\n".to_vec()), 1, "yeer"),
         ("scenario file not UTF-8", write_file("scenarios.toml", vec![0xff, 0xfe, 0x41]), 1, "UTF-8"),
         ("scenario grid of a billion", write_file("scenarios.toml", {
@@ -213,9 +188,9 @@ fn every_corpus_case_gives_its_code_and_message_and_no_partial_output() {
         std::fs::write(dir.path().join("geography.csv"), GOLDEN_GEOGRAPHY).unwrap();
         write_parquet(
             &dir.path().join("population.parquet"),
-            population_columns(&persons()),
+            population_columns(&small_persons()),
         );
-        write_parquet(&dir.path().join("clinics.parquet"), clinic_columns());
+        write_parquet(&dir.path().join("clinics.parquet"), small_clinic_columns());
         std::fs::write(
             dir.path().join("scenarios.toml"),
             "[[scenario]]\nname = \"a\"\n",

@@ -254,3 +254,36 @@ pub const GOLDEN_GEOGRAPHY: &str = "kommune_code,kommune_name,sundhedsraad,regio
 101,København,Hovedstaden,Østdanmark,1.0
 751,Aarhus,Aarhus,Midtjylland,2.0
 ";
+
+/// Four persons in clinics 11 (København) and 22 (Aarhus): the small valid
+/// population the bad-input tests spoil.
+pub fn small_persons() -> Vec<Person> {
+    vec![
+        Person::new(1, 11, 101, 40, 1),
+        Person::new(2, 11, 101, 82, 2),
+        Person::new(3, 22, 751, 30, 2),
+        Person::new(4, 22, 751, 10, 1),
+    ]
+}
+
+/// The two clinics of `small_persons`.
+pub fn small_clinic_columns() -> Vec<(&'static str, ArrayRef)> {
+    vec![
+        ("clinic_id", i32s(&[11, 22])),
+        ("kommune", i16s(&[101, 751])),
+        ("capacities", f64s(&[1.0, 2.0])),
+    ]
+}
+
+/// Replaces (or adds) one column of a column list.
+pub fn with_column(
+    mut columns: Vec<(&'static str, ArrayRef)>,
+    name: &'static str,
+    array: ArrayRef,
+) -> Vec<(&'static str, ArrayRef)> {
+    match columns.iter().position(|(n, _)| *n == name) {
+        Some(i) => columns[i].1 = array,
+        None => columns.push((name, array)),
+    }
+    columns
+}
