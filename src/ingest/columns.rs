@@ -795,11 +795,13 @@ fn fast_ints<T: Copy + Ord + Into<i128>>(
 where
     i64: From<T>,
 {
-    let in_range = match (values.iter().min(), values.iter().max()) {
-        (Some(&lo), Some(&hi)) => lo.into() >= i128::from(min) && hi.into() <= i128::from(max),
-        _ => true,
-    };
-    if !in_range {
+    // One branch-free sweep (it vectorises); the slow search for the
+    // offending row only runs when something is out of range.
+    let out_of_range = values.iter().fold(false, |bad, &v| {
+        let v = i64::from(v);
+        bad | (v < min) | (v > max)
+    });
+    if out_of_range {
         let row = values
             .iter()
             .position(|&v| v.into() < i128::from(min) || v.into() > i128::from(max))
