@@ -371,63 +371,48 @@ impl Basis {
         n_clinics: usize,
         n_kommuner: usize,
     ) -> Option<Basis> {
-        let mut total = Basis::empty(tables, n_clinics, n_kommuner)?;
-        let signatures = total.signatures;
-        let empty = || Basis::empty(tables, n_clinics, n_kommuner);
+        let mut part = Basis::empty(tables, n_clinics, n_kommuner)?;
+        let signatures = part.signatures;
         let first = rows.start;
-        ordered_blocks(
-            rows.len(),
-            rows.len().max(1),
-            |block| {
-                let rows = block.start + first..block.end + first;
-                let mut part = empty()?;
-                // Deviations from the first value seen keep sums of squares accurate.
-                let mut shift = vec![0.0; n_clinics * signatures];
-                let mut s1 = vec![0.0; n_clinics * signatures];
-                let mut s2 = vec![0.0; n_clinics * signatures];
-                for i in rows {
-                    let base = tables.base(population, i);
-                    let b = base.need;
-                    if !b.is_finite() && part.first_non_finite.is_none() {
-                        part.first_non_finite = Some(i - first);
-                    }
-                    let sig = base.signature as usize;
-                    let c = population.clinic[i] as usize;
-                    let slot = c * signatures + sig;
-                    let group = &mut part.groups[slot];
-                    if group.n == 0 {
-                        shift[slot] = b;
-                    }
-                    group.n += 1;
-                    group.sum += b;
-                    let d = b - shift[slot];
-                    s1[slot] += d;
-                    s2[slot] += d * d;
-                    part.clinic_parts[c].add(&base.components);
-                    let k = usize::from(population.kommune[i]) * signatures + sig;
-                    part.kommune_groups[k].0 += 1;
-                    part.kommune_groups[k].1 += b;
-                    if b < part.min_base[sig] {
-                        part.min_base[sig] = b;
-                    }
-                    part.persons += 1;
-                }
-                for (slot, group) in part.groups.iter_mut().enumerate() {
-                    if group.n > 0 {
-                        let n = group.n as f64;
-                        group.mean = shift[slot] + s1[slot] / n;
-                        group.m2 = (s2[slot] - s1[slot] * s1[slot] / n).max(0.0);
-                    }
-                }
-                Some(part)
-            },
-            |part| {
-                if let Some(part) = part {
-                    total.merge(&part, 0);
-                }
-            },
-        );
-        Some(total)
+        // Deviations from the first value seen keep sums of squares accurate.
+        let mut shift = vec![0.0; n_clinics * signatures];
+        let mut s1 = vec![0.0; n_clinics * signatures];
+        let mut s2 = vec![0.0; n_clinics * signatures];
+        for i in rows {
+            let base = tables.base(population, i);
+            let b = base.need;
+            if !b.is_finite() && part.first_non_finite.is_none() {
+                part.first_non_finite = Some(i - first);
+            }
+            let sig = base.signature as usize;
+            let c = population.clinic[i] as usize;
+            let slot = c * signatures + sig;
+            let group = &mut part.groups[slot];
+            if group.n == 0 {
+                shift[slot] = b;
+            }
+            group.n += 1;
+            group.sum += b;
+            let d = b - shift[slot];
+            s1[slot] += d;
+            s2[slot] += d * d;
+            part.clinic_parts[c].add(&base.components);
+            let k = usize::from(population.kommune[i]) * signatures + sig;
+            part.kommune_groups[k].0 += 1;
+            part.kommune_groups[k].1 += b;
+            if b < part.min_base[sig] {
+                part.min_base[sig] = b;
+            }
+            part.persons += 1;
+        }
+        for (slot, group) in part.groups.iter_mut().enumerate() {
+            if group.n > 0 {
+                let n = group.n as f64;
+                group.mean = shift[slot] + s1[slot] / n;
+                group.m2 = (s2[slot] - s1[slot] * s1[slot] / n).max(0.0);
+            }
+        }
+        Some(part)
     }
 
     /// Adds the basis of later persons; `row_offset` is their first row.

@@ -138,7 +138,9 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, Error> {
         load_streamed(&config.inputs, config.params.year)?
     };
     let loaded = Instant::now();
-    let (inputs, result) = match streamed {
+    // The streamed sums serve the year unless some need is clipped, which
+    // takes the persons themselves.
+    let from_stream = match streamed {
         Some((inputs, basis)) => {
             let model = &inputs.model.model;
             let tables = weights::YearTables::new(
@@ -147,23 +149,19 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, Error> {
                 config.params.year,
                 &inputs.model.path,
             )?;
-            if basis.year_sums(&tables).is_some() {
-                let result = compute_year(
-                    &inputs,
-                    model,
-                    &tables,
-                    Some(&basis),
-                    &config.params,
-                    &inputs.clinics.previous_min_patients,
-                )?;
-                (inputs, result)
-            } else {
-                // Some need is clipped: that takes the persons themselves.
-                let inputs = load_inputs(&config.inputs)?;
-                let result = compute(&inputs, &config.params)?;
-                (inputs, result)
+            match basis.year_sums(&tables) {
+                Some(sums) => {
+                    let previous = &inputs.clinics.previous_min_patients;
+                    let result = compute_from_sums(&inputs, model, sums, &config.params, previous)?;
+                    Some((inputs, result))
+                }
+                None => None,
             }
         }
+        None => None,
+    };
+    let (inputs, result) = match from_stream {
+        Some(done) => done,
         None => {
             let inputs = load_inputs(&config.inputs)?;
             let result = compute(&inputs, &config.params)?;
@@ -486,6 +484,18 @@ pub fn compute_year(
             inputs.geography.kommuner.len(),
         )
     });
+    compute_from_sums(inputs, model, sums, params, previous)
+}
+
+/// The rest of a year once the per-clinic and per-kommune sums are known:
+/// weights, the reference load, proposals, areas and warnings.
+pub fn compute_from_sums(
+    inputs: &Inputs,
+    model: &model::Model,
+    sums: aggregate::NeedSums,
+    params: &RunParams,
+    previous: &[f64],
+) -> Result<RunResult, Error> {
     if let Some(row) = sums.first_non_finite {
         return Err(ModelError::Invalid {
             path: inputs.model.path.clone(),

@@ -218,6 +218,24 @@ impl Design {
         n
     }
 
+    /// Person `i`'s design row (in `row`, `nnz` entries) and linear
+    /// predictor under coefficients `beta`: `(nnz, η)`.
+    #[inline]
+    pub fn eta(
+        &self,
+        beta: &[f64],
+        population: &Population,
+        i: usize,
+        row: &mut [(u16, f64); MAX_ROW],
+    ) -> (usize, f64) {
+        let nnz = self.row(population, i, row);
+        let eta = row[..nnz]
+            .iter()
+            .map(|&(c, v)| beta[usize::from(c)] * v)
+            .sum();
+        (nnz, eta)
+    }
+
     /// A person's annualised prediction under coefficients `beta`.
     #[inline]
     pub fn predict(
@@ -228,11 +246,7 @@ impl Design {
         i: usize,
         row: &mut [(u16, f64); MAX_ROW],
     ) -> f64 {
-        let nnz = self.row(population, i, row);
-        let eta: f64 = row[..nnz]
-            .iter()
-            .map(|&(c, v)| beta[usize::from(c)] * v)
-            .sum();
+        let (_, eta) = self.eta(beta, population, i, row);
         match link {
             crate::model::Link::Identity => eta,
             crate::model::Link::Log => eta.exp(),

@@ -103,11 +103,7 @@ fn accumulate(
                 if !include(i) {
                     continue;
                 }
-                let nnz = design.row(population, i, &mut row);
-                let eta: f64 = row[..nnz]
-                    .iter()
-                    .map(|&(c, v)| beta[usize::from(c)] * v)
-                    .sum();
+                let (nnz, eta) = design.eta(beta, population, i, &mut row);
                 let Some((w, z)) = working(i, eta) else {
                     continue;
                 };
@@ -268,11 +264,7 @@ pub fn fit(
                 if !include(i) {
                     continue;
                 }
-                let nnz = design.row(population, i, &mut row);
-                let eta: f64 = row[..nnz]
-                    .iter()
-                    .map(|&(c, v)| beta[usize::from(c)] * v)
-                    .sum();
+                let (nnz, eta) = design.eta(&beta, population, i, &mut row);
                 let w = e(i);
                 let y = utilization[i] / w;
                 let (fitted, score) = match options.link {

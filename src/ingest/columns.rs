@@ -211,10 +211,6 @@ impl ParquetFile {
         })
     }
 
-    pub fn num_rows(&self) -> u64 {
-        self.metadata.file_metadata().num_rows().max(0) as u64
-    }
-
     /// Whether the file has a top-level column of this name.
     pub fn has_column(&self, name: &str) -> bool {
         self.metadata
@@ -651,13 +647,13 @@ fn convert(
                 }
                 Raw::I32(v) => {
                     if defined.is_none() {
-                        return fast_ints(&v, min, max, request, part);
+                        return fast_ints(&v, min, max, part);
                     }
                     v.iter().map(|&x| i128::from(x)).collect()
                 }
                 Raw::I64(v) => {
                     if defined.is_none() {
-                        return fast_ints(&v, min, max, request, part);
+                        return fast_ints(&v, min, max, part);
                     }
                     v.iter().map(|&x| i128::from(x)).collect()
                 }
@@ -665,8 +661,6 @@ fn convert(
             };
             let mut sink = IntSink {
                 out: &mut part.column,
-                min,
-                max,
             };
             let mut next = values.into_iter();
             for row in 0..rows {
@@ -789,7 +783,6 @@ fn fast_ints<T: Copy + Ord + Into<i128>>(
     values: &[T],
     min: i64,
     max: i64,
-    request: &Request,
     mut part: Part,
 ) -> Result<Part, CellFailure>
 where
@@ -810,14 +803,11 @@ where
     }
     let mut sink = IntSink {
         out: &mut part.column,
-        min,
-        max,
     };
     sink.extend(values.iter().map(|&v| i64::from(v)));
     if let Some(g) = part.given.as_mut() {
         g.extend(std::iter::repeat_n(true, values.len()));
     }
-    let _ = request;
     Ok(part)
 }
 
@@ -836,8 +826,6 @@ fn empty_column(request: &Request) -> Column {
 
 struct IntSink<'a> {
     out: &'a mut Column,
-    min: i64,
-    max: i64,
 }
 
 impl IntSink<'_> {
@@ -854,7 +842,6 @@ impl IntSink<'_> {
 
     #[inline]
     fn push(&mut self, value: i64) {
-        let _ = (self.min, self.max);
         match self.out {
             Column::U8(v) => v.push(value as u8),
             Column::I16(v) => v.push(value as i16),
