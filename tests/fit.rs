@@ -373,28 +373,10 @@ fn fit_recovers_the_synthetic_truth() {
 #[test]
 fn fit_command_writes_a_model_run_accepts() {
     let dir = tempfile::tempdir().unwrap();
-    let root = repo();
-    let population = root.join("fixtures/population.parquet");
-    let clinics = root.join("fixtures/clinics.parquet");
-    let structure = root.join("models/reference-2027.toml");
-    let output = run_in(
+    let structure = reference_model();
+    ok_on_fixtures(
         dir.path(),
-        &[
-            "fit",
-            "--population",
-            population.to_str().unwrap(),
-            "--clinics",
-            clinics.to_str().unwrap(),
-            "--structure",
-            structure.to_str().unwrap(),
-            "--out",
-            "fitted",
-        ],
-    );
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+        &["fit", "--structure", &structure, "--out", "fitted"],
     );
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("fitted/fit.json")).unwrap())
@@ -407,60 +389,21 @@ fn fit_command_writes_a_model_run_accepts() {
     let fitted = dir.path().join("fitted/model.toml");
     let model = Model::load(&fitted).unwrap().model;
     assert_eq!(model.packages.len(), 5, "packages carried over");
-    let output = run_in(
-        dir.path(),
-        &[
-            "run",
-            "--population",
-            population.to_str().unwrap(),
-            "--clinics",
-            clinics.to_str().unwrap(),
-            "--model",
-            fitted.to_str().unwrap(),
-            "--out",
-            "result",
-        ],
-    );
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
-/// Runs `fordeling` with the fixture inputs plus `args` in `dir`.
-fn on_fixtures(dir: &Path, args: &[&str]) -> std::process::Output {
-    let root = repo();
-    let population = root.join("fixtures/population.parquet");
-    let clinics = root.join("fixtures/clinics.parquet");
-    let mut all: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    all.extend([
-        "--population".into(),
-        population.display().to_string(),
-        "--clinics".into(),
-        clinics.display().to_string(),
-    ]);
-    let refs: Vec<&str> = all.iter().map(String::as_str).collect();
-    let output = run_in(dir, &refs);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
+    let fitted = fitted.display().to_string();
+    ok_on_fixtures(dir.path(), &["run", "--model", &fitted, "--out", "result"]);
 }
 
 #[test]
 fn evaluate_reports_models_ladder_ratios_and_stability() {
     let dir = tempfile::tempdir().unwrap();
-    let structure = repo().join("models/reference-2027.toml");
-    let structure = structure.to_str().unwrap();
-    on_fixtures(
+    let structure = reference_model();
+    let structure = structure.as_str();
+    ok_on_fixtures(
         dir.path(),
         &["fit", "--structure", structure, "--out", "fitted"],
     );
     let population = repo().join("fixtures/population.parquet");
-    on_fixtures(
+    ok_on_fixtures(
         dir.path(),
         &[
             "evaluate",

@@ -69,7 +69,14 @@ fn copd_inputs(dir: &Path, model: &str) {
     );
 }
 
-fn project(dir: &Path, from: &str, to: &str, extra: &[&str]) {
+/// Runs the chain on the inputs `copd_inputs` wrote, into `out`.
+fn project_into(
+    dir: &Path,
+    from: &str,
+    to: &str,
+    extra: &[&str],
+    out: &str,
+) -> std::process::Output {
     let mut args = vec![
         "project",
         "--population",
@@ -87,10 +94,15 @@ fn project(dir: &Path, from: &str, to: &str, extra: &[&str]) {
         "--capacity-path",
         "capacity.csv",
         "--out",
-        "chain",
+        out,
     ];
     args.extend_from_slice(extra);
-    let output = run_in(dir, &args);
+    run_in(dir, &args)
+}
+
+/// Runs the chain into `chain`, asserting success.
+fn project(dir: &Path, from: &str, to: &str, extra: &[&str]) {
+    let output = project_into(dir, from, to, extra, "chain");
     assert!(
         output.status.success(),
         "{}",
@@ -194,30 +206,18 @@ fn caps_chain_as_worked_by_hand() {
 #[test]
 fn linear_path_lowers_l_every_year_to_need_over_5000() {
     let dir = tempfile::tempdir().unwrap();
-    let root = repo();
-    let population = root.join("fixtures/population.parquet");
-    let clinics = root.join("fixtures/clinics.parquet");
-    let model = root.join("models/reference-2027.toml");
-    let output = run_in(
+    let model = reference_model();
+    ok_on_fixtures(
         dir.path(),
         &[
             "project",
-            "--population",
-            population.to_str().unwrap(),
-            "--clinics",
-            clinics.to_str().unwrap(),
             "--model",
-            model.to_str().unwrap(),
+            &model,
             "--capacity-path",
             "linear:5000@2035",
             "--out",
             "chain",
         ],
-    );
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
     );
     let manifest: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(dir.path().join("chain/manifest.json")).unwrap(),
@@ -249,29 +249,17 @@ fn linear_path_lowers_l_every_year_to_need_over_5000() {
 #[test]
 fn explain_is_the_run_for_every_fixture_clinic() {
     let dir = tempfile::tempdir().unwrap();
-    let root = repo();
-    let population = root.join("fixtures/population.parquet");
-    let clinics_path = root.join("fixtures/clinics.parquet");
-    let model = root.join("models/reference-2027.toml");
-    let base = [
-        "--population",
-        population.to_str().unwrap(),
-        "--clinics",
-        clinics_path.to_str().unwrap(),
-        "--model",
-        model.to_str().unwrap(),
-        "--year",
-        "2029",
-    ];
+    let model = reference_model();
+    let base = ["--model", model.as_str(), "--year", "2029"];
     let mut args = vec!["run", "--out", "result"];
     args.extend_from_slice(&base);
-    assert!(run_in(dir.path(), &args).status.success());
+    ok_on_fixtures(dir.path(), &args);
     let clinics = Csv::read(&dir.path().join("result/clinics.csv"));
     for r in 0..clinics.rows.len() {
         let id = clinics.get(r, "clinic_id").to_string();
         let mut args = vec!["explain", "--clinic", &id, "--format", "json"];
         args.extend_from_slice(&base);
-        let output = run_in(dir.path(), &args);
+        let output = run_on_fixtures(dir.path(), &args);
         assert!(
             output.status.success(),
             "{}",
@@ -341,7 +329,7 @@ fn explain_is_the_run_for_every_fixture_clinic() {
     // The text form names every step.
     let mut args = vec!["explain", "--clinic", clinics.get(0, "clinic_id")];
     args.extend_from_slice(&base);
-    let text = String::from_utf8(run_in(dir.path(), &args).stdout).unwrap();
+    let text = String::from_utf8(run_on_fixtures(dir.path(), &args).stdout).unwrap();
     for phrase in [
         "raw = d × L × f / mean weight",
         "transition cap",
@@ -356,10 +344,7 @@ fn explain_is_the_run_for_every_fixture_clinic() {
 #[test]
 fn diff_parts_add_up() {
     let dir = tempfile::tempdir().unwrap();
-    let root = repo();
-    let population = root.join("fixtures/population.parquet");
-    let clinics_path = root.join("fixtures/clinics.parquet");
-    let model_a = root.join("models/reference-2027.toml");
+    let model_a = reference_model();
     let text = std::fs::read_to_string(&model_a).unwrap();
     std::fs::write(
         dir.path().join("model-b.toml"),
@@ -371,28 +356,11 @@ fn diff_parts_add_up() {
     )
     .unwrap();
     let run = |model: &str, year: &str, extra: &[&str], out: &str| {
-        let mut args = vec![
-            "run",
-            "--population",
-            population.to_str().unwrap(),
-            "--clinics",
-            clinics_path.to_str().unwrap(),
-            "--model",
-            model,
-            "--year",
-            year,
-            "--out",
-            out,
-        ];
+        let mut args = vec!["run", "--model", model, "--year", year, "--out", out];
         args.extend_from_slice(extra);
-        let output = run_in(dir.path(), &args);
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        ok_on_fixtures(dir.path(), &args);
     };
-    run(model_a.to_str().unwrap(), "2027", &[], "a");
+    run(&model_a, "2027", &[], "a");
     run("model-b.toml", "2029", &["--capacity-total", "45"], "b");
     let output = run_in(dir.path(), &["diff", "a", "b", "--out", "d"]);
     assert!(
@@ -473,29 +441,12 @@ fn population_dir_gives_each_year_its_persons() {
     );
     // A missing year is a clear error.
     std::fs::remove_file(years.join("population_2027.parquet")).unwrap();
-    let output = run_in(
+    let output = project_into(
         dir.path(),
-        &[
-            "project",
-            "--population",
-            "population.parquet",
-            "--clinics",
-            "clinics.parquet",
-            "--geography",
-            "geography.csv",
-            "--model",
-            "model.toml",
-            "--from",
-            "2026",
-            "--to",
-            "2027",
-            "--capacity-path",
-            "capacity.csv",
-            "--population-dir",
-            "years",
-            "--out",
-            "chain2",
-        ],
+        "2026",
+        "2027",
+        &["--population-dir", "years"],
+        "chain2",
     );
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("population_2027.parquet"));

@@ -9,20 +9,13 @@ use std::path::Path;
 
 fn scenarios(dir: &Path, file: &str) -> std::process::Output {
     std::fs::write(dir.join("s.toml"), file).unwrap();
-    let root = repo();
-    let population = root.join("fixtures/population.parquet");
-    let clinics = root.join("fixtures/clinics.parquet");
-    let model = root.join("models/reference-2027.toml");
-    run_in(
+    let model = reference_model();
+    run_on_fixtures(
         dir,
         &[
             "scenarios",
-            "--population",
-            population.to_str().unwrap(),
-            "--clinics",
-            clinics.to_str().unwrap(),
             "--model",
-            model.to_str().unwrap(),
+            &model,
             "--scenarios",
             "s.toml",
             "--out",
@@ -33,30 +26,10 @@ fn scenarios(dir: &Path, file: &str) -> std::process::Output {
 
 fn run_model(dir: &Path, model_text: &str, year: &str, extra: &[&str], out: &str) -> Csv {
     std::fs::write(dir.join(format!("{out}.toml")), model_text).unwrap();
-    let root = repo();
-    let population = root.join("fixtures/population.parquet");
-    let clinics = root.join("fixtures/clinics.parquet");
     let model = format!("{out}.toml");
-    let mut args = vec![
-        "run",
-        "--population",
-        population.to_str().unwrap(),
-        "--clinics",
-        clinics.to_str().unwrap(),
-        "--model",
-        &model,
-        "--year",
-        year,
-        "--out",
-        out,
-    ];
+    let mut args = vec!["run", "--model", &model, "--year", year, "--out", out];
     args.extend_from_slice(extra);
-    let output = run_in(dir, &args);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    ok_on_fixtures(dir, &args);
     Csv::read(&dir.join(out).join("clinics.csv"))
 }
 

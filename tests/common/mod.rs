@@ -287,3 +287,39 @@ pub fn with_column(
     }
     columns
 }
+
+/// The reference model's path.
+pub fn reference_model() -> String {
+    repo()
+        .join("models/reference-2027.toml")
+        .display()
+        .to_string()
+}
+
+/// Runs the binary in `dir` with `args` followed by the shipped fixtures'
+/// population and clinics.
+pub fn run_on_fixtures(dir: &Path, args: &[&str]) -> Output {
+    let population = repo()
+        .join("fixtures/population.parquet")
+        .display()
+        .to_string();
+    let clinics = repo()
+        .join("fixtures/clinics.parquet")
+        .display()
+        .to_string();
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(["--population", &population, "--clinics", &clinics]);
+    run_in(dir, &all)
+}
+
+/// `run_on_fixtures`, asserting that the command succeeded.
+#[track_caller]
+pub fn ok_on_fixtures(dir: &Path, args: &[&str]) -> Output {
+    let output = run_on_fixtures(dir, args);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
