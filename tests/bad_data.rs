@@ -570,21 +570,6 @@ fn failed_run_leaves_existing_output_untouched() {
     assert_eq!(snapshot(&dir.path().join("result")), before);
 }
 
-fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| {
-            let e = e.unwrap();
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                std::fs::read(e.path()).unwrap(),
-            )
-        })
-        .collect();
-    files.sort();
-    files
-}
-
 /// Fuzzing (`population_file`, crash d952e7a7): a footer placing a column
 /// chunk at a negative offset panicked inside the `parquet` crate.
 #[test]

@@ -45,27 +45,12 @@ fn run_command(dir: &Path) -> Command {
     command
 }
 
-fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| {
-            let e = e.unwrap();
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                std::fs::read(e.path()).unwrap(),
-            )
-        })
-        .collect();
-    files.sort();
-    files
-}
-
 #[test]
 fn killed_runs_leave_the_previous_output_or_a_whole_new_one() {
     let dir = tempfile::tempdir().unwrap();
     synth(dir.path());
     assert!(run_command(dir.path()).status().unwrap().success());
-    let before = files(&dir.path().join("result"));
+    let before = snapshot(&dir.path().join("result"));
     let timing: Vec<(String, Vec<u8>)> = before
         .iter()
         .filter(|(n, _)| n != "manifest.json")
@@ -85,7 +70,7 @@ fn killed_runs_leave_the_previous_output_or_a_whole_new_one() {
         std::thread::sleep(Duration::from_micros(delay));
         let _ = child.kill(); // SIGKILL
         let _ = child.wait();
-        let now = files(&dir.path().join("result"));
+        let now = snapshot(&dir.path().join("result"));
         let names: Vec<&String> = now.iter().map(|(n, _)| n).collect();
         assert_eq!(
             names,
@@ -114,7 +99,7 @@ fn a_write_error_is_exit_3_with_no_partial_output() {
     let dir = tempfile::tempdir().unwrap();
     synth(dir.path());
     assert!(run_command(dir.path()).status().unwrap().success());
-    let before = files(&dir.path().join("result"));
+    let before = snapshot(&dir.path().join("result"));
     let mut command = run_command(dir.path());
     // A file-size limit of 4 KB makes the output writes fail as a full disk
     // would (SIGXFSZ ignored, so write returns an error).
@@ -135,7 +120,7 @@ fn a_write_error_is_exit_3_with_no_partial_output() {
     assert!(stderr.contains("cannot write"), "{stderr}");
     assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
     assert!(
-        files(&dir.path().join("result")) == before,
+        snapshot(&dir.path().join("result")) == before,
         "the previous output is untouched"
     );
     let leftovers: Vec<String> = std::fs::read_dir(dir.path())
