@@ -40,6 +40,7 @@ fn national_run(c: &mut Criterion) {
         params,
         out: dir.path().join("out"),
         write_person_weights: false,
+        report: false,
     };
 
     let mut group = c.benchmark_group("national_run_1m");

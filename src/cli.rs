@@ -5,16 +5,33 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use fordeling::model::Link;
 use std::path::PathBuf;
 
+/// The version with the commit the binary was built from.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("FORDELING_COMMIT"),
+    ")"
+);
+
 #[derive(Debug, Parser)]
 #[command(
     name = "fordeling",
-    version,
+    version = VERSION,
     about = "Denmark's national distribution model for GP capacity: need weights, clinic need and minimum patient counts",
-    after_help = "Example: fordeling run   (the shipped fixtures, models/reference-2027.toml, year 2027, into out/)"
+    after_help = "Examples:\n  fordeling run --report                 the shipped fixtures, models/reference-2027.toml, year 2027, into out/ with out/report.html\n  fordeling synth --scale 1 --out dk     synthetic Denmark (about 6 million persons)\n  fordeling completions bash > fordeling.bash"
 )]
 pub struct Cli {
+    /// How log lines on stderr look: text for people, json (one object per line) for a batch scheduler.
+    #[arg(long, value_enum, default_value = "text", global = true)]
+    pub log_format: LogFormat,
     #[command(subcommand)]
     pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -53,6 +70,50 @@ pub enum Command {
         after_help = "Example: fordeling scenarios --scenarios scenarios.toml --out scenario-results"
     )]
     Scenarios(ScenariosArgs),
+    /// Write report.html for an existing output directory of run, project, evaluate or scenarios.
+    #[command(
+        after_help = "Example: fordeling report out   (then open out/report.html in a browser)"
+    )]
+    Report(ReportArgs),
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Example: fordeling completions bash > ~/.local/share/bash-completion/completions/fordeling"
+    )]
+    Completions(CompletionsArgs),
+}
+
+impl Command {
+    /// Whether the subcommand was asked to be quiet.
+    pub fn quiet(&self) -> bool {
+        match self {
+            Command::Run(a) => a.input.quiet,
+            Command::Fit(a) => a.input.quiet,
+            Command::Evaluate(a) => a.input.quiet,
+            Command::Project(a) => a.input.quiet,
+            Command::Explain(a) => a.input.quiet,
+            Command::Scenarios(a) => a.input.quiet,
+            Command::Synth(a) => a.quiet,
+            Command::Diff(a) => a.quiet,
+            Command::Report(a) => a.quiet,
+            Command::Completions(_) => true,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The output directory (of run, project, evaluate or scenarios).
+    pub dir: PathBuf,
+    /// No progress lines on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]
@@ -74,6 +135,9 @@ pub struct ScenariosArgs {
     /// Output directory; replaced atomically.
     #[arg(long, default_value = "out-scenarios")]
     pub out: PathBuf,
+    /// Also write report.html: charts, a kommune map and tables in one self-contained page.
+    #[arg(long)]
+    pub report: bool,
 }
 
 #[derive(Debug, Args)]
@@ -176,6 +240,9 @@ pub struct RunArgs {
     /// data leaves the engine only with this flag; the manifest records it.
     #[arg(long)]
     pub write_person_weights: bool,
+    /// Also write report.html: charts, a kommune map and tables in one self-contained page.
+    #[arg(long)]
+    pub report: bool,
 }
 
 #[derive(Debug, Args)]
@@ -253,6 +320,9 @@ pub struct ProjectArgs {
     /// Output directory: one run directory per year plus summary tables; replaced atomically.
     #[arg(long, default_value = "out-project")]
     pub out: PathBuf,
+    /// Also write report.html: charts, a kommune map and tables in one self-contained page.
+    #[arg(long)]
+    pub report: bool,
 }
 
 #[derive(Debug, Args)]
@@ -278,6 +348,9 @@ pub struct EvaluateArgs {
     /// Output directory for evaluation.json and evaluation.md; replaced atomically.
     #[arg(long)]
     pub out: PathBuf,
+    /// Also write report.html: charts, a kommune map and tables in one self-contained page.
+    #[arg(long)]
+    pub report: bool,
 }
 
 impl EvaluateArgs {
@@ -290,6 +363,7 @@ impl EvaluateArgs {
             seed: self.seed,
             population_next: self.population_next.clone(),
             out: self.out.clone(),
+            report: self.report,
         }
     }
 }
@@ -318,6 +392,7 @@ impl RunArgs {
             },
             out: self.out.clone(),
             write_person_weights: self.write_person_weights,
+            report: self.report,
         }
     }
 }

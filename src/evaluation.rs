@@ -30,6 +30,8 @@ pub struct EvaluateConfig {
     pub seed: u64,
     pub population_next: Option<PathBuf>,
     pub out: PathBuf,
+    /// Also write `report.html`.
+    pub report: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -27,8 +27,10 @@ pub mod fit;
 pub mod ingest;
 pub mod model;
 pub mod output;
+pub mod progress;
 pub mod project;
 pub mod proposal;
+pub mod report;
 pub mod scenarios;
 pub mod synth;
 pub mod validate;
@@ -75,6 +77,8 @@ pub struct RunConfig {
     /// Also write every person's need weight (`person_weights.parquet`).
     /// Person-level data leaves the engine only then.
     pub write_person_weights: bool,
+    /// Also write `report.html`.
+    pub report: bool,
 }
 
 /// A file that was read: its path, rows and SHA-256.
@@ -190,6 +194,9 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, Error> {
         output::write_run_files(dir, &inputs, &result, &meta)?;
         if let Some(table) = &person_weights {
             table.write_parquet(&dir.join("person_weights.parquet"))?;
+        }
+        if config.report {
+            output::report_into(dir)?;
         }
         Ok(())
     })?;
@@ -709,7 +716,12 @@ pub fn fit_model(config: &FitConfig) -> Result<FitReport, Error> {
 /// `evaluation.md` into the configured directory.
 pub fn evaluate(config: &evaluation::EvaluateConfig) -> Result<evaluation::Evaluation, Error> {
     let result = evaluation::evaluate(config)?;
-    output::write_evaluation(&config.out, &result, &evaluation::markdown(&result))?;
+    output::write_evaluation(
+        &config.out,
+        &result,
+        &evaluation::markdown(&result),
+        config.report,
+    )?;
     Ok(result)
 }
 

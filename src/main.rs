@@ -4,18 +4,98 @@
 
 mod cli;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use cli::{Cli, Command};
+use fordeling::progress::Mode;
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = parse();
+    let json = cli.log_format == cli::LogFormat::Json;
+    init_logging(json);
+    fordeling::progress::set_mode(if cli.command.quiet() {
+        Mode::Off
+    } else if !json && std::io::stderr().is_terminal() {
+        Mode::Bar
+    } else {
+        Mode::Log
+    });
     match dispatch(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err((code, message)) => {
-            eprintln!("fordeling: error: {message}");
+            if json {
+                tracing::error!(exit_code = code, "fordeling: error: {message}");
+            } else {
+                eprintln!("fordeling: error: {message}");
+            }
             ExitCode::from(code)
         }
+    }
+}
+
+/// Parses the command line; with `NO_COLOR` set, help and usage errors use
+/// no colour at all.
+fn parse() -> Cli {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let mut command = Cli::command();
+    if no_color {
+        command = command.color(clap::ColorChoice::Never);
+    }
+    let matches = command.get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+}
+
+/// Log lines go to stderr: the bare message for people, one JSON object per
+/// line (with the event's fields) for a batch scheduler. Never coloured.
+fn init_logging(json: bool) {
+    let builder = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_max_level(tracing::Level::INFO);
+    let result = if json {
+        builder
+            .json()
+            .with_current_span(false)
+            .with_span_list(false)
+            .try_init()
+    } else {
+        builder.event_format(MessageOnly).try_init()
+    };
+    if let Err(e) = result {
+        eprintln!("fordeling: warning: logging unavailable: {e}");
+    }
+}
+
+/// A text event format that writes only the message.
+struct MessageOnly;
+
+impl<S, N> tracing_subscriber::fmt::FormatEvent<S, N> for MessageOnly
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    N: for<'a> tracing_subscriber::fmt::FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        _context: &tracing_subscriber::fmt::FmtContext<'_, S, N>,
+        mut writer: tracing_subscriber::fmt::format::Writer<'_>,
+        event: &tracing::Event<'_>,
+    ) -> std::fmt::Result {
+        struct Message<'a, 'b>(
+            &'a mut tracing_subscriber::fmt::format::Writer<'b>,
+            std::fmt::Result,
+        );
+        impl tracing::field::Visit for Message<'_, '_> {
+            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+                if field.name() == "message" {
+                    self.1 = write!(self.0, "{value:?}");
+                }
+            }
+        }
+        let mut message = Message(&mut writer, Ok(()));
+        event.record(&mut message);
+        message.1?;
+        writeln!(writer)
     }
 }
 
@@ -28,7 +108,7 @@ fn dispatch(cli: Cli) -> Result<(), (u8, String)> {
                 .install(|| fordeling::run(&config))
                 .map_err(|e| (e.exit_code() as u8, e.to_string()))?;
             if !args.input.quiet {
-                eprintln!(
+                tracing::info!(
                     "fordeling: {} persons in {} clinics, L = {:.3}; read {:.3} s, computed {:.3} s, wrote {:.3} s into {}",
                     summary.persons,
                     summary.clinics,
@@ -39,7 +119,7 @@ fn dispatch(cli: Cli) -> Result<(), (u8, String)> {
                     config.out.display()
                 );
                 for warning in &summary.warnings {
-                    eprintln!("fordeling: warning: {warning}");
+                    tracing::warn!("fordeling: warning: {warning}");
                 }
             }
             Ok(())
@@ -51,7 +131,7 @@ fn dispatch(cli: Cli) -> Result<(), (u8, String)> {
                 .install(|| fordeling::fit_model(&config))
                 .map_err(|e| (e.exit_code() as u8, e.to_string()))?;
             if !args.input.quiet {
-                eprintln!(
+                tracing::info!(
                     "fordeling: fitted {} coefficients on {} persons ({} link, R² {:.4}, {} iteration(s){}) into {}",
                     report.coefficients.len(),
                     report.persons,
@@ -72,12 +152,16 @@ fn dispatch(cli: Cli) -> Result<(), (u8, String)> {
                 .map_err(|e| (e.exit_code() as u8, e.to_string()))?;
             if !args.input.quiet {
                 for m in &evaluation.models {
-                    eprintln!(
+                    tracing::info!(
                         "fordeling: {}: R² {:.4} (out of sample {:.4}), CPM {:.4}, clinic R² {:.4}",
-                        m.id, m.in_sample.r2, m.out_of_sample.r2, m.in_sample.cpm, m.clinic.r2
+                        m.id,
+                        m.in_sample.r2,
+                        m.out_of_sample.r2,
+                        m.in_sample.cpm,
+                        m.clinic.r2
                     );
                 }
-                eprintln!("fordeling: wrote {}", config.out.display());
+                tracing::info!("fordeling: wrote {}", config.out.display());
             }
             Ok(())
         }
@@ -93,19 +177,20 @@ fn dispatch(cli: Cli) -> Result<(), (u8, String)> {
                 capacity_path,
                 population_dir: args.population_dir.clone(),
                 out: args.out.clone(),
+                report: args.report,
             };
             let summary = pool
                 .install(|| fordeling::project::project(&config, &args.capacity_path))
                 .map_err(fail)?;
             if !args.input.quiet {
-                eprintln!("fordeling: loaded in {:.3} s", summary.load_seconds);
+                tracing::info!("fordeling: loaded in {:.3} s", summary.load_seconds);
                 for y in &summary.years {
-                    eprintln!(
+                    tracing::info!(
                         "fordeling: {}: D = {:.1}, L = {:.2}, {} capped, {} dialogue, computed in {:.4} s",
                         y.year, y.capacity_total, y.load, y.clinics_capped, y.clinics_dialogue, y.compute_seconds
                     );
                 }
-                eprintln!("fordeling: wrote {}", config.out.display());
+                tracing::info!("fordeling: wrote {}", config.out.display());
             }
             Ok(())
         }
@@ -137,7 +222,7 @@ fn dispatch(cli: Cli) -> Result<(), (u8, String)> {
                 .install(|| fordeling::diff::diff(&args.a, &args.b, &args.out))
                 .map_err(|e| (e.exit_code() as u8, e.to_string()))?;
             if !args.quiet {
-                eprintln!(
+                tracing::info!(
                     "fordeling: {} clinics, {} attributed; total change {:.0} = population {:.0} + model {:.0} + packages {:.0} + capacity {:.0} + caps and rounding {:.0}; wrote {}",
                     summary.clinics,
                     summary.attributed,
@@ -162,12 +247,13 @@ fn dispatch(cli: Cli) -> Result<(), (u8, String)> {
                     capacity_total: args.capacity_total,
                 },
                 out: args.out.clone(),
+                report: args.report,
             };
             let batch = pool
                 .install(|| fordeling::scenarios::run(&config))
                 .map_err(|e| (e.exit_code() as u8, e.to_string()))?;
             if !args.input.quiet {
-                eprintln!(
+                tracing::info!(
                     "fordeling: {} scenarios and the baseline ({} pass(es) over persons): loaded in {:.3} s, computed in {:.3} s; wrote {}",
                     batch.scenarios,
                     batch.passes_over_persons,
@@ -176,6 +262,24 @@ fn dispatch(cli: Cli) -> Result<(), (u8, String)> {
                     config.out.display()
                 );
             }
+            Ok(())
+        }
+        Command::Report(args) => {
+            let path = fordeling::report::write(&args.dir)
+                .map_err(|e| (e.exit_code() as u8, e.to_string()))?;
+            if !args.quiet {
+                tracing::info!("fordeling: wrote {}", path.display());
+            }
+            Ok(())
+        }
+        Command::Completions(args) => {
+            let mut command = Cli::command();
+            clap_complete::generate(
+                args.shell,
+                &mut command,
+                "fordeling",
+                &mut std::io::stdout(),
+            );
             Ok(())
         }
         Command::Synth(args) => {
@@ -190,7 +294,7 @@ fn dispatch(cli: Cli) -> Result<(), (u8, String)> {
                 .install(|| fordeling::synth::write(&spec, &args.out))
                 .map_err(|e| (e.exit_code() as u8, e.to_string()))?;
             if !args.quiet {
-                eprintln!(
+                tracing::info!(
                     "fordeling: wrote {} persons in {} clinics ({:.1} capacities) into {}",
                     summary.persons,
                     summary.clinics,
@@ -198,9 +302,12 @@ fn dispatch(cli: Cli) -> Result<(), (u8, String)> {
                     args.out.display()
                 );
                 for marginal in summary.marginals.iter().filter(|m| !m.ok) {
-                    eprintln!(
+                    tracing::warn!(
                         "fordeling: warning: {} is {:.4}, target {:.4} ± {:.4}",
-                        marginal.name, marginal.value, marginal.target, marginal.tolerance
+                        marginal.name,
+                        marginal.value,
+                        marginal.target,
+                        marginal.tolerance
                     );
                 }
             }

@@ -148,6 +148,8 @@ pub struct ProjectConfig {
     /// A directory of `population_<year>.parquet`, one per year.
     pub population_dir: Option<PathBuf>,
     pub out: PathBuf,
+    /// Also write `report.html`.
+    pub report: bool,
 }
 
 /// One year of the chain, for the project manifest.
@@ -164,6 +166,10 @@ pub struct YearSummary {
     pub compute_seconds: f64,
     pub clinics_capped: usize,
     pub clinics_dialogue: usize,
+    /// The model's care packages whose start year is this year.
+    pub packages_starting: Vec<String>,
+    /// The packages in force this year (started, phase share above 0).
+    pub packages_in_force: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -257,6 +263,18 @@ pub fn project(config: &ProjectConfig, capacity_path_text: &str) -> Result<Proje
                 compute_seconds,
                 clinics_capped: result.proposals.iter().filter(|p| p.flags.capped).count(),
                 clinics_dialogue: result.proposals.iter().filter(|p| p.flags.dialogue).count(),
+                packages_starting: model
+                    .packages
+                    .iter()
+                    .filter(|p| p.start_year == year)
+                    .map(|p| p.id.clone())
+                    .collect(),
+                packages_in_force: model
+                    .packages
+                    .iter()
+                    .filter(|p| p.phase_share(year) > 0.0)
+                    .map(|p| p.id.clone())
+                    .collect(),
             });
             summary_rows.push((year, result));
         }
@@ -277,6 +295,9 @@ pub fn project(config: &ProjectConfig, capacity_path_text: &str) -> Result<Proje
             serde_json::to_string_pretty(&summary).map_err(|e| OutputError::write(&path, e))?;
         text.push('\n');
         std::fs::write(&path, text).map_err(|e| OutputError::write(&path, e))?;
+        if config.report {
+            output::report_into(dir)?;
+        }
         Ok(summary)
     })
 }

@@ -385,6 +385,8 @@ pub struct ScenariosConfig {
     pub scenarios: PathBuf,
     pub params: RunParams,
     pub out: PathBuf,
+    /// Also write `report.html`.
+    pub report: bool,
 }
 
 /// One evaluated scenario.
@@ -510,7 +512,14 @@ pub fn run(config: &ScenariosConfig) -> Result<BatchSummary, Error> {
         compute_seconds,
         summaries,
     };
-    write(&config.out, &inputs, &variants, &results, &batch)?;
+    write(
+        &config.out,
+        &inputs,
+        &variants,
+        &results,
+        &batch,
+        config.report,
+    )?;
     Ok(batch)
 }
 
@@ -548,6 +557,7 @@ fn write(
     variants: &[Variant],
     results: &[RunResult],
     batch: &BatchSummary,
+    report: bool,
 ) -> Result<(), OutputError> {
     let clinics = &inputs.clinics;
     let n = clinics.len();
@@ -700,6 +710,10 @@ fn write(
         let mut text =
             serde_json::to_string_pretty(&manifest).map_err(|e| OutputError::write(&path, e))?;
         text.push('\n');
-        std::fs::write(&path, text).map_err(|e| OutputError::write(&path, e))
+        std::fs::write(&path, text).map_err(|e| OutputError::write(&path, e))?;
+        if report {
+            crate::output::report_into(dir)?;
+        }
+        Ok(())
     })
 }

@@ -298,10 +298,18 @@ pub fn write_fit(
 }
 
 /// Writes an evaluation as JSON and Markdown into `out`, atomically.
+/// Writes `report.html` into a directory being written (before it appears).
+pub fn report_into(dir: &Path) -> Result<(), OutputError> {
+    crate::report::write(dir)
+        .map(|_| ())
+        .map_err(|e| OutputError::write(dir.join("report.html"), e))
+}
+
 pub fn write_evaluation(
     out: &Path,
     evaluation: &crate::evaluation::Evaluation,
     markdown: &str,
+    report: bool,
 ) -> Result<(), OutputError> {
     let mut json =
         serde_json::to_string_pretty(evaluation).map_err(|e| OutputError::write(out, e))?;
@@ -310,6 +318,10 @@ pub fn write_evaluation(
         let json_path = dir.join("evaluation.json");
         std::fs::write(&json_path, &json).map_err(|e| OutputError::write(&json_path, e))?;
         let md_path = dir.join("evaluation.md");
-        std::fs::write(&md_path, markdown).map_err(|e| OutputError::write(&md_path, e))
+        std::fs::write(&md_path, markdown).map_err(|e| OutputError::write(&md_path, e))?;
+        if report {
+            report_into(dir)?;
+        }
+        Ok(())
     })
 }
