@@ -276,7 +276,7 @@ svg .dot{fill:#3b82c4;fill-opacity:.75}
 svg .dot.flagged{fill:#d9482b;fill-opacity:.9}
 svg .dot-swatch{fill:#3b82c4}
 svg .flagged-swatch{fill:#d9482b}
-svg .line{fill:none;stroke-width:2}
+svg path.line{fill:none !important;stroke-width:2}
 svg .s1{stroke:#12304f;fill:#12304f}
 svg .s2{stroke:#3b82c4;fill:#3b82c4}
 svg .s3{stroke:#9cc3e6;fill:#9cc3e6}
@@ -792,7 +792,7 @@ fn projection_page(dir: &Path) -> Result<(String, String, String), Error> {
                 .unwrap_or_default()
         };
         package_rows.push(vec![
-            n(Some(*y as f64), 0),
+            t(y.to_string()),
             t(list("packages_starting")),
             t(list("packages_in_force")),
             n(packages, 2),
@@ -925,7 +925,7 @@ fn evaluation_page(dir: &Path) -> Result<(String, String, String), Error> {
             "mean predicted per person",
             "mean observed per person",
             &points,
-            ("decile", "—"),
+            ("decile of predicted need", ""),
             true,
         ));
     }

@@ -36,7 +36,7 @@ pub fn num(value: f64, decimals: usize) -> String {
     let mut grouped = String::new();
     for (k, c) in int.chars().enumerate() {
         if k > 0 && (int.len() - k) % 3 == 0 {
-            grouped.push('\u{2009}');
+            grouped.push('\u{202f}');
         }
         grouped.push(c);
     }
@@ -128,8 +128,12 @@ pub fn extent(values: impl IntoIterator<Item = f64>, include_zero: bool) -> (f64
     )
 }
 
-/// Tick labels with just enough decimals for the tick spacing.
-fn tick_label(v: f64, ticks: &[f64]) -> String {
+/// Tick labels with just enough decimals for the tick spacing; `plain`
+/// writes whole numbers without grouping (years).
+fn tick_label(v: f64, ticks: &[f64], plain: bool) -> String {
+    if plain {
+        return format!("{v:.0}");
+    }
     let step = ticks
         .windows(2)
         .map(|w| w[1] - w[0])
@@ -158,6 +162,8 @@ pub struct Canvas {
     pub bottom: f64,
     body: String,
     kind: &'static str,
+    /// x tick labels as plain whole numbers (years).
+    pub plain_x: bool,
 }
 
 impl Canvas {
@@ -178,6 +184,7 @@ impl Canvas {
             bottom: height - 42.0,
             body,
             kind,
+            plain_x: false,
         }
     }
 
@@ -199,7 +206,7 @@ impl Canvas {
                 c(py),
                 c(self.left - 6.0),
                 c(py + 4.0),
-                tick_label(*v, &t)
+                tick_label(*v, &t, false)
             );
         }
         let _ = write!(
@@ -224,7 +231,7 @@ impl Canvas {
                 c(self.bottom + 4.0),
                 c(px),
                 c(self.bottom + 16.0),
-                tick_label(*v, &t)
+                tick_label(*v, &t, self.plain_x)
             );
         }
         self.x_label(label);
@@ -260,20 +267,25 @@ impl Canvas {
         );
     }
 
-    /// A legend of `(class, label)` swatches along the top right.
+    /// Makes room for a legend row under the title.
+    pub fn with_legend(mut self) -> Self {
+        self.top += 20.0;
+        self
+    }
+
+    /// A legend of `(class, label)` swatches in a row under the title.
     pub fn legend(&mut self, items: &[(&str, &str)]) {
-        let mut x = self.right;
-        for (class, label) in items.iter().rev() {
-            let width = 14.0 + 6.5 * label.chars().count() as f64;
-            x -= width + 10.0;
+        let mut x = self.left;
+        for (class, label) in items.iter().filter(|(_, label)| !label.is_empty()) {
             let _ = write!(
                 self.body,
-                r#"<rect class="{}" x="{}" y="10" width="10" height="10"/><text class="legend" x="{}" y="19">{}</text>"#,
+                r#"<rect class="{}" x="{}" y="30" width="10" height="10"/><text class="legend" x="{}" y="39">{}</text>"#,
                 esc(class),
                 c(x),
                 c(x + 14.0),
                 esc(label)
             );
+            x += 24.0 + 6.6 * label.chars().count() as f64;
         }
     }
 
@@ -344,7 +356,7 @@ pub fn scatter(
     legend: (&str, &str),
     diagonal: bool,
 ) -> String {
-    let mut canvas = Canvas::new("scatter", 640.0, 400.0, 64.0, title);
+    let mut canvas = Canvas::new("scatter", 640.0, 400.0, 64.0, title).with_legend();
     let xs = extent(points.iter().map(|p| p.x), false);
     let ys = extent(points.iter().map(|p| p.y), false);
     let (xs, ys) = if diagonal {
@@ -428,7 +440,8 @@ pub fn lines(
     xs: &[f64],
     series: &[(&str, &str, Vec<Option<f64>>)],
 ) -> String {
-    let mut canvas = Canvas::new("lines", 640.0, 320.0, 64.0, title);
+    let mut canvas = Canvas::new("lines", 640.0, 320.0, 64.0, title).with_legend();
+    canvas.plain_x = true;
     let xd = extent(xs.iter().copied(), false);
     let yd = extent(
         series
@@ -536,7 +549,7 @@ pub fn grouped_bars(
     categories: &[String],
     series: &[(&str, &str, Vec<f64>)],
 ) -> String {
-    let mut canvas = Canvas::new("grouped", 640.0, 320.0, 64.0, title);
+    let mut canvas = Canvas::new("grouped", 640.0, 320.0, 64.0, title).with_legend();
     let yd = extent(
         series
             .iter()
@@ -587,10 +600,10 @@ mod tests {
 
     #[test]
     fn numbers_read_well() {
-        assert_eq!(num(1605.263, 1), "1\u{2009}605.3");
+        assert_eq!(num(1605.263, 1), "1\u{202f}605.3");
         assert_eq!(num(-0.5, 2), "−0.5");
         assert_eq!(num(0.0, 2), "0");
-        assert_eq!(num(1_000_000.0, 0), "1\u{2009}000\u{2009}000");
+        assert_eq!(num(1_000_000.0, 0), "1\u{202f}000\u{202f}000");
         assert_eq!(num(f64::NAN, 0), "–");
     }
 
