@@ -174,6 +174,9 @@ pub fn evaluate(config: &EvaluateConfig) -> Result<Evaluation, Error> {
     let inputs = load_inputs(&paths)?;
     let structure = inputs.model.model.clone();
 
+    let steps =
+        config.models.len() + ladder().len() + usize::from(config.population_next.is_some());
+    let progress = crate::progress::Progress::new("evaluating", steps as u64, "steps");
     let mut models = Vec::new();
     for path in &config.models {
         // Condition bits follow the loaded model: reload only when another
@@ -211,6 +214,7 @@ pub fn evaluate(config: &EvaluateConfig) -> Result<Evaluation, Error> {
             ..FitOptions::default()
         };
         let out_of_sample = cv(path, &design, data, &options, config)?;
+        progress.inc(1);
         models.push(ModelEvaluation {
             id: model.id.clone(),
             path: path.display().to_string(),
@@ -266,6 +270,7 @@ pub fn evaluate(config: &EvaluateConfig) -> Result<Evaluation, Error> {
             proposal_change_from_previous: previous.as_ref().and_then(|p| change(p, &counts).0),
         });
         previous = Some(counts);
+        progress.inc(1);
     }
 
     let stability = match &config.population_next {

@@ -215,6 +215,11 @@ pub fn project(config: &ProjectConfig, capacity_path_text: &str) -> Result<Proje
         let mut basis: Option<Basis> = None;
         let mut summary_rows: Vec<(i32, RunResult)> = Vec::new();
         let mut years = Vec::new();
+        let progress = crate::progress::Progress::new(
+            "projecting",
+            u64::try_from(config.to - config.from + 1).unwrap_or(0),
+            "years",
+        );
         for year in config.from..=config.to {
             if let (Some(pdir), true) = (&config.population_dir, year > config.from) {
                 let path = year_population(pdir, year);
@@ -277,6 +282,7 @@ pub fn project(config: &ProjectConfig, capacity_path_text: &str) -> Result<Proje
                     .collect(),
             });
             summary_rows.push((year, result));
+            progress.inc(1);
         }
         let (clinics, areas) = summary_tables(&inputs, &summary_rows);
         clinics.write_parquet(&dir.join("summary.parquet"))?;

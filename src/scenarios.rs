@@ -477,6 +477,8 @@ pub fn run(config: &ScenariosConfig) -> Result<BatchSummary, Error> {
             None => fallback[k] = true,
         }
     }
+    let progress =
+        crate::progress::Progress::new("computing scenarios", variants.len() as u64, "scenarios");
     let results: Vec<Result<RunResult, Error>> = variants
         .par_iter()
         .zip(&models)
@@ -487,14 +489,16 @@ pub fn run(config: &ScenariosConfig) -> Result<BatchSummary, Error> {
             };
             let tables =
                 YearTables::new(model, &inputs.geography, params.year, &inputs.model.path)?;
-            compute_year(
+            let result = compute_year(
                 &inputs,
                 model,
                 &tables,
                 bases.get(&v.basis_key()),
                 &params,
                 &inputs.clinics.previous_min_patients,
-            )
+            );
+            progress.inc(1);
+            result
         })
         .collect();
     let results: Vec<RunResult> = results.into_iter().collect::<Result<_, _>>()?;

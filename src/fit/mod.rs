@@ -224,8 +224,14 @@ pub fn fit(
             let mut iterations = 0;
             let mut converged = false;
             let mut bread = Vec::new();
+            let progress = crate::progress::Progress::new(
+                "fitting (IRLS)",
+                options.max_iterations as u64,
+                "iterations",
+            );
             while iterations < options.max_iterations {
                 iterations += 1;
+                progress.inc(1);
                 let working = |i: usize, eta: f64| {
                     let mu = e(i) * eta.exp();
                     (mu > 0.0 && mu.is_finite()).then(|| (mu, eta + (utilization[i] - mu) / mu))

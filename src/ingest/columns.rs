@@ -335,6 +335,8 @@ impl ParquetFile {
             offset += group.num_rows().max(0) as u64;
         }
         let window = window.max(1);
+        let rows_total: u64 = groups.iter().map(|g| g.num_rows().max(0) as u64).sum();
+        let progress = crate::progress::Progress::new("reading persons", rows_total, "persons");
         let mut first = 0;
         while first < groups.len() {
             let last = first.saturating_add(window).min(groups.len());
@@ -380,6 +382,11 @@ impl ParquetFile {
             for result in finished {
                 merge(result?)?;
             }
+            progress.inc(
+                (first..last)
+                    .map(|g| groups[g].num_rows().max(0) as u64)
+                    .sum(),
+            );
             first = last;
         }
         Ok(())

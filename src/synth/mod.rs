@@ -439,6 +439,7 @@ fn stream(
     };
     let all = blocks(spec);
     let window = 2 * rayon::current_num_threads().max(1);
+    let progress = crate::progress::Progress::new("making persons", all.len() as u64, "blocks");
     let mut pending: Option<Vec<BlockData>> = None;
     for chunk in all.chunks(window) {
         let (made, handed) = rayon::join(
@@ -456,6 +457,7 @@ fn stream(
             },
         );
         handed?;
+        progress.inc(chunk.len() as u64);
         pending = Some(made);
     }
     for block in pending.take().into_iter().flatten() {
