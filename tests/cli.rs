@@ -288,3 +288,79 @@ fn person_level_data_only_with_the_flag() {
     let b = std::fs::read(dir.path().join("persons/clinics.csv")).unwrap();
     assert!(a == b, "the flag does not change the results");
 }
+
+#[test]
+fn command_line_manners() {
+    let bin = binary();
+    let run = |args: &[&str]| {
+        std::process::Command::new(&bin)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    // The version names the commit it was built from.
+    let version = String::from_utf8_lossy(&run(&["--version"]).stdout).to_string();
+    assert!(
+        version.starts_with(&format!("fordeling {} (commit ", env!("CARGO_PKG_VERSION"))),
+        "{version}"
+    );
+    // Every subcommand's help gives an example.
+    let top = String::from_utf8_lossy(&run(&["--help"]).stdout).to_string();
+    assert!(top.contains("Examples:"), "{top}");
+    for sub in [
+        "run",
+        "synth",
+        "fit",
+        "evaluate",
+        "project",
+        "explain",
+        "diff",
+        "scenarios",
+        "report",
+        "completions",
+    ] {
+        let help = String::from_utf8_lossy(&run(&[sub, "--help"]).stdout).to_string();
+        assert!(help.contains("Example: fordeling"), "{sub}: {help}");
+    }
+    // With NO_COLOR a usage error has no escape sequences.
+    let output = std::process::Command::new(&bin)
+        .env("NO_COLOR", "1")
+        .args(["run", "--year", "soon"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(!output.stderr.contains(&0x1b), "no colour codes");
+    // Shell completions name the subcommands.
+    let bash = String::from_utf8_lossy(&run(&["completions", "bash"]).stdout).to_string();
+    for sub in ["scenarios", "report", "evaluate"] {
+        assert!(bash.contains(sub), "bash completion knows `{sub}`");
+    }
+}
+
+#[test]
+fn json_logs_are_one_object_per_line() {
+    let dir = workspace();
+    let output = run_in(dir.path(), &["run", "--log-format", "json"]);
+    assert!(output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.trim().is_empty());
+    for line in stderr.lines() {
+        let event: serde_json::Value = serde_json::from_str(line).expect(line);
+        assert!(event["fields"]["message"].is_string(), "{line}");
+        assert!(event["level"].is_string(), "{line}");
+    }
+    // Errors too, with the exit code as a field.
+    let output = run_in(
+        dir.path(),
+        &["run", "--log-format", "json", "--model", "missing.toml"],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let event: serde_json::Value = serde_json::from_str(stderr.trim()).expect(&stderr);
+    assert_eq!(event["level"], "ERROR");
+    assert_eq!(event["fields"]["exit_code"], 1);
+    assert!(event["fields"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("missing.toml"));
+}

@@ -99,7 +99,7 @@ pub fn choropleth(
     let known: Vec<f64> = values.values().flatten().copied().collect();
     let cuts = breaks(&known);
     let class_of = |v: f64| cuts.iter().filter(|b| v >= **b).count();
-    let legend_width = 260.0;
+    let legend_width = 360.0;
     let mut svg = String::new();
     let _ = write!(
         svg,

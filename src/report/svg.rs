@@ -581,17 +581,57 @@ pub fn grouped_bars(
                 ));
             }
         }
-        canvas.push(&format!(
-            r#"<text class="tick" x="{}" y="{}" text-anchor="middle">{}</text>"#,
+        let mut label = format!(
+            r#"<text class="tick" x="{}" y="{}" text-anchor="middle"><title>{}</title>"#,
             c(x0 + band * 0.4),
             c(canvas.bottom + 16.0),
             esc(category)
-        ));
+        );
+        for (line, text) in wrap(category, (band / 6.2).max(4.0) as usize, 2)
+            .iter()
+            .enumerate()
+        {
+            let _ = write!(
+                label,
+                r#"<tspan x="{}" dy="{}">{}</tspan>"#,
+                c(x0 + band * 0.4),
+                if line == 0 { 0.0 } else { 13.0 },
+                esc(text)
+            );
+        }
+        label.push_str("</text>");
+        canvas.push(&label);
     }
     let legend: Vec<(&str, &str)> = series.iter().map(|s| (s.0, s.1)).collect();
     canvas.legend(&legend);
     canvas.x_label("");
     canvas.finish(title)
+}
+
+/// Words in at most `lines` lines of about `width` characters; the last
+/// line ends in an ellipsis when words are left over.
+fn wrap(text: &str, width: usize, lines: usize) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for word in text.split_whitespace() {
+        let fits = out
+            .last()
+            .is_some_and(|line| line.chars().count() + 1 + word.chars().count() <= width);
+        if fits {
+            if let Some(line) = out.last_mut() {
+                line.push(' ');
+                line.push_str(word);
+            }
+        } else if out.len() == lines {
+            if let Some(line) = out.last_mut() {
+                let keep: String = line.chars().take(width.saturating_sub(1)).collect();
+                *line = format!("{keep}…");
+            }
+            break;
+        } else {
+            out.push(word.chars().take(width).collect());
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -613,6 +653,16 @@ mod tests {
         let t = ticks(1480.0, 1740.0, 5);
         assert!(t.iter().all(|v| (1480.0..=1740.0).contains(v)));
         assert_eq!(t, vec![1500.0, 1600.0, 1700.0]);
+    }
+
+    #[test]
+    fn labels_wrap_onto_two_lines() {
+        assert_eq!(wrap("closing at 90%", 20, 2), vec!["closing at 90%"]);
+        assert_eq!(
+            wrap("COPD package weighs double", 13, 2),
+            vec!["COPD package", "weighs double"]
+        );
+        assert_eq!(wrap("a b c d e f", 3, 2), vec!["a b", "c …"]);
     }
 
     #[test]
