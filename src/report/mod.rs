@@ -373,6 +373,30 @@ fn kommune_names(areas: &Frame) -> Result<BTreeMap<i64, String>, Error> {
         .collect())
 }
 
+/// The name of the kommune in column `col` of a clinic row.
+fn kommune_name(
+    clinics: &Frame,
+    row: &[String],
+    col: usize,
+    names: &BTreeMap<i64, String>,
+) -> String {
+    clinics
+        .text(row, col)
+        .parse::<i64>()
+        .ok()
+        .and_then(|k| names.get(&k).cloned())
+        .unwrap_or_default()
+}
+
+/// The rows of one year of a table with a `year` column at `col`.
+fn year_rows(frame: &Frame, col: usize, year: i64) -> Vec<&Vec<String>> {
+    frame
+        .rows
+        .iter()
+        .filter(|r| frame.text(r, col).parse::<i64>().ok() == Some(year))
+        .collect()
+}
+
 fn run_page(dir: &Path) -> Result<(String, String, String), Error> {
     let manifest = read_json(&dir.join("manifest.json"))?;
     let clinics = Frame::read(&dir.join("clinics.csv"))?;
@@ -444,12 +468,7 @@ fn run_page(dir: &Path) -> Result<(String, String, String), Error> {
         .rows
         .iter()
         .map(|r| {
-            let kommune = clinics
-                .text(r, c_kommune)
-                .parse::<i64>()
-                .ok()
-                .and_then(|k| names.get(&k).cloned())
-                .unwrap_or_default();
+            let kommune = kommune_name(&clinics, r, c_kommune, &names);
             let flags = clinics.text(r, c_flags);
             svg::Point {
                 x: clinics.number(r, c_need).unwrap_or(f64::NAN),
@@ -540,12 +559,7 @@ fn run_page(dir: &Path) -> Result<(String, String, String), Error> {
             .iter()
             .filter(|r| clinics.text(r, c_flags).split(';').any(|f| f == flag))
             .map(|r| {
-                let kommune = clinics
-                    .text(r, c_kommune)
-                    .parse::<i64>()
-                    .ok()
-                    .and_then(|k| names.get(&k).cloned())
-                    .unwrap_or_default();
+                let kommune = kommune_name(&clinics, r, c_kommune, &names);
                 vec![
                     n(clinics.number(r, c_id), 0),
                     t(kommune),
@@ -634,11 +648,7 @@ fn projection_page(dir: &Path) -> Result<(String, String, String), Error> {
     let mut l_by_year = Vec::new();
     let mut bands: [Vec<Option<f64>>; 5] = Default::default();
     for y in &years {
-        let rows: Vec<&Vec<String>> = summary
-            .rows
-            .iter()
-            .filter(|r| summary.text(r, s_year).parse::<i64>().ok() == Some(*y))
-            .collect();
+        let rows = year_rows(&summary, s_year, *y);
         l_by_year.push(rows.first().and_then(|r| summary.number(r, s_l)));
         let mut per: Vec<f64> = rows
             .iter()
@@ -744,11 +754,7 @@ fn projection_page(dir: &Path) -> Result<(String, String, String), Error> {
         .unwrap_or_default();
     for y in &years {
         let shares: BTreeMap<String, f64> = {
-            let rows: Vec<&Vec<String>> = summary
-                .rows
-                .iter()
-                .filter(|r| summary.text(r, s_year).parse::<i64>().ok() == Some(*y))
-                .collect();
+            let rows = year_rows(&summary, s_year, *y);
             let total: f64 = rows.iter().filter_map(|r| summary.number(r, s_need)).sum();
             rows.iter()
                 .map(|r| {
