@@ -378,8 +378,15 @@ impl Basis {
         let mut shift = vec![0.0; n_clinics * signatures];
         let mut s1 = vec![0.0; n_clinics * signatures];
         let mut s2 = vec![0.0; n_clinics * signatures];
+        // A table of the condition masks' terms pays off over many persons.
+        let table = (rows.len() > 1 << 18)
+            .then(|| tables.mask_table())
+            .flatten();
         for i in rows {
-            let base = tables.base(population, i);
+            let base = match &table {
+                Some(table) => tables.base_from_table(table, population, i),
+                None => tables.base(population, i),
+            };
             let b = base.need;
             if !b.is_finite() && part.first_non_finite.is_none() {
                 part.first_non_finite = Some(i - first);

@@ -242,10 +242,68 @@ impl YearTables {
         (a, c)
     }
 
+    /// What a condition mask contributes: the condition terms (added in
+    /// bit order), the multimorbidity term and the package signature
+    /// (bit k = package k, whatever the year).
+    fn mask_terms(&self, mask: u64) -> MaskTerms {
+        let mut conditions = 0.0;
+        let mut bits = mask;
+        while bits != 0 {
+            conditions += self.conditions[bits.trailing_zeros() as usize];
+            bits &= bits - 1;
+        }
+        let mut signature = 0u32;
+        for (k, package) in self.packages.iter().enumerate().take(32) {
+            let qualifies = (mask & package.condition_mask) != 0
+                || (package.min_conditions > 0 && mask.count_ones() >= package.min_conditions);
+            signature |= u32::from(qualifies) << k;
+        }
+        MaskTerms {
+            conditions,
+            multimorbidity: self.multimorbidity[mask.count_ones() as usize],
+            signature,
+        }
+    }
+
+    /// The terms of every condition mask, for looking up instead of
+    /// recomputing per person: `None` for models with more than 16
+    /// conditions (the table would outgrow the cache).
+    pub fn mask_table(&self) -> Option<MaskTable> {
+        let bits = self.condition_mask.count_ones();
+        (bits <= 16).then(|| MaskTable {
+            entries: (0..1u64 << bits)
+                .map(|mask| self.mask_terms(mask))
+                .collect(),
+        })
+    }
+
     /// Person `i`'s need before packages, its parts, and which packages
     /// the person qualifies for (bit k = package k, whatever the year).
     #[inline]
     pub fn base(&self, population: &Population, i: usize) -> BaseNeed {
+        let mask = population.conditions[i] & self.condition_mask;
+        self.base_with(population, i, self.mask_terms(mask))
+    }
+
+    /// `base`, with the mask's terms looked up in `table` (built by
+    /// `mask_table` from these tables). Gives the same bits as `base`.
+    #[inline]
+    pub fn base_from_table(
+        &self,
+        table: &MaskTable,
+        population: &Population,
+        i: usize,
+    ) -> BaseNeed {
+        let mask = population.conditions[i] & self.condition_mask;
+        let terms = match table.entries.get(mask as usize) {
+            Some(&terms) => terms,
+            None => self.mask_terms(mask),
+        };
+        self.base_with(population, i, terms)
+    }
+
+    #[inline(always)]
+    fn base_with(&self, population: &Population, i: usize, terms: MaskTerms) -> BaseNeed {
         let sex = usize::from(population.sex[i].wrapping_sub(1) & 1);
         let age_sex = self.age_sex[sex][usize::from(population.age[i]).min(120)];
         let socioeconomic = self.education[usize::from(population.education[i]).min(4)]
@@ -253,14 +311,11 @@ impl YearTables {
             + self.labour[usize::from(population.labour[i]).min(5)]
             + self.origin[usize::from(population.origin[i]).min(2)]
             + self.lives_alone[usize::from(population.lives_alone[i])];
-        let mask = population.conditions[i] & self.condition_mask;
-        let mut conditions = 0.0;
-        let mut bits = mask;
-        while bits != 0 {
-            conditions += self.conditions[bits.trailing_zeros() as usize];
-            bits &= bits - 1;
-        }
-        let multimorbidity = self.multimorbidity[mask.count_ones() as usize];
+        let MaskTerms {
+            conditions,
+            multimorbidity,
+            signature,
+        } = terms;
         let area = self.area[usize::from(population.kommune[i])];
         let eta = age_sex + socioeconomic + conditions + multimorbidity + area;
         let terms = Components {
@@ -271,12 +326,6 @@ impl YearTables {
             area,
             packages: 0.0,
         };
-        let mut signature = 0u32;
-        for (k, package) in self.packages.iter().enumerate().take(32) {
-            let qualifies = (mask & package.condition_mask) != 0
-                || (package.min_conditions > 0 && mask.count_ones() >= package.min_conditions);
-            signature |= u32::from(qualifies) << k;
-        }
         let (need, components) = match self.link {
             Link::Identity => (eta, terms),
             Link::Log => {
@@ -300,6 +349,19 @@ impl YearTables {
             signature,
         }
     }
+}
+
+/// The terms one condition mask contributes to a person's base need.
+#[derive(Debug, Clone, Copy)]
+struct MaskTerms {
+    conditions: f64,
+    multimorbidity: f64,
+    signature: u32,
+}
+
+/// `MaskTerms` for every mask of a model's conditions.
+pub struct MaskTable {
+    entries: Vec<MaskTerms>,
 }
 
 /// A person's need before care packages.

@@ -367,3 +367,24 @@ fn sums_do_not_depend_on_thread_count() {
     assert_eq!(one.proposals, four.proposals);
     assert_eq!(one.areas, four.areas);
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// Looking a condition mask's terms up in the table gives the very
+    /// bits of computing them per person (the table serves large row
+    /// groups, which the small cases here would not reach on their own).
+    #[test]
+    fn mask_table_gives_the_same_bits(case in case_strategy()) {
+        let inputs = inputs(&case);
+        let tables = fordeling::weights::YearTables::new(&case.model, &inputs.geography, case.year, std::path::Path::new("m")).unwrap();
+        let table = tables.mask_table().expect("at most 16 conditions");
+        for i in 0..inputs.population.person_id.len() {
+            let direct = tables.base(&inputs.population, i);
+            let looked_up = tables.base_from_table(&table, &inputs.population, i);
+            prop_assert_eq!(direct.signature, looked_up.signature);
+            prop_assert_eq!(direct.need.to_bits(), looked_up.need.to_bits());
+            prop_assert_eq!(format!("{:?}", direct.components), format!("{:?}", looked_up.components));
+        }
+    }
+}

@@ -24,6 +24,8 @@ use rayon::prelude::*;
 use std::path::Path;
 use std::sync::Arc;
 
+mod pages;
+
 /// What a column must hold.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Kind {
@@ -73,6 +75,8 @@ pub struct Request {
     pub float_check: Option<fn(f64) -> bool>,
     /// Appended to a null error, e.g. how to map nulls instead.
     pub null_hint: String,
+    /// For booleans: the caller takes a packed bitmap (`Column::Bits`).
+    pub packed: bool,
 }
 
 impl Request {
@@ -85,6 +89,7 @@ impl Request {
             expected: expected.to_string(),
             float_check: None,
             null_hint: String::new(),
+            packed: false,
         }
     }
 
@@ -97,6 +102,7 @@ impl Request {
             expected: "true or false".to_string(),
             float_check: None,
             null_hint: String::new(),
+            packed: false,
         }
     }
 
@@ -109,6 +115,7 @@ impl Request {
             expected: expected.to_string(),
             float_check: Some(check),
             null_hint: String::new(),
+            packed: false,
         }
     }
 
@@ -126,6 +133,12 @@ impl Request {
         self.nulls = nulls;
         self
     }
+
+    /// Booleans as a packed bitmap: bit `i % 64` of word `i / 64` is row `i`.
+    pub fn packed(mut self) -> Self {
+        self.packed = true;
+        self
+    }
 }
 
 /// A decoded column (or the part of it from one row group).
@@ -136,6 +149,9 @@ pub enum Column {
     I32(Vec<i32>),
     I64(Vec<i64>),
     Bool(Vec<bool>),
+    /// Booleans packed 64 to a word, row `i` in bit `i % 64` of word `i / 64`
+    /// (only for requests marked `packed`).
+    Bits(Vec<u64>),
     F64(Vec<f64>),
     /// An optional column the file does not have.
     Absent,
@@ -350,10 +366,20 @@ impl ParquetFile {
                     match &located[k] {
                         None => Ok(Part::absent()),
                         Some(place) => {
+                            if let Some(part) = self.fast(g, place, rows, &requests[k]) {
+                                return Ok(part);
+                            }
                             let raw = self.decode(g, place, rows)?;
-                            convert(raw, place, rows, &requests[k]).map_err(|(row, value)| {
-                                self.cell_error(&requests[k], offsets[g] + row as u64 + 1, value)
-                            })
+                            let part = convert(raw, place, rows, &requests[k]).map_err(
+                                |(row, value)| {
+                                    self.cell_error(
+                                        &requests[k],
+                                        offsets[g] + row as u64 + 1,
+                                        value,
+                                    )
+                                },
+                            )?;
+                            Ok(pack_if_asked(part, &requests[k], rows))
                         }
                     }
                 })
@@ -417,6 +443,56 @@ impl ParquetFile {
         }
     }
 
+    /// The fast path for the common case — a required integer or boolean
+    /// column chunk whose pages are PLAIN or dictionary-encoded — decoded
+    /// page by page straight into the requested type (booleans as bits),
+    /// with the same range checks. `None` means "take the general path":
+    /// another encoding, a nullable column, a value out of range, or any
+    /// damage; the general path then decodes the chunk and words any error,
+    /// so both paths accept and reject exactly the same files.
+    fn fast(&self, group: usize, place: &Located, rows: usize, request: &Request) -> Option<Part> {
+        if place.max_def != 0 || !matches!(request.kind, Kind::Int { .. } | Kind::Bool) {
+            return None;
+        }
+        let reader = self.row_group_reader(group, place.leaf).ok()?;
+        let pages = reader.get_column_page_reader(place.leaf).ok()?;
+        let physical = self
+            .metadata
+            .file_metadata()
+            .schema_descr()
+            .column(place.leaf)
+            .physical_type();
+        guarded(|| pages::decode(pages, physical, place.sign, rows, request))
+            .ok()
+            .flatten()
+    }
+
+    /// A reader of one row group that can read the column `leaf`: that
+    /// column chunk's bytes are read into memory with one positioned read,
+    /// so its pages cost no further system calls.
+    fn row_group_reader(
+        &self,
+        group: usize,
+        leaf: usize,
+    ) -> Result<SerializedRowGroupReader<'_, ChunkBytes>, InputError> {
+        let properties = Arc::new(
+            ReaderProperties::builder()
+                .set_read_bloom_filter(false)
+                .build(),
+        );
+        let metadata = self.metadata.row_group(group);
+        let column = metadata.column(leaf);
+        let (start, length) = column.byte_range();
+        let chunk = ChunkBytes::read(&self.path, start, length).map_err(|e| self.not_parquet(e))?;
+        SerializedRowGroupReader::new(
+            Arc::new(chunk),
+            metadata,
+            RowGroupPageIndex::new(group, None),
+            properties,
+        )
+        .map_err(|e| self.not_parquet(e))
+    }
+
     /// Reads one column chunk: its stored values and, for a nullable
     /// column, its definition levels.
     fn decode(
@@ -425,19 +501,7 @@ impl ParquetFile {
         place: &Located,
         rows: usize,
     ) -> Result<(Raw, Option<Vec<i16>>), InputError> {
-        let properties = Arc::new(
-            ReaderProperties::builder()
-                .set_read_bloom_filter(false)
-                .build(),
-        );
-        let file = std::fs::File::open(&self.path).map_err(|e| self.not_parquet(e))?;
-        let reader = SerializedRowGroupReader::new(
-            Arc::new(file),
-            self.metadata.row_group(group),
-            RowGroupPageIndex::new(group, None),
-            properties,
-        )
-        .map_err(|e| self.not_parquet(e))?;
+        let reader = self.row_group_reader(group, place.leaf)?;
         let column = reader
             .get_column_reader(place.leaf)
             .map_err(|e| self.not_parquet(e))?;
@@ -859,6 +923,83 @@ impl IntSink<'_> {
     }
 }
 
+/// One column chunk's bytes in memory, addressed by file offset: what the
+/// parquet page reader reads from instead of the file (whose reader clones
+/// and seeks the file handle for every page).
+struct ChunkBytes {
+    start: u64,
+    bytes: bytes::Bytes,
+}
+
+impl ChunkBytes {
+    fn read(path: &Path, start: u64, length: u64) -> std::io::Result<Self> {
+        use std::os::unix::fs::FileExt;
+        let length = usize::try_from(length)
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "chunk too long"))?;
+        let file = std::fs::File::open(path)?;
+        let mut buffer = vec![0u8; length];
+        file.read_exact_at(&mut buffer, start)?;
+        Ok(ChunkBytes {
+            start,
+            bytes: bytes::Bytes::from(buffer),
+        })
+    }
+
+    /// The bytes from file offset `start` on, `length` of them if given.
+    fn slice(&self, start: u64, length: Option<usize>) -> parquet::errors::Result<bytes::Bytes> {
+        let outside = || {
+            parquet::errors::ParquetError::EOF(format!(
+                "offset {start} lies outside the column chunk at {} of {} bytes",
+                self.start,
+                self.bytes.len()
+            ))
+        };
+        let from = start
+            .checked_sub(self.start)
+            .and_then(|o| usize::try_from(o).ok())
+            .filter(|&o| o <= self.bytes.len())
+            .ok_or_else(outside)?;
+        let to = match length {
+            None => self.bytes.len(),
+            Some(n) => from
+                .checked_add(n)
+                .filter(|&t| t <= self.bytes.len())
+                .ok_or_else(outside)?,
+        };
+        Ok(self.bytes.slice(from..to))
+    }
+}
+
+impl parquet::file::reader::Length for ChunkBytes {
+    fn len(&self) -> u64 {
+        self.start + self.bytes.len() as u64
+    }
+}
+
+impl parquet::file::reader::ChunkReader for ChunkBytes {
+    type T = bytes::buf::Reader<bytes::Bytes>;
+
+    fn get_read(&self, start: u64) -> parquet::errors::Result<Self::T> {
+        use bytes::Buf;
+        Ok(self.slice(start, None)?.reader())
+    }
+
+    fn get_bytes(&self, start: u64, length: usize) -> parquet::errors::Result<bytes::Bytes> {
+        self.slice(start, Some(length))
+    }
+}
+
+/// A boolean column the caller wants packed, as bits.
+fn pack_if_asked(part: Part, request: &Request, rows: usize) -> Part {
+    match (&part.column, request.packed) {
+        (Column::Bool(_), true) => Part {
+            column: Column::Bits(part.column.into_bits(rows)),
+            ..part
+        },
+        _ => part,
+    }
+}
+
 /// Appends the parts of a column from several row groups.
 pub fn concat(parts: impl Iterator<Item = Column>) -> Column {
     let mut result: Option<Column> = None;
@@ -926,11 +1067,173 @@ impl Column {
             _ => Vec::new(),
         }
     }
+    /// A boolean column as a bitmap of `rows` rows (either representation).
+    pub fn into_bits(self, rows: usize) -> Vec<u64> {
+        match self {
+            Column::Bits(words) => words,
+            Column::Bool(v) => {
+                let mut words = vec![0u64; rows.div_ceil(64)];
+                for (i, &b) in v.iter().enumerate().take(rows) {
+                    words[i / 64] |= u64::from(b) << (i % 64);
+                }
+                words
+            }
+            _ => vec![0u64; rows.div_ceil(64)],
+        }
+    }
     /// `None` for an absent optional column.
     pub fn into_f64(self) -> Option<Vec<f64>> {
         match self {
             Column::F64(v) => Some(v),
             _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use arrow::array::{ArrayRef, BooleanArray, Int32Array, Int64Array, UInt8Array};
+    use arrow::record_batch::RecordBatch;
+    use parquet::arrow::ArrowWriter;
+    use parquet::basic::{Compression, ZstdLevel};
+    use parquet::file::properties::{WriterProperties, WriterVersion};
+
+    /// Writes four required columns in two row groups with `properties`.
+    fn write(path: &Path, properties: WriterProperties, rows: usize) {
+        let mut state = 0x2027u64;
+        let mut next = move || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            state >> 33
+        };
+        let small: Vec<i32> = (0..rows).map(|_| (next() % 100) as i32).collect();
+        let wide: Vec<i64> = (0..rows).map(|i| i as i64 * 7 - 3_000).collect();
+        let tiny: Vec<u8> = (0..rows)
+            .map(|i| if i % 500 < 300 { 1 } else { 2 })
+            .collect();
+        let flags: Vec<bool> = (0..rows).map(|_| next() % 7 == 0).collect();
+        let columns: Vec<(&str, ArrayRef)> = vec![
+            ("small", Arc::new(Int32Array::from(small))),
+            ("wide", Arc::new(Int64Array::from(wide))),
+            ("tiny", Arc::new(UInt8Array::from(tiny))),
+            ("flag", Arc::new(BooleanArray::from(flags))),
+        ];
+        let batch = RecordBatch::try_from_iter_with_nullable(
+            columns.into_iter().map(|(n, a)| (n, a, false)),
+        )
+        .unwrap();
+        let file = std::fs::File::create(path).unwrap();
+        let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(properties)).unwrap();
+        writer.write(&batch).unwrap();
+        writer.close().unwrap();
+    }
+
+    fn requests() -> Vec<Request> {
+        vec![
+            Request::int("small", 0, 99, Target::U8, "0 to 99"),
+            Request::int("wide", -3_000, i64::MAX, Target::I64, "any"),
+            Request::int("tiny", 1, 2, Target::U8, "1 or 2"),
+            Request::boolean("flag"),
+            Request::boolean("flag").packed(),
+            Request::int("small", 0, 99, Target::I16, "0 to 99").nulls(Nulls::Default),
+        ]
+    }
+
+    /// The page-level path decodes every column exactly as the general
+    /// path does, for PLAIN and dictionary pages, data pages v1 and v2,
+    /// many small pages and a few large ones, with and without compression.
+    #[test]
+    fn page_level_path_agrees_with_the_general_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let rows = 20_000;
+        let mut fast_chunks = 0;
+        for dictionary in [true, false] {
+            for version in [WriterVersion::PARQUET_1_0, WriterVersion::PARQUET_2_0] {
+                for (page_rows, compression) in [
+                    (1_000, Compression::UNCOMPRESSED),
+                    (usize::MAX, Compression::ZSTD(ZstdLevel::default())),
+                ] {
+                    let properties = WriterProperties::builder()
+                        .set_dictionary_enabled(dictionary)
+                        .set_writer_version(version)
+                        .set_data_page_row_count_limit(page_rows)
+                        .set_write_batch_size(page_rows.min(1024))
+                        .set_max_row_group_row_count(Some(rows / 2 + 7))
+                        .set_compression(compression)
+                        .build();
+                    let path = dir.path().join("p.parquet");
+                    write(&path, properties, rows);
+                    let file = ParquetFile::open(&path).unwrap();
+                    let located: Vec<_> = requests()
+                        .iter()
+                        .map(|r| file.locate(r).unwrap().unwrap())
+                        .collect();
+                    for group in 0..file.metadata.num_row_groups() {
+                        let group_rows = file.metadata.row_group(group).num_rows() as usize;
+                        for (request, place) in requests().iter().zip(&located) {
+                            let general = convert(
+                                file.decode(group, place, group_rows).unwrap(),
+                                place,
+                                group_rows,
+                                request,
+                            )
+                            .unwrap();
+                            let general = pack_if_asked(general, request, group_rows);
+                            let what = format!(
+                                "{} (dictionary {dictionary}, {version:?}, pages of {page_rows})",
+                                request.name
+                            );
+                            // Writers of data pages v2 store booleans RLE and,
+                            // without a dictionary, integers DELTA_BINARY_PACKED:
+                            // those go the general way.
+                            if let Some(fast) = file.fast(group, place, group_rows, request) {
+                                fast_chunks += 1;
+                                assert_eq!(fast.column, general.column, "{what}");
+                                assert_eq!(fast.given, general.given, "{what}");
+                            } else {
+                                assert!(
+                                    version == WriterVersion::PARQUET_2_0
+                                        && (request.kind == Kind::Bool || !dictionary),
+                                    "{what} took the general path"
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(
+            fast_chunks >= 64,
+            "only {fast_chunks} chunks took the page-level path"
+        );
+    }
+
+    /// A value out of range sends the chunk to the general path (which
+    /// names the row), whether it sits in a dictionary or a PLAIN page.
+    #[test]
+    fn out_of_range_values_take_the_general_path() {
+        let dir = tempfile::tempdir().unwrap();
+        for dictionary in [true, false] {
+            let properties = WriterProperties::builder()
+                .set_dictionary_enabled(dictionary)
+                .build();
+            let path = dir.path().join("p.parquet");
+            write(&path, properties, 5_000);
+            let file = ParquetFile::open(&path).unwrap();
+            let request = Request::int("small", 0, 98, Target::U8, "0 to 98");
+            let place = file.locate(&request).unwrap().unwrap();
+            let rows = file.metadata.row_group(0).num_rows() as usize;
+            assert!(file.fast(0, &place, rows, &request).is_none());
+            let failure = convert(
+                file.decode(0, &place, rows).unwrap(),
+                &place,
+                rows,
+                &request,
+            );
+            assert!(matches!(failure, Err((_, Some(v))) if v == "99"));
         }
     }
 }

@@ -218,7 +218,7 @@ pub fn population_reader(
                 hint: format!(" (the model's condition `{name}` needs it)"),
             });
         }
-        requests.push(Request::boolean(&column));
+        requests.push(Request::boolean(&column).packed());
     }
     if options.outcomes {
         requests.push(Request::float(
@@ -279,10 +279,17 @@ impl PopulationReader {
     fn to_raw(&self, mut chunk: Chunk) -> RawPopulation {
         let mut mask = vec![0u64; chunk.rows];
         for k in 0..self.n_conditions {
-            let flags =
-                std::mem::replace(&mut chunk.columns[self.fixed + k], Column::Absent).into_bool();
-            for (m, &flag) in mask.iter_mut().zip(&flags) {
-                *m |= u64::from(flag) << k;
+            let words = std::mem::replace(&mut chunk.columns[self.fixed + k], Column::Absent)
+                .into_bits(chunk.rows);
+            // Conditions are rare: visit only the set bits.
+            for (w, &word) in words.iter().enumerate() {
+                let mut bits = word;
+                while bits != 0 {
+                    if let Some(m) = mask.get_mut(w * 64 + bits.trailing_zeros() as usize) {
+                        *m |= 1 << k;
+                    }
+                    bits &= bits - 1;
+                }
             }
         }
         let mut raw = RawPopulation {

@@ -1,0 +1,420 @@
+//! Page-level decoding for the common case: a required INT32/INT64 column
+//! stored PLAIN or dictionary-encoded (RLE/bit-packed indices), or a required
+//! BOOLEAN column stored PLAIN (bit-packed), in data pages v1 or v2. Values
+//! go straight into the requested type (booleans stay bits), so nothing is
+//! zeroed, copied or widened on the way. Anything else — another encoding, a
+//! value out of range, a short or damaged page — returns `None` and the
+//! general path takes the chunk, so the two paths accept the same files and
+//! report the same errors.
+
+use super::{Column, Kind, Nulls, Part, Request, Sign, Target};
+use parquet::basic::{Encoding, Type as PhysicalType};
+use parquet::column::page::{Page, PageReader};
+
+/// Decodes all `rows` values of one column chunk, or `None`.
+pub(super) fn decode(
+    mut pages: Box<dyn PageReader>,
+    physical: PhysicalType,
+    sign: Sign,
+    rows: usize,
+    request: &Request,
+) -> Option<Part> {
+    match request.kind {
+        Kind::Int { min, max, target } => {
+            let width = match physical {
+                PhysicalType::INT32 => 4,
+                PhysicalType::INT64 => 8,
+                _ => return None,
+            };
+            let range = Range {
+                min,
+                max,
+                width,
+                sign,
+            };
+            let column = match target {
+                Target::U8 => Column::U8(ints(pages.as_mut(), range, rows)?),
+                Target::I16 => Column::I16(ints(pages.as_mut(), range, rows)?),
+                Target::I32 => Column::I32(ints(pages.as_mut(), range, rows)?),
+                Target::I64 => Column::I64(ints(pages.as_mut(), range, rows)?),
+            };
+            Some(Part {
+                column,
+                given: all_given(request, rows),
+                nulls_mapped: 0,
+            })
+        }
+        Kind::Bool => {
+            if physical != PhysicalType::BOOLEAN {
+                return None;
+            }
+            let mut words = vec![0u64; rows.div_ceil(64)];
+            let mut at = 0usize;
+            while let Some(page) = pages.get_next_page().ok()? {
+                let (values, count, encoding) = data(&page)?;
+                if encoding != Encoding::PLAIN || at + count > rows || values.len() * 8 < count {
+                    return None;
+                }
+                append_bits(&mut words, at, values, count);
+                at += count;
+            }
+            if at != rows {
+                return None;
+            }
+            let column = if request.packed {
+                Column::Bits(words)
+            } else {
+                Column::Bool(
+                    (0..rows)
+                        .map(|i| words[i / 64] >> (i % 64) & 1 == 1)
+                        .collect(),
+                )
+            };
+            Some(Part {
+                column,
+                given: all_given(request, rows),
+                nulls_mapped: 0,
+            })
+        }
+        Kind::Float => None,
+    }
+}
+
+/// Validity for a request that keeps it (`Nulls::Default`): every row of a
+/// required column is given.
+fn all_given(request: &Request, rows: usize) -> Option<Vec<bool>> {
+    (request.nulls == Nulls::Default).then(|| vec![true; rows])
+}
+
+/// A data page's value bytes, value count and encoding (a required,
+/// non-repeated column has no levels in v1; v2 states their lengths).
+fn data(page: &Page) -> Option<(&[u8], usize, Encoding)> {
+    match page {
+        Page::DataPage {
+            buf,
+            num_values,
+            encoding,
+            ..
+        } => Some((buf, *num_values as usize, *encoding)),
+        Page::DataPageV2 {
+            buf,
+            num_values,
+            encoding,
+            num_nulls,
+            def_levels_byte_len,
+            rep_levels_byte_len,
+            ..
+        } => {
+            if *num_nulls != 0 {
+                return None;
+            }
+            let skip =
+                (*def_levels_byte_len as usize).checked_add(*rep_levels_byte_len as usize)?;
+            Some((buf.get(skip..)?, *num_values as usize, *encoding))
+        }
+        _ => None,
+    }
+}
+
+/// `count` PLAIN little-endian integers of `width` bytes.
+fn plain(
+    bytes: &[u8],
+    count: usize,
+    width: usize,
+    sign: Sign,
+    mut f: impl FnMut(i64) -> Option<()>,
+) -> Option<()> {
+    let bytes = bytes.get(..count.checked_mul(width)?)?;
+    if width == 4 {
+        for chunk in bytes.chunks_exact(4) {
+            let v = i32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
+            f(match sign {
+                Sign::Signed => i64::from(v),
+                Sign::Unsigned => i64::from(v as u32),
+            })?;
+        }
+    } else {
+        for chunk in bytes.chunks_exact(8) {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(chunk);
+            let v = i64::from_le_bytes(b);
+            f(match sign {
+                Sign::Signed => v,
+                Sign::Unsigned if v >= 0 => v,
+                Sign::Unsigned => return None,
+            })?;
+        }
+    }
+    Some(())
+}
+
+/// Reads a ULEB128 varint.
+fn varint(bytes: &[u8], at: &mut usize) -> Option<u64> {
+    let mut value = 0u64;
+    for shift in (0..64).step_by(7) {
+        let byte = *bytes.get(*at)?;
+        *at += 1;
+        value |= u64::from(byte & 0x7f) << shift;
+        if byte & 0x80 == 0 {
+            return Some(value);
+        }
+    }
+    None
+}
+
+/// Appends `count` dictionary values whose indices are stored with the
+/// RLE/bit-packed hybrid encoding of `bit_width` bits; `None` for an index
+/// outside the dictionary or data that end early.
+fn hybrid<T: Copy + Default>(
+    bytes: &[u8],
+    bit_width: u8,
+    count: usize,
+    dictionary: &[T],
+    out: &mut Vec<T>,
+) -> Option<()> {
+    if bit_width > 32 {
+        return None;
+    }
+    let width = usize::from(bit_width);
+    let mask = (1u64 << width) - 1;
+    let value_bytes = width.div_ceil(8);
+    let mut at = 0usize;
+    let mut left = count;
+    while left > 0 {
+        let header = varint(bytes, &mut at)?;
+        if header & 1 == 0 {
+            // A run of one repeated value.
+            let run = usize::try_from(header >> 1).ok()?;
+            let raw = bytes.get(at..at.checked_add(value_bytes)?)?;
+            at += value_bytes;
+            let index = raw
+                .iter()
+                .enumerate()
+                .fold(0usize, |v, (k, &b)| v | usize::from(b) << (8 * k));
+            let n = run.min(left);
+            if n == 0 {
+                return None;
+            }
+            out.extend(std::iter::repeat_n(*dictionary.get(index)?, n));
+            left -= n;
+        } else {
+            // Groups of eight bit-packed values, least significant bit
+            // first; each group is `width` bytes.
+            let groups = usize::try_from(header >> 1).ok()?;
+            let length = groups.checked_mul(width)?;
+            let packed = bytes.get(at..at.checked_add(length)?)?;
+            at += length;
+            let n = groups.checked_mul(8)?.min(left);
+            if n == 0 {
+                return None;
+            }
+            let mut group = [0u8; 40];
+            let mut eight = [T::default(); 8];
+            for (g, source) in packed
+                .chunks_exact(width.max(1))
+                .take(n.div_ceil(8))
+                .enumerate()
+            {
+                group[..source.len()].copy_from_slice(source);
+                for (k, slot) in eight.iter_mut().enumerate() {
+                    let bit = k * width;
+                    let mut word = [0u8; 8];
+                    word.copy_from_slice(&group[bit / 8..bit / 8 + 8]);
+                    let index = (u64::from_le_bytes(word) >> (bit % 8)) & mask;
+                    *slot = *dictionary.get(index as usize)?;
+                }
+                let take = n - 8 * g;
+                if take >= 8 {
+                    // A constant length: a few moves, not a call to memcpy.
+                    out.extend_from_slice(&eight);
+                } else {
+                    out.extend_from_slice(&eight[..take]);
+                }
+            }
+            if width == 0 {
+                // Zero-width indices: every value is dictionary entry 0.
+                out.extend(std::iter::repeat_n(*dictionary.first()?, n));
+            }
+            left -= n;
+        }
+    }
+    Some(())
+}
+
+/// ORs `count` bits (LSB first) from `bytes` into `words` from bit `at`.
+fn append_bits(words: &mut [u64], at: usize, bytes: &[u8], count: usize) {
+    let whole = count / 8;
+    for (k, &byte) in bytes.iter().take(whole).enumerate() {
+        let bit = at + 8 * k;
+        let (word, shift) = (bit / 64, bit % 64);
+        words[word] |= u64::from(byte) << shift;
+        if shift > 56 {
+            if let Some(next) = words.get_mut(word + 1) {
+                *next |= u64::from(byte) >> (64 - shift);
+            }
+        }
+    }
+    for i in whole * 8..count {
+        if bytes[i / 8] >> (i % 8) & 1 == 1 {
+            let bit = at + i;
+            words[bit / 64] |= 1 << (bit % 64);
+        }
+    }
+}
+
+/// The storage types a request can ask for; `narrow` is only called on
+/// values already checked against the request's range, which lies within
+/// the type.
+trait Narrow: Copy + Default {
+    fn narrow(v: i64) -> Self;
+}
+
+macro_rules! narrow {
+    ($($t:ty),*) => {$(
+        impl Narrow for $t {
+            #[inline(always)]
+            fn narrow(v: i64) -> Self {
+                v as $t
+            }
+        }
+    )*};
+}
+narrow!(u8, i16, i32, i64);
+
+/// How stored integers are read and which values are allowed.
+#[derive(Clone, Copy)]
+struct Range {
+    min: i64,
+    max: i64,
+    width: usize,
+    sign: Sign,
+}
+
+/// All `rows` values of a required integer chunk in type `T`. The
+/// dictionary is checked and narrowed once, so a dictionary-encoded page
+/// costs one lookup per value; a dictionary holding any value out of range
+/// sends the chunk to the general path, which finds the offending row.
+fn ints<T: Narrow>(pages: &mut dyn PageReader, range: Range, rows: usize) -> Option<Vec<T>> {
+    let mut out: Vec<T> = Vec::with_capacity(rows);
+    let mut dictionary: Vec<T> = Vec::new();
+    let allowed = |v: i64| v >= range.min && v <= range.max;
+    while let Some(page) = pages.get_next_page().ok()? {
+        if let Page::DictionaryPage {
+            buf,
+            num_values,
+            encoding,
+            ..
+        } = &page
+        {
+            if !matches!(encoding, Encoding::PLAIN | Encoding::PLAIN_DICTIONARY) {
+                return None;
+            }
+            dictionary.clear();
+            plain(buf, *num_values as usize, range.width, range.sign, |v| {
+                allowed(v).then(|| dictionary.push(T::narrow(v)))
+            })?;
+            continue;
+        }
+        let (values, count, encoding) = data(&page)?;
+        if out.len() + count > rows {
+            return None;
+        }
+        match encoding {
+            Encoding::PLAIN => {
+                let mut bad = false;
+                plain(values, count, range.width, range.sign, |v| {
+                    bad |= !allowed(v);
+                    out.push(T::narrow(v));
+                    Some(())
+                })?;
+                if bad {
+                    return None;
+                }
+            }
+            Encoding::RLE_DICTIONARY | Encoding::PLAIN_DICTIONARY => {
+                let (&bit_width, indices) = values.split_first()?;
+                hybrid(indices, bit_width, count, &dictionary, &mut out)?;
+            }
+            _ => return None,
+        }
+    }
+    (out.len() == rows).then_some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Encodes values with the hybrid encoding: a run, then bit-packed.
+    fn encode(bit_width: u8, run: (u32, usize), packed: &[u32]) -> Vec<u8> {
+        let mut out = Vec::new();
+        let header = (run.1 as u64) << 1;
+        let mut h = header;
+        loop {
+            let byte = (h & 0x7f) as u8;
+            h >>= 7;
+            if h == 0 {
+                out.push(byte);
+                break;
+            }
+            out.push(byte | 0x80);
+        }
+        for k in 0..usize::from(bit_width).div_ceil(8) {
+            out.push((run.0 >> (8 * k)) as u8);
+        }
+        let groups = packed.len().div_ceil(8);
+        out.push(((groups as u8) << 1) | 1);
+        let mut acc = 0u64;
+        let mut bits = 0;
+        for k in 0..groups * 8 {
+            acc |= u64::from(packed.get(k).copied().unwrap_or(0)) << bits;
+            bits += u32::from(bit_width);
+            while bits >= 8 {
+                out.push(acc as u8);
+                acc >>= 8;
+                bits -= 8;
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn hybrid_runs_and_packed_groups() {
+        for bit_width in [1u8, 3, 7, 8, 11, 17] {
+            let top = (1u32 << bit_width) - 1;
+            let packed: Vec<u32> = (0..21).map(|k| (k * 2_654_435_761u32) & top).collect();
+            let bytes = encode(bit_width, (top, 5), &packed);
+            // An identity dictionary: each index decodes to itself.
+            let dictionary: Vec<u32> = (0..=top).collect();
+            let mut got = Vec::new();
+            hybrid(&bytes, bit_width, 5 + packed.len(), &dictionary, &mut got).unwrap();
+            let mut expected = vec![top; 5];
+            expected.extend(&packed);
+            assert_eq!(got, expected, "bit width {bit_width}");
+            // Asking for more values than the data hold fails.
+            assert!(hybrid(&bytes, bit_width, 5 + 24 + 1, &dictionary, &mut got).is_none());
+            // An index past the dictionary's end fails.
+            assert!(hybrid(&bytes, bit_width, 5, &dictionary[..top as usize], &mut got).is_none());
+        }
+    }
+
+    #[test]
+    fn bits_land_at_any_offset() {
+        let bytes = [0b1010_1101u8, 0xff, 0b0000_0001];
+        for at in [0usize, 3, 60, 63, 64] {
+            let mut words = vec![0u64; 3];
+            append_bits(&mut words, at, &bytes, 17);
+            for i in 0..17 {
+                let expected = bytes[i / 8] >> (i % 8) & 1 == 1;
+                let bit = at + i;
+                assert_eq!(
+                    words[bit / 64] >> (bit % 64) & 1 == 1,
+                    expected,
+                    "at {at}, bit {i}"
+                );
+            }
+            let ones: u32 = words.iter().map(|w| w.count_ones()).sum();
+            assert_eq!(ones, 5 + 8 + 1, "no stray bits at {at}");
+        }
+    }
+}
