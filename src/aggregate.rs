@@ -374,10 +374,17 @@ impl Basis {
         let mut part = Basis::empty(tables, n_clinics, n_kommuner)?;
         let signatures = part.signatures;
         let first = rows.start;
-        // Deviations from the first value seen keep sums of squares accurate.
-        let mut shift = vec![0.0; n_clinics * signatures];
-        let mut s1 = vec![0.0; n_clinics * signatures];
-        let mut s2 = vec![0.0; n_clinics * signatures];
+        // Deviations from the first value seen keep sums of squares
+        // accurate. One slot's running sums share a cache line.
+        #[derive(Clone, Copy, Default)]
+        struct Running {
+            n: u64,
+            sum: f64,
+            shift: f64,
+            s1: f64,
+            s2: f64,
+        }
+        let mut running = vec![Running::default(); n_clinics * signatures];
         // A table of the condition masks' terms pays off over many persons.
         let table = (rows.len() > 1 << 18)
             .then(|| tables.mask_table())
@@ -394,15 +401,15 @@ impl Basis {
             let sig = base.signature as usize;
             let c = population.clinic[i] as usize;
             let slot = c * signatures + sig;
-            let group = &mut part.groups[slot];
-            if group.n == 0 {
-                shift[slot] = b;
+            let r = &mut running[slot];
+            if r.n == 0 {
+                r.shift = b;
             }
-            group.n += 1;
-            group.sum += b;
-            let d = b - shift[slot];
-            s1[slot] += d;
-            s2[slot] += d * d;
+            r.n += 1;
+            r.sum += b;
+            let d = b - r.shift;
+            r.s1 += d;
+            r.s2 += d * d;
             part.clinic_parts[c].add(&base.components);
             let k = usize::from(population.kommune[i]) * signatures + sig;
             part.kommune_groups[k].0 += 1;
@@ -412,11 +419,13 @@ impl Basis {
             }
             part.persons += 1;
         }
-        for (slot, group) in part.groups.iter_mut().enumerate() {
-            if group.n > 0 {
-                let n = group.n as f64;
-                group.mean = shift[slot] + s1[slot] / n;
-                group.m2 = (s2[slot] - s1[slot] * s1[slot] / n).max(0.0);
+        for (group, r) in part.groups.iter_mut().zip(&running) {
+            if r.n > 0 {
+                let n = r.n as f64;
+                group.n = r.n;
+                group.sum = r.sum;
+                group.mean = r.shift + r.s1 / n;
+                group.m2 = (r.s2 - r.s1 * r.s1 / n).max(0.0);
             }
         }
         Some(part)
