@@ -245,6 +245,7 @@ impl YearTables {
     /// What a condition mask contributes: the condition terms (added in
     /// bit order), the multimorbidity term and the package signature
     /// (bit k = package k, whatever the year).
+    #[inline]
     fn mask_terms(&self, mask: u64) -> MaskTerms {
         let mut conditions = 0.0;
         let mut bits = mask;
