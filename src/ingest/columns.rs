@@ -588,6 +588,10 @@ fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     })
 }
 
+/// The most rows one row group may declare: 2^27, over twenty times
+/// Denmark's population (writers use 0.1 to 1 million).
+const MAX_GROUP_ROWS: i64 = 1 << 27;
+
 /// Checks that every column chunk the footer describes lies inside the
 /// file, so a damaged footer is an error here rather than a panic deeper
 /// in the `parquet` crate (found by fuzzing: `population_file`, crash
@@ -599,6 +603,18 @@ fn check_chunks(metadata: &ParquetMetaData, path: &Path) -> Result<(), InputErro
             return Err(InputError::NotParquet {
                 path: path.to_path_buf(),
                 detail: format!("row group {g} declares {} rows", group.num_rows()),
+            });
+        }
+        if group.num_rows() > MAX_GROUP_ROWS {
+            // Buffers are sized by the declared count: a damaged footer
+            // must not make the engine ask for terabytes (an allocation
+            // failure aborts rather than panics).
+            return Err(InputError::NotParquet {
+                path: path.to_path_buf(),
+                detail: format!(
+                    "row group {g} declares {} rows; row groups of at most {MAX_GROUP_ROWS} rows are read (write the file with smaller row groups)",
+                    group.num_rows()
+                ),
             });
         }
         for (c, column) in group.columns().iter().enumerate() {
@@ -1209,6 +1225,39 @@ mod tests {
             fast_chunks >= 64,
             "only {fast_chunks} chunks took the page-level path"
         );
+    }
+
+    /// A footer declaring an absurd row count is refused when the file is
+    /// opened, before any buffer is sized by it.
+    #[test]
+    fn absurd_row_counts_are_refused() {
+        use parquet::file::metadata::RowGroupMetaData;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.parquet");
+        write(&path, WriterProperties::builder().build(), 100);
+        let file = ParquetFile::open(&path).unwrap();
+        let group = file.metadata.row_group(0);
+        for (rows, ok) in [
+            (MAX_GROUP_ROWS, true),
+            (MAX_GROUP_ROWS + 1, false),
+            (i64::MAX, false),
+        ] {
+            let changed = RowGroupMetaData::builder(group.schema_descr_ptr())
+                .set_num_rows(rows)
+                .set_column_metadata(group.columns().to_vec())
+                .build()
+                .unwrap();
+            let metadata =
+                ParquetMetaData::new(file.metadata.file_metadata().clone(), vec![changed]);
+            let result = check_chunks(&metadata, &path);
+            assert_eq!(result.is_ok(), ok, "{rows} rows");
+            if let Err(e) = result {
+                assert!(
+                    e.to_string().contains(&format!("declares {rows} rows")),
+                    "{e}"
+                );
+            }
+        }
     }
 
     /// A value out of range sends the chunk to the general path (which
