@@ -601,3 +601,26 @@ fn fuzz_df96a93a_damaged_page_is_an_error_not_a_panic() {
         &["population.parquet", "not a readable Parquet file"],
     );
 }
+
+/// Found by fuzzing (`population_file`, oom-b8d34ef4): a dictionary page of
+/// a few bytes declaring 1.4 billion values made the `parquet` crate ask
+/// for 11 GB, and the failed allocation aborted the process. Now the page
+/// is checked against its bytes first.
+#[test]
+fn fuzz_oom_b8d34ef4_oversized_dictionary_is_an_error_not_an_abort() {
+    let damaged = repo().join("tests/regressions/fuzz-oom-b8d34ef4.parquet");
+    check(
+        |d| {
+            std::fs::copy(&damaged, d.join("population.parquet")).unwrap();
+            let model = std::fs::read_to_string(d.join("model.toml")).unwrap();
+            let model = model.replace("diabetes_t2 = 40.0\n", "");
+            std::fs::write(d.join("model.toml"), model).unwrap();
+        },
+        1,
+        &[
+            "population.parquet",
+            "person_id",
+            "a dictionary page declares 1386564245 values but holds 32 bytes",
+        ],
+    );
+}

@@ -13,6 +13,7 @@
 
 use crate::error::InputError;
 use parquet::basic::{ConvertedType, LogicalType, Type as PhysicalType};
+use parquet::column::page::Page;
 use parquet::column::reader::ColumnReader;
 use parquet::file::metadata::page_index::RowGroupPageIndex;
 use parquet::file::metadata::ParquetMetaData;
@@ -475,22 +476,79 @@ impl ParquetFile {
         group: usize,
         leaf: usize,
     ) -> Result<SerializedRowGroupReader<'_, ChunkBytes>, InputError> {
+        self.reader_on(self.chunk_bytes(group, leaf)?, group)
+    }
+
+    /// The bytes of one column chunk.
+    fn chunk_bytes(&self, group: usize, leaf: usize) -> Result<Arc<ChunkBytes>, InputError> {
+        let (start, length) = self.metadata.row_group(group).column(leaf).byte_range();
+        ChunkBytes::read(&self.path, start, length)
+            .map(Arc::new)
+            .map_err(|e| self.not_parquet(e))
+    }
+
+    fn reader_on(
+        &self,
+        chunk: Arc<ChunkBytes>,
+        group: usize,
+    ) -> Result<SerializedRowGroupReader<'_, ChunkBytes>, InputError> {
         let properties = Arc::new(
             ReaderProperties::builder()
                 .set_read_bloom_filter(false)
                 .build(),
         );
-        let metadata = self.metadata.row_group(group);
-        let column = metadata.column(leaf);
-        let (start, length) = column.byte_range();
-        let chunk = ChunkBytes::read(&self.path, start, length).map_err(|e| self.not_parquet(e))?;
         SerializedRowGroupReader::new(
-            Arc::new(chunk),
-            metadata,
+            chunk,
+            self.metadata.row_group(group),
             RowGroupPageIndex::new(group, None),
             properties,
         )
         .map_err(|e| self.not_parquet(e))
+    }
+
+    /// Checks that a dictionary page's bytes can hold the values it
+    /// declares: the `parquet` crate sizes its buffer by the declared count
+    /// before decoding (found by fuzzing: `population_file`, oom-b8d34ef4,
+    /// a page of a few hundred bytes declaring 1.4 billion 8-byte values —
+    /// an 11 GB allocation that aborts the process).
+    fn dictionary_fits(
+        &self,
+        chunk: &Arc<ChunkBytes>,
+        group: usize,
+        leaf: usize,
+    ) -> Result<(), InputError> {
+        let reader = self.reader_on(Arc::clone(chunk), group)?;
+        let Ok(mut pages) = reader.get_column_page_reader(leaf) else {
+            // The decoder words this error.
+            return Ok(());
+        };
+        let Ok(Some(Page::DictionaryPage {
+            buf, num_values, ..
+        })) = pages.get_next_page()
+        else {
+            return Ok(());
+        };
+        let descr = self.metadata.file_metadata().schema_descr().column(leaf);
+        let n = u64::from(num_values);
+        let needed = match descr.physical_type() {
+            PhysicalType::BOOLEAN => n.div_ceil(8),
+            PhysicalType::INT32 | PhysicalType::FLOAT => n * 4,
+            PhysicalType::INT64 | PhysicalType::DOUBLE => n * 8,
+            PhysicalType::INT96 => n * 12,
+            // A length prefix per value.
+            PhysicalType::BYTE_ARRAY => n * 4,
+            PhysicalType::FIXED_LEN_BYTE_ARRAY => {
+                n * u64::try_from(descr.type_length()).unwrap_or(0)
+            }
+        };
+        if needed > buf.len() as u64 {
+            return Err(self.not_parquet(format!(
+                "row group {group}, column `{}`: a dictionary page declares {num_values} values but holds {} bytes",
+                descr.name(),
+                buf.len()
+            )));
+        }
+        Ok(())
     }
 
     /// Reads one column chunk: its stored values and, for a nullable
@@ -501,7 +559,16 @@ impl ParquetFile {
         place: &Located,
         rows: usize,
     ) -> Result<(Raw, Option<Vec<i16>>), InputError> {
-        let reader = self.row_group_reader(group, place.leaf)?;
+        let chunk = self.chunk_bytes(group, place.leaf)?;
+        match guarded(|| self.dictionary_fits(&chunk, group, place.leaf)) {
+            Ok(fits) => fits?,
+            Err(message) => {
+                return Err(self.not_parquet(format!(
+                    "row group {group} is damaged and cannot be decoded ({message})"
+                )))
+            }
+        }
+        let reader = self.reader_on(chunk, group)?;
         let column = reader
             .get_column_reader(place.leaf)
             .map_err(|e| self.not_parquet(e))?;
