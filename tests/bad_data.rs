@@ -588,15 +588,8 @@ fn fuzz_d952e7a7_damaged_footer_is_an_error_not_a_panic() {
 /// dictionary the chunk does not have panicked inside the `parquet` crate.
 #[test]
 fn fuzz_df96a93a_damaged_page_is_an_error_not_a_panic() {
-    let damaged = repo().join("tests/regressions/fuzz-df96a93a.parquet");
     check(
-        |d| {
-            std::fs::copy(&damaged, d.join("population.parquet")).unwrap();
-            // The fuzzed file has the fuzz target's one condition.
-            let model = std::fs::read_to_string(d.join("model.toml")).unwrap();
-            let model = model.replace("diabetes_t2 = 40.0\n", "");
-            std::fs::write(d.join("model.toml"), model).unwrap();
-        },
+        |d| fuzzed_population(d, "fuzz-df96a93a.parquet"),
         1,
         &["population.parquet", "not a readable Parquet file"],
     );
@@ -608,14 +601,8 @@ fn fuzz_df96a93a_damaged_page_is_an_error_not_a_panic() {
 /// is checked against its bytes first.
 #[test]
 fn fuzz_oom_b8d34ef4_oversized_dictionary_is_an_error_not_an_abort() {
-    let damaged = repo().join("tests/regressions/fuzz-oom-b8d34ef4.parquet");
     check(
-        |d| {
-            std::fs::copy(&damaged, d.join("population.parquet")).unwrap();
-            let model = std::fs::read_to_string(d.join("model.toml")).unwrap();
-            let model = model.replace("diabetes_t2 = 40.0\n", "");
-            std::fs::write(d.join("model.toml"), model).unwrap();
-        },
+        |d| fuzzed_population(d, "fuzz-oom-b8d34ef4.parquet"),
         1,
         &[
             "population.parquet",
@@ -623,4 +610,17 @@ fn fuzz_oom_b8d34ef4_oversized_dictionary_is_an_error_not_an_abort() {
             "a dictionary page declares 1386564245 values but holds 32 bytes",
         ],
     );
+}
+
+/// Puts a population file the `population_file` fuzz target found in
+/// place, with the model reduced to that target's one condition.
+fn fuzzed_population(d: &Path, name: &str) {
+    std::fs::copy(
+        repo().join("tests/regressions").join(name),
+        d.join("population.parquet"),
+    )
+    .unwrap();
+    let model = std::fs::read_to_string(d.join("model.toml")).unwrap();
+    let model = model.replace("diabetes_t2 = 40.0\n", "");
+    std::fs::write(d.join("model.toml"), model).unwrap();
 }
