@@ -382,7 +382,9 @@ mod tests {
     fn hybrid_runs_and_packed_groups() {
         for bit_width in [1u8, 3, 7, 8, 11, 17] {
             let top = (1u32 << bit_width) - 1;
-            let packed: Vec<u32> = (0..21).map(|k| (k * 2_654_435_761u32) & top).collect();
+            let packed: Vec<u32> = (0..21u32)
+                .map(|k| k.wrapping_mul(2_654_435_761) & top)
+                .collect();
             let bytes = encode(bit_width, (top, 5), &packed);
             // An identity dictionary: each index decodes to itself.
             let dictionary: Vec<u32> = (0..=top).collect();
