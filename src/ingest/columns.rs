@@ -367,10 +367,11 @@ impl ParquetFile {
                     match &located[k] {
                         None => Ok(Part::absent()),
                         Some(place) => {
-                            if let Some(part) = self.fast(g, place, rows, &requests[k]) {
+                            let chunk = self.chunk_bytes(g, place.leaf)?;
+                            if let Some(part) = self.fast(&chunk, g, place, rows, &requests[k]) {
                                 return Ok(part);
                             }
-                            let raw = self.decode(g, place, rows)?;
+                            let raw = self.decode(chunk, g, place, rows)?;
                             let part = convert(raw, place, rows, &requests[k]).map_err(
                                 |(row, value)| {
                                     self.cell_error(
@@ -451,11 +452,18 @@ impl ParquetFile {
     /// another encoding, a nullable column, a value out of range, or any
     /// damage; the general path then decodes the chunk and words any error,
     /// so both paths accept and reject exactly the same files.
-    fn fast(&self, group: usize, place: &Located, rows: usize, request: &Request) -> Option<Part> {
+    fn fast(
+        &self,
+        chunk: &Arc<ChunkBytes>,
+        group: usize,
+        place: &Located,
+        rows: usize,
+        request: &Request,
+    ) -> Option<Part> {
         if place.max_def != 0 || !matches!(request.kind, Kind::Int { .. } | Kind::Bool) {
             return None;
         }
-        let reader = self.row_group_reader(group, place.leaf).ok()?;
+        let reader = self.reader_on(Arc::clone(chunk), group).ok()?;
         let pages = reader.get_column_page_reader(place.leaf).ok()?;
         let physical = self
             .metadata
@@ -468,18 +476,8 @@ impl ParquetFile {
             .flatten()
     }
 
-    /// A reader of one row group that can read the column `leaf`: that
-    /// column chunk's bytes are read into memory with one positioned read,
-    /// so its pages cost no further system calls.
-    fn row_group_reader(
-        &self,
-        group: usize,
-        leaf: usize,
-    ) -> Result<SerializedRowGroupReader<'_, ChunkBytes>, InputError> {
-        self.reader_on(self.chunk_bytes(group, leaf)?, group)
-    }
-
-    /// The bytes of one column chunk.
+    /// The bytes of one column chunk, read with one positioned read, so
+    /// its pages cost no further system calls.
     fn chunk_bytes(&self, group: usize, leaf: usize) -> Result<Arc<ChunkBytes>, InputError> {
         let (start, length) = self.metadata.row_group(group).column(leaf).byte_range();
         ChunkBytes::read(&self.path, start, length)
@@ -555,11 +553,11 @@ impl ParquetFile {
     /// column, its definition levels.
     fn decode(
         &self,
+        chunk: Arc<ChunkBytes>,
         group: usize,
         place: &Located,
         rows: usize,
     ) -> Result<(Raw, Option<Vec<i16>>), InputError> {
-        let chunk = self.chunk_bytes(group, place.leaf)?;
         match guarded(|| self.dictionary_fits(&chunk, group, place.leaf)) {
             Ok(fits) => fits?,
             Err(message) => {
@@ -1258,7 +1256,13 @@ mod tests {
                         let group_rows = file.metadata.row_group(group).num_rows() as usize;
                         for (request, place) in requests().iter().zip(&located) {
                             let general = convert(
-                                file.decode(group, place, group_rows).unwrap(),
+                                file.decode(
+                                    file.chunk_bytes(group, place.leaf).unwrap(),
+                                    group,
+                                    place,
+                                    group_rows,
+                                )
+                                .unwrap(),
                                 place,
                                 group_rows,
                                 request,
@@ -1272,7 +1276,9 @@ mod tests {
                             // Writers of data pages v2 store booleans RLE and,
                             // without a dictionary, integers DELTA_BINARY_PACKED:
                             // those go the general way.
-                            if let Some(fast) = file.fast(group, place, group_rows, request) {
+                            let chunk = file.chunk_bytes(group, place.leaf).unwrap();
+                            if let Some(fast) = file.fast(&chunk, group, place, group_rows, request)
+                            {
                                 fast_chunks += 1;
                                 assert_eq!(fast.column, general.column, "{what}");
                                 assert_eq!(fast.given, general.given, "{what}");
@@ -1342,9 +1348,10 @@ mod tests {
             let request = Request::int("small", 0, 98, Target::U8, "0 to 98");
             let place = file.locate(&request).unwrap().unwrap();
             let rows = file.metadata.row_group(0).num_rows() as usize;
-            assert!(file.fast(0, &place, rows, &request).is_none());
+            let chunk = file.chunk_bytes(0, place.leaf).unwrap();
+            assert!(file.fast(&chunk, 0, &place, rows, &request).is_none());
             let failure = convert(
-                file.decode(0, &place, rows).unwrap(),
+                file.decode(chunk, 0, &place, rows).unwrap(),
                 &place,
                 rows,
                 &request,
