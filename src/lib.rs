@@ -40,7 +40,7 @@ use aggregate::Need;
 use areas::AreaRow;
 use domain::{Clinics, Geography, Population};
 use error::{Error, InputError, ModelError};
-use model::LoadedModel;
+use model::{LoadedModel, Model};
 use proposal::{ClinicInput, Proposal};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -105,6 +105,15 @@ pub struct Inputs {
     pub nulls_as_unknown: bool,
 }
 
+impl Inputs {
+    /// The weight tables of `year` for `model` (the loaded model or a
+    /// variant of it) over these inputs' geography; errors name the loaded
+    /// model's file.
+    pub fn year_tables(&self, model: &Model, year: i32) -> Result<weights::YearTables, ModelError> {
+        weights::YearTables::new(model, &self.geography, year, &self.model.path)
+    }
+}
+
 /// The results of one year's computation.
 #[derive(Debug, Clone)]
 pub struct RunResult {
@@ -147,12 +156,7 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, Error> {
     let from_stream = match streamed {
         Some((inputs, basis)) => {
             let model = &inputs.model.model;
-            let tables = weights::YearTables::new(
-                model,
-                &inputs.geography,
-                config.params.year,
-                &inputs.model.path,
-            )?;
+            let tables = inputs.year_tables(model, config.params.year)?;
             match basis.year_sums(&tables) {
                 Some(sums) => {
                     let previous = &inputs.clinics.previous_min_patients;
@@ -175,12 +179,7 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, Error> {
     let computed = Instant::now();
     let person_weights = if config.write_person_weights {
         let model = &inputs.model.model;
-        let tables = weights::YearTables::new(
-            model,
-            &inputs.geography,
-            config.params.year,
-            &inputs.model.path,
-        )?;
+        let tables = inputs.year_tables(model, config.params.year)?;
         Some(person_weights(&inputs, &tables, result.need.mean_raw))
     } else {
         None
@@ -342,7 +341,7 @@ pub fn load_streamed(
 ) -> Result<Option<(Inputs, aggregate::Basis)>, Error> {
     let mut inputs = load_context(paths)?;
     let model = &inputs.model.model;
-    let tables = weights::YearTables::new(model, &inputs.geography, year, &inputs.model.path)?;
+    let tables = inputs.year_tables(model, year)?;
     let n_clinics = inputs.clinics.len();
     let n_kommuner = inputs.geography.kommuner.len();
     let Some(mut basis) = aggregate::Basis::empty(&tables, n_clinics, n_kommuner) else {
@@ -454,8 +453,7 @@ pub fn compute_with(
     model: &model::Model,
     params: &RunParams,
 ) -> Result<RunResult, Error> {
-    let tables =
-        weights::YearTables::new(model, &inputs.geography, params.year, &inputs.model.path)?;
+    let tables = inputs.year_tables(model, params.year)?;
     let basis = aggregate::Basis::new(
         &tables,
         &inputs.population,
@@ -607,12 +605,7 @@ pub fn explain_clinic(
         .into());
     };
     let result = compute(&inputs, params)?;
-    let tables = weights::YearTables::new(
-        &inputs.model.model,
-        &inputs.geography,
-        params.year,
-        &inputs.model.path,
-    )?;
+    let tables = inputs.year_tables(&inputs.model.model, params.year)?;
     Ok(explain::account(&inputs, &result, &tables, c as usize))
 }
 

@@ -8,7 +8,6 @@
 use crate::aggregate::Basis;
 use crate::error::{Error, InputError, OutputError};
 use crate::output::table::Table;
-use crate::weights::YearTables;
 use crate::{
     compute_year, ingest, load_inputs, output, validate, InputPaths, RunParams, RunResult, Source,
 };
@@ -227,7 +226,7 @@ pub fn project(config: &ProjectConfig, capacity_path_text: &str) -> Result<Proje
                 basis = None;
             }
             let t0 = Instant::now();
-            let tables = YearTables::new(&model, &inputs.geography, year, &inputs.model.path)?;
+            let tables = inputs.year_tables(&model, year)?;
             if basis.is_none() {
                 basis = Basis::new(
                     &tables,

@@ -19,7 +19,6 @@ use crate::fit::evaluate::{quantiles, Quantiles};
 use crate::model::file::ModelFile;
 use crate::model::Model;
 use crate::output::table::Table;
-use crate::weights::YearTables;
 use crate::{compute_year, load_inputs, InputPaths, Inputs, RunParams, RunResult};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -459,12 +458,7 @@ pub fn run(config: &ScenariosConfig) -> Result<BatchSummary, Error> {
         if bases.contains_key(&key) || fallback[k] {
             continue;
         }
-        let tables = YearTables::new(
-            &models[k],
-            &inputs.geography,
-            config.params.year,
-            &inputs.model.path,
-        )?;
+        let tables = inputs.year_tables(&models[k], config.params.year)?;
         match Basis::new(
             &tables,
             &inputs.population,
@@ -487,8 +481,7 @@ pub fn run(config: &ScenariosConfig) -> Result<BatchSummary, Error> {
                 year: v.year.unwrap_or(config.params.year),
                 capacity_total: v.capacity_total.or(config.params.capacity_total),
             };
-            let tables =
-                YearTables::new(model, &inputs.geography, params.year, &inputs.model.path)?;
+            let tables = inputs.year_tables(model, params.year)?;
             let result = compute_year(
                 &inputs,
                 model,
