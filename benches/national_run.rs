@@ -8,8 +8,9 @@
 #![allow(clippy::expect_used)]
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use fordeling::commands::run::{run, RunConfig};
 use fordeling::synth::{write, SynthSpec};
-use fordeling::{compute, load_inputs, run, InputPaths, RunConfig, RunParams};
+use fordeling::{compute, load_inputs, InputPaths, RunParams};
 use std::hint::black_box;
 
 const PERSONS: u64 = 1_000_000;

@@ -268,7 +268,7 @@ impl PopulationReader {
                     merge,
                 )
             },
-            || crate::hash_file(&self.file.path),
+            || hash_file(&self.file.path),
         );
         read?;
         sha256
@@ -403,4 +403,31 @@ pub fn person_ids(path: &Path) -> Result<Vec<i64>, InputError> {
         Ok(std::mem::replace(&mut chunk.columns[0], Column::Absent))
     })?;
     Ok(concat(parts.into_iter()).into_i64())
+}
+
+/// The SHA-256 of a file, in lower-case hex.
+pub fn hash_file(path: &Path) -> Result<String, InputError> {
+    use sha2::{Digest, Sha256};
+    use std::io::Read;
+    let mut file = std::fs::File::open(path).map_err(|source| InputError::Open {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 1 << 20];
+    loop {
+        let read = file.read(&mut buffer).map_err(|source| InputError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        if read == 0 {
+            break;
+        }
+        hasher.update(&buffer[..read]);
+    }
+    Ok(hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
 }

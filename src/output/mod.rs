@@ -253,16 +253,6 @@ pub fn manifest_json(inputs: &Inputs, result: &RunResult, meta: &RunMeta) -> Str
     text
 }
 
-/// Writes every file of a run into `out`, atomically.
-pub fn write_run(
-    out: &Path,
-    inputs: &Inputs,
-    result: &RunResult,
-    meta: &RunMeta,
-) -> Result<(), OutputError> {
-    atomic::write_dir_atomically(out, |dir| write_run_files(dir, inputs, result, meta))
-}
-
 /// Writes the files of a run into an existing directory.
 pub fn write_run_files(
     dir: &Path,
@@ -281,23 +271,6 @@ pub fn write_run_files(
         .map_err(|e| OutputError::write(&manifest_path, e))
 }
 
-/// Writes a fitted model and its report into `out`, atomically.
-pub fn write_fit(
-    out: &Path,
-    model_toml: &str,
-    report: &crate::FitReport,
-) -> Result<(), OutputError> {
-    let mut json = serde_json::to_string_pretty(report).map_err(|e| OutputError::write(out, e))?;
-    json.push('\n');
-    atomic::write_dir_atomically(out, |dir| {
-        let model_path = dir.join("model.toml");
-        std::fs::write(&model_path, model_toml).map_err(|e| OutputError::write(&model_path, e))?;
-        let report_path = dir.join("fit.json");
-        std::fs::write(&report_path, &json).map_err(|e| OutputError::write(&report_path, e))
-    })
-}
-
-/// Writes an evaluation as JSON and Markdown into `out`, atomically.
 /// Writes `report.html` into a directory being written (before it appears).
 pub fn report_into(dir: &Path) -> Result<(), OutputError> {
     crate::report::write(dir)
@@ -305,23 +278,15 @@ pub fn report_into(dir: &Path) -> Result<(), OutputError> {
         .map_err(|e| OutputError::write(dir.join("report.html"), e))
 }
 
-pub fn write_evaluation(
-    out: &Path,
-    evaluation: &crate::evaluation::Evaluation,
-    markdown: &str,
-    report: bool,
-) -> Result<(), OutputError> {
-    let mut json =
-        serde_json::to_string_pretty(evaluation).map_err(|e| OutputError::write(out, e))?;
-    json.push('\n');
-    atomic::write_dir_atomically(out, |dir| {
-        let json_path = dir.join("evaluation.json");
-        std::fs::write(&json_path, &json).map_err(|e| OutputError::write(&json_path, e))?;
-        let md_path = dir.join("evaluation.md");
-        std::fs::write(&md_path, markdown).map_err(|e| OutputError::write(&md_path, e))?;
-        if report {
-            report_into(dir)?;
-        }
-        Ok(())
-    })
+/// A value as pretty JSON text with a final newline: the one way every
+/// JSON file and JSON output of the engine is written.
+pub fn json_text<T: Serialize + ?Sized>(value: &T) -> Result<String, serde_json::Error> {
+    let mut text = serde_json::to_string_pretty(value)?;
+    text.push('\n');
+    Ok(text)
+}
+
+/// Writes `text` to `path`, naming the path in an error.
+pub fn write_text(path: &Path, text: &str) -> Result<(), OutputError> {
+    std::fs::write(path, text).map_err(|e| OutputError::write(path, e))
 }

@@ -13,10 +13,12 @@
 //! inputs are re-read from the paths in the two manifests, and must still
 //! have the SHA-256 recorded there.
 
+use super::Failure;
 use crate::error::{Error, InputError, OutputError};
 use crate::model::Model;
 use crate::output::table::Table;
 use crate::{compute_with, load_inputs, InputPaths, Inputs, RunParams};
+use clap::Args;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -67,7 +69,7 @@ fn read_side(dir: &Path) -> Result<Side, Error> {
         (&clinics, &clinics_sha),
         (&model, &model_sha),
     ] {
-        let now = crate::hash_file(path)?;
+        let now = crate::ingest::hash_file(path)?;
         if &now != sha {
             return Err(bad(format!(
                 "the input `{}` has changed since the run (SHA-256 {now}, the manifest says {sha})",
@@ -77,7 +79,7 @@ fn read_side(dir: &Path) -> Result<Side, Error> {
         }
     }
     let built_in = geography.to_str() == Some(crate::ingest::geography::BUILT_IN_NAME);
-    if !built_in && crate::hash_file(&geography)? != geography_sha {
+    if !built_in && crate::ingest::hash_file(&geography)? != geography_sha {
         return Err(bad(format!(
             "the input `{}` has changed since the run",
             geography.display()
@@ -378,4 +380,41 @@ pub fn diff(a_dir: &Path, b_dir: &Path, out: &Path) -> Result<DiffSummary, Error
         std::fs::write(&path, text).map_err(|e| OutputError::write(&path, e))
     })?;
     Ok(summary)
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The earlier (or baseline) output directory.
+    pub a: PathBuf,
+    /// The later (or variant) output directory.
+    pub b: PathBuf,
+    /// Output directory for diff.parquet, diff.csv and summary.json; replaced atomically.
+    #[arg(long, default_value = "out-diff")]
+    pub out: PathBuf,
+    /// Worker threads (default: all cores).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
+    /// No progress lines on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Runs `fordeling diff` and logs the attribution of the total change.
+pub fn execute(args: &DiffArgs) -> Result<(), Failure> {
+    let summary = super::in_pool(args.threads, || diff(&args.a, &args.b, &args.out))?;
+    if !args.quiet {
+        tracing::info!(
+            "fordeling: {} clinics, {} attributed; total change {:.0} = population {:.0} + model {:.0} + packages {:.0} + capacity {:.0} + caps and rounding {:.0}; wrote {}",
+            summary.clinics,
+            summary.attributed,
+            summary.totals["change"],
+            summary.totals["population"],
+            summary.totals["model"],
+            summary.totals["packages"],
+            summary.totals["capacity"],
+            summary.totals["caps_and_rounding"],
+            args.out.display()
+        );
+    }
+    Ok(())
 }

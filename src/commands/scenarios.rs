@@ -13,6 +13,7 @@
 //! overrides (the `Basis`); every other variant costs work proportional to
 //! clinics × package signatures.
 
+use super::{positive_float, Failure, InputArgs};
 use crate::aggregate::Basis;
 use crate::error::{Error, ModelError, OutputError};
 use crate::fit::evaluate::{quantiles, Quantiles};
@@ -20,6 +21,7 @@ use crate::model::file::ModelFile;
 use crate::model::Model;
 use crate::output::table::Table;
 use crate::{compute_year, load_inputs, InputPaths, Inputs, RunParams, RunResult};
+use clap::Args;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -713,4 +715,54 @@ fn write(
         }
         Ok(())
     })
+}
+
+#[derive(Debug, Args)]
+pub struct ScenariosArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// The scenario file (TOML): [[scenario]] entries and/or a [grid].
+    #[arg(long)]
+    pub scenarios: PathBuf,
+    /// Model file (TOML): the baseline the variants change.
+    #[arg(long, default_value = "models/reference-2027.toml")]
+    pub model: PathBuf,
+    /// The year of scenarios that do not set one.
+    #[arg(long, default_value_t = 2027, value_parser = clap::value_parser!(i32).range(1900..=2200))]
+    pub year: i32,
+    /// Total capacities D of scenarios that do not set one (default: the clinic file's).
+    #[arg(long, value_parser = positive_float)]
+    pub capacity_total: Option<f64>,
+    /// Output directory; replaced atomically.
+    #[arg(long, default_value = "out-scenarios")]
+    pub out: PathBuf,
+    /// Also write report.html: charts, a kommune map and tables in one self-contained page.
+    #[arg(long)]
+    pub report: bool,
+}
+
+/// Runs `fordeling scenarios` and logs the batch.
+pub fn execute(args: &ScenariosArgs) -> Result<(), Failure> {
+    let config = ScenariosConfig {
+        inputs: args.input.paths(args.model.clone(), false),
+        scenarios: args.scenarios.clone(),
+        params: RunParams {
+            year: args.year,
+            capacity_total: args.capacity_total,
+        },
+        out: args.out.clone(),
+        report: args.report,
+    };
+    let batch = super::in_pool(args.input.threads, || run(&config))?;
+    if !args.input.quiet {
+        tracing::info!(
+            "fordeling: {} scenarios and the baseline ({} pass(es) over persons): loaded in {:.3} s, computed in {:.3} s; wrote {}",
+            batch.scenarios,
+            batch.passes_over_persons,
+            batch.load_seconds,
+            batch.compute_seconds,
+            config.out.display()
+        );
+    }
+    Ok(())
 }

@@ -3,11 +3,16 @@
 //! from the same computation as `run` (a `RunResult`), so the account adds
 //! up to what `clinics.parquet` says.
 
+use super::{positive_float, Failure, InputArgs};
+use crate::error::{Error, InputError};
+use crate::inputs::{load_inputs, InputPaths, Inputs};
 use crate::model::{age_band, AGE_BANDS};
 use crate::weights::{Components, YearTables};
-use crate::{Inputs, RunResult};
+use crate::year::{compute, RunParams, RunResult};
+use clap::{Args, ValueEnum};
 use serde::Serialize;
 use std::fmt::Write;
+use std::path::PathBuf;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct AgeSexRow {
@@ -453,4 +458,74 @@ pub fn text(a: &Account) -> String {
         let _ = writeln!(t, "  {}: {}", f.flag, f.reason);
     }
     t
+}
+
+/// Computes a year as `run` does and gives the account of one clinic.
+pub fn explain_clinic(
+    inputs_paths: &InputPaths,
+    params: &RunParams,
+    clinic_id: i32,
+) -> Result<Account, Error> {
+    let inputs = load_inputs(inputs_paths)?;
+    let Some(c) = inputs.clinics.index_of(clinic_id) else {
+        return Err(InputError::UnknownReference {
+            path: PathBuf::from("--clinic"),
+            column: "clinic_id".into(),
+            row: 1,
+            value: clinic_id.to_string(),
+            other: inputs_paths.clinics.clone(),
+        }
+        .into());
+    };
+    let result = compute(&inputs, params)?;
+    let tables = inputs.year_tables(&inputs.model.model, params.year)?;
+    Ok(account(&inputs, &result, &tables, c as usize))
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// The clinic (`clinic_id`).
+    #[arg(long)]
+    pub clinic: i32,
+    /// Model file (TOML).
+    #[arg(long, default_value = "models/reference-2027.toml")]
+    pub model: PathBuf,
+    /// The year computed.
+    #[arg(long, default_value_t = 2027, value_parser = clap::value_parser!(i32).range(1900..=2200))]
+    pub year: i32,
+    /// Total doctor capacities D (default: the sum over the clinic file).
+    #[arg(long, value_parser = positive_float)]
+    pub capacity_total: Option<f64>,
+    /// text (readable) or json (the same as data).
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+}
+
+/// Prints one clinic's account as text or JSON.
+pub fn execute(args: &ExplainArgs) -> Result<(), Failure> {
+    let paths = args.input.paths(args.model.clone(), false);
+    let params = RunParams {
+        year: args.year,
+        capacity_total: args.capacity_total,
+    };
+    let account = super::in_pool(args.input.threads, || {
+        explain_clinic(&paths, &params, args.clinic)
+    })?;
+    let text = match args.format {
+        Format::Text => text(&account),
+        Format::Json => crate::output::json_text(&account).map_err(|e| Failure {
+            code: 3,
+            message: format!("cannot write the account: {e}"),
+        })?,
+    };
+    print!("{text}");
+    Ok(())
 }

@@ -5,12 +5,14 @@
 //! passed over once (the `Basis`); each further year costs only work
 //! proportional to clinics × package signatures.
 
+use super::{Failure, InputArgs};
 use crate::aggregate::Basis;
 use crate::error::{Error, InputError, OutputError};
 use crate::output::table::Table;
 use crate::{
     compute_year, ingest, load_inputs, output, validate, InputPaths, RunParams, RunResult, Source,
 };
+use clap::Args;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -337,7 +339,7 @@ fn reload_population(
     inputs.population_source = Source {
         path: path.display().to_string(),
         rows,
-        sha256: crate::hash_file(path)?,
+        sha256: crate::ingest::hash_file(path)?,
     };
     Ok(())
 }
@@ -434,4 +436,62 @@ fn summary_tables(inputs: &crate::Inputs, years: &[(i32, RunResult)]) -> (Table,
         .float("L", float(|result, _| Some(result.load)))
         .float("D", float(|result, _| Some(result.capacity_total)));
     (clinic_table, area_table)
+}
+
+#[derive(Debug, Args)]
+pub struct ProjectArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Model file (TOML).
+    #[arg(long, default_value = "models/reference-2027.toml")]
+    pub model: PathBuf,
+    /// First year of the chain.
+    #[arg(long, default_value_t = 2027, value_parser = clap::value_parser!(i32).range(1900..=2200))]
+    pub from: i32,
+    /// Last year of the chain.
+    #[arg(long, default_value_t = 2035, value_parser = clap::value_parser!(i32).range(1900..=2200))]
+    pub to: i32,
+    /// `actual` (the clinics' own capacities), `linear:TARGET@YEAR` (from today's total to TARGET), or a CSV of `year,capacities`.
+    #[arg(long, default_value = "actual")]
+    pub capacity_path: String,
+    /// A directory of population_<year>.parquet, one per year (default: the same population every year).
+    #[arg(long)]
+    pub population_dir: Option<PathBuf>,
+    /// Output directory: one run directory per year plus summary tables; replaced atomically.
+    #[arg(long, default_value = "out-project")]
+    pub out: PathBuf,
+    /// Also write report.html: charts, a kommune map and tables in one self-contained page.
+    #[arg(long)]
+    pub report: bool,
+}
+
+/// Runs `fordeling project` and logs each year.
+pub fn execute(args: &ProjectArgs) -> Result<(), Failure> {
+    let capacity_path = CapacityPath::parse(&args.capacity_path)?;
+    let config = ProjectConfig {
+        inputs: args.input.paths(args.model.clone(), false),
+        from: args.from,
+        to: args.to,
+        capacity_path,
+        population_dir: args.population_dir.clone(),
+        out: args.out.clone(),
+        report: args.report,
+    };
+    let summary = super::in_pool(args.input.threads, || project(&config, &args.capacity_path))?;
+    if !args.input.quiet {
+        tracing::info!("fordeling: loaded in {:.3} s", summary.load_seconds);
+        for y in &summary.years {
+            tracing::info!(
+                "fordeling: {}: D = {:.1}, L = {:.2}, {} capped, {} dialogue, computed in {:.4} s",
+                y.year,
+                y.capacity_total,
+                y.load,
+                y.clinics_capped,
+                y.clinics_dialogue,
+                y.compute_seconds
+            );
+        }
+        tracing::info!("fordeling: wrote {}", config.out.display());
+    }
+    Ok(())
 }

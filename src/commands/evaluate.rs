@@ -6,6 +6,8 @@
 //! data, with how much the clinics' proposals move between rungs; and,
 //! given a second data year, how much coefficients and proposals move.
 
+use super::{Failure, InputArgs};
+use crate::error::OutputError;
 use crate::error::{Error, ModelError};
 use crate::fit::design::Design;
 use crate::fit::evaluate::{
@@ -13,8 +15,11 @@ use crate::fit::evaluate::{
     quantiles, ClinicMetrics, Metrics, Quantiles, Ratio,
 };
 use crate::fit::{everyone, fit, FitOptions, NotEstimable};
+use crate::inputs::{load_inputs, InputPaths, Inputs, Source};
 use crate::model::Model;
-use crate::{compute_with, load_inputs, InputPaths, Inputs, RunParams, Source};
+use crate::output;
+use crate::year::{compute_with, RunParams};
+use clap::Args;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -445,4 +450,94 @@ pub fn markdown(e: &Evaluation) -> String {
         }
     }
     md
+}
+
+/// Evaluates models (see `evaluation`) and writes `evaluation.json` and
+/// `evaluation.md` into the configured directory.
+pub fn evaluate_and_write(config: &EvaluateConfig) -> Result<Evaluation, Error> {
+    let result = evaluate(config)?;
+    write_evaluation(&config.out, &result, &markdown(&result), config.report)?;
+    Ok(result)
+}
+
+/// Writes an evaluation as JSON and Markdown (and `report.html`) into
+/// `out`, atomically.
+fn write_evaluation(
+    out: &Path,
+    evaluation: &Evaluation,
+    markdown: &str,
+    report: bool,
+) -> Result<(), OutputError> {
+    let json = output::json_text(evaluation).map_err(|e| OutputError::write(out, e))?;
+    output::atomic::write_dir_atomically(out, |dir| {
+        output::write_text(&dir.join("evaluation.json"), &json)?;
+        output::write_text(&dir.join("evaluation.md"), markdown)?;
+        if report {
+            output::report_into(dir)?;
+        }
+        Ok(())
+    })
+}
+
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// A model to evaluate; repeat for several. The first also gives the
+    /// structure and link of the insight-versus-simplicity ladder.
+    #[arg(long = "model", required = true)]
+    pub models: Vec<PathBuf>,
+    /// The year whose proposals the ladder and stability compare.
+    #[arg(long, default_value_t = 2027, value_parser = clap::value_parser!(i32).range(1900..=2200))]
+    pub year: i32,
+    /// Folds of the cross-validation.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u16).range(2..=50))]
+    pub folds: u16,
+    /// Seed of the fold assignment.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// A second data year's population, for the stability of coefficients and proposals.
+    #[arg(long)]
+    pub population_next: Option<PathBuf>,
+    /// Output directory for evaluation.json and evaluation.md; replaced atomically.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Also write report.html: charts, a kommune map and tables in one self-contained page.
+    #[arg(long)]
+    pub report: bool,
+}
+
+impl EvaluateArgs {
+    pub fn to_config(&self) -> EvaluateConfig {
+        EvaluateConfig {
+            inputs: self.input.paths(self.models[0].clone(), true),
+            models: self.models.clone(),
+            year: self.year,
+            folds: usize::from(self.folds),
+            seed: self.seed,
+            population_next: self.population_next.clone(),
+            out: self.out.clone(),
+            report: self.report,
+        }
+    }
+}
+
+/// Runs `fordeling evaluate` and logs each model's fit.
+pub fn execute(args: &EvaluateArgs) -> Result<(), Failure> {
+    let config = args.to_config();
+    let evaluation = super::in_pool(args.input.threads, || evaluate_and_write(&config))?;
+    if !args.input.quiet {
+        for m in &evaluation.models {
+            tracing::info!(
+                "fordeling: {}: R² {:.4} (out of sample {:.4}), CPM {:.4}, clinic R² {:.4}",
+                m.id,
+                m.in_sample.r2,
+                m.out_of_sample.r2,
+                m.in_sample.cpm,
+                m.clinic.r2
+            );
+        }
+        tracing::info!("fordeling: wrote {}", config.out.display());
+    }
+    Ok(())
 }

@@ -1,0 +1,259 @@
+//! The inputs of a computation: where they come from (`InputPaths`), what
+//! was read (`Source`, with its SHA-256), and the checked data (`Inputs`).
+//! Loading either holds the population (`load_inputs`) or streams it past
+//! in row groups into year-independent sums (`load_streamed`).
+
+use crate::aggregate;
+use crate::domain::{Clinics, Geography, Population};
+use crate::error::{Error, InputError, ModelError};
+use crate::model::{self, LoadedModel, Model};
+use crate::{ingest, validate, weights};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// Where the inputs of a run come from.
+#[derive(Debug, Clone)]
+pub struct InputPaths {
+    pub population: PathBuf,
+    pub clinics: PathBuf,
+    /// `None`: the engine's built-in geography.
+    pub geography: Option<PathBuf>,
+    pub model: PathBuf,
+    pub nulls_as_unknown: bool,
+    /// Read `utilization` and `exposure` too (fit and evaluate).
+    pub outcomes: bool,
+}
+
+/// A file that was read: its path, rows and SHA-256.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Source {
+    pub path: String,
+    pub rows: u64,
+    pub sha256: String,
+}
+
+/// The checked inputs of a run.
+#[derive(Debug, Clone)]
+pub struct Inputs {
+    pub model: LoadedModel,
+    pub geography: Geography,
+    pub geography_source: Source,
+    pub clinics: Clinics,
+    pub clinics_source: Source,
+    pub population: Population,
+    pub population_source: Source,
+    /// Nulls mapped per socioeconomic column (`--nulls-as-unknown`).
+    pub nulls_mapped: [u64; 5],
+    /// Whether socioeconomic nulls were allowed and mapped.
+    pub nulls_as_unknown: bool,
+}
+
+impl Inputs {
+    /// The weight tables of `year` for `model` (the loaded model or a
+    /// variant of it) over these inputs' geography; errors name the loaded
+    /// model's file.
+    pub fn year_tables(&self, model: &Model, year: i32) -> Result<weights::YearTables, ModelError> {
+        weights::YearTables::new(model, &self.geography, year, &self.model.path)
+    }
+}
+
+/// Reads and checks the model, geography and clinics.
+fn load_context(paths: &InputPaths) -> Result<Inputs, Error> {
+    let model = model::Model::load(&paths.model)?;
+    let (geography, geography_source) = match &paths.geography {
+        Some(path) => {
+            let geography = ingest::geography::load(path)?;
+            let source = source(path, geography.kommuner.len() as u64)?;
+            (geography, source)
+        }
+        None => {
+            let geography = ingest::geography::built_in()?;
+            let source = Source {
+                path: ingest::geography::BUILT_IN_NAME.to_string(),
+                rows: geography.kommuner.len() as u64,
+                sha256: model::sha256_hex(ingest::geography::BUILT_IN.as_bytes()),
+            };
+            (geography, source)
+        }
+    };
+    let geography_path = PathBuf::from(&geography_source.path);
+    if model.model.area.is_some() && !geography.has_area_index() {
+        let missing = geography
+            .kommuner
+            .iter()
+            .find(|k| k.area_index.is_none())
+            .map(|k| format!("kommune {} ({})", k.code, k.name))
+            .unwrap_or_default();
+        return Err(InputError::MissingColumn {
+            path: geography_path,
+            column: "area_index".into(),
+            hint: format!(" (the model's [area] term needs it; first without: {missing})"),
+        }
+        .into());
+    }
+
+    let raw_clinics = ingest::clinics(&paths.clinics)?;
+    let clinics_rows = raw_clinics.clinic_id.len() as u64;
+    let clinics = validate::clinics(raw_clinics, &geography, &paths.clinics, &geography_path)?;
+    let clinics_source = source(&paths.clinics, clinics_rows)?;
+
+    Ok(Inputs {
+        model,
+        geography,
+        geography_source,
+        clinics,
+        clinics_source,
+        population: Population::default(),
+        population_source: Source {
+            path: paths.population.display().to_string(),
+            rows: 0,
+            sha256: String::new(),
+        },
+        nulls_mapped: [0; 5],
+        nulls_as_unknown: paths.nulls_as_unknown,
+    })
+}
+
+/// Reads and checks every input. The population file is hashed while it is
+/// decoded.
+pub fn load_inputs(paths: &InputPaths) -> Result<Inputs, Error> {
+    let mut inputs = load_context(paths)?;
+    let options = ingest::PopulationOptions {
+        nulls_as_unknown: paths.nulls_as_unknown,
+        outcomes: paths.outcomes,
+    };
+    let raw = ingest::population(&paths.population, &inputs.model.model, options)?;
+    inputs.population_source.sha256 = raw.sha256.clone();
+    inputs.nulls_mapped = raw.nulls_mapped;
+    inputs.population_source.rows = raw.person_id.len() as u64;
+    let geography_path = PathBuf::from(&inputs.geography_source.path);
+    inputs.population = validate::population(
+        raw,
+        &inputs.clinics,
+        &inputs.geography,
+        &validate::Paths {
+            population: &paths.population,
+            clinics: &paths.clinics,
+            geography: &geography_path,
+        },
+    )?;
+    Ok(inputs)
+}
+
+/// Reads the inputs streaming the population a few row groups at a time
+/// straight into the year-independent sums, so memory holds a window of
+/// row groups, never the population. The returned `Inputs` has an empty
+/// population; `None` when the model has too many packages for the sums.
+pub fn load_streamed(
+    paths: &InputPaths,
+    year: i32,
+) -> Result<Option<(Inputs, aggregate::Basis)>, Error> {
+    let mut inputs = load_context(paths)?;
+    let model = &inputs.model.model;
+    let tables = inputs.year_tables(model, year)?;
+    let n_clinics = inputs.clinics.len();
+    let n_kommuner = inputs.geography.kommuner.len();
+    let Some(mut basis) = aggregate::Basis::empty(&tables, n_clinics, n_kommuner) else {
+        return Ok(None);
+    };
+    let options = ingest::PopulationOptions {
+        nulls_as_unknown: paths.nulls_as_unknown,
+        outcomes: false,
+    };
+    let reader = ingest::population_reader(&paths.population, model, options)?;
+    let geography_path = PathBuf::from(&inputs.geography_source.path);
+    let check_paths = validate::Paths {
+        population: &paths.population,
+        clinics: &paths.clinics,
+        geography: &geography_path,
+    };
+    // Each row group is checked and summed on the pool; the parts are
+    // merged in file order. Ids strictly increasing through the file need
+    // no further duplicate check.
+    struct Part {
+        first_id: Option<i64>,
+        last_id: Option<i64>,
+        increasing: bool,
+        rows: u64,
+        first_row: u64,
+        nulls_mapped: [u64; 5],
+        basis: Option<aggregate::Basis>,
+    }
+    let mut last_id: Option<i64> = None;
+    let mut increasing = true;
+    let mut rows = 0u64;
+    let mut nulls_mapped = [0u64; 5];
+    let window = 2 * rayon::current_num_threads().max(1);
+    let sha256 = reader.stream(
+        window,
+        |raw, first_row| {
+            let part_rows = raw.person_id.len() as u64;
+            let first_id = raw.person_id.first().copied();
+            let last_id = raw.person_id.last().copied();
+            let increasing = raw.person_id.windows(2).all(|w| w[0] < w[1]);
+            let nulls_mapped = raw.nulls_mapped;
+            let chunk = validate::references(
+                raw,
+                &inputs.clinics,
+                &inputs.geography,
+                &check_paths,
+                first_row,
+            )?;
+            Ok(Part {
+                first_id,
+                last_id,
+                increasing,
+                rows: part_rows,
+                first_row,
+                nulls_mapped,
+                basis: aggregate::Basis::of_range(
+                    &tables,
+                    &chunk,
+                    0..chunk.len(),
+                    n_clinics,
+                    n_kommuner,
+                ),
+            })
+        },
+        |part| {
+            increasing = increasing
+                && part.increasing
+                && match (last_id, part.first_id) {
+                    (Some(last), Some(first)) => last < first,
+                    _ => true,
+                };
+            last_id = part.last_id.or(last_id);
+            for (a, b) in nulls_mapped.iter_mut().zip(part.nulls_mapped) {
+                *a += b;
+            }
+            rows += part.rows;
+            if let Some(p) = &part.basis {
+                basis.merge(p, part.first_row as usize);
+            }
+            Ok(())
+        },
+    )?;
+    if rows == 0 {
+        return Err(InputError::Empty {
+            path: paths.population.clone(),
+        }
+        .into());
+    }
+    if !increasing {
+        // Only the ids are read again, to find and name the repeat.
+        let ids = ingest::person_ids(&paths.population)?;
+        validate::duplicate_ids(&ids, &paths.population)?;
+    }
+    inputs.population_source.rows = rows;
+    inputs.population_source.sha256 = sha256;
+    inputs.nulls_mapped = nulls_mapped;
+    Ok(Some((inputs, basis)))
+}
+
+fn source(path: &Path, rows: u64) -> Result<Source, InputError> {
+    Ok(Source {
+        path: path.display().to_string(),
+        rows,
+        sha256: ingest::hash_file(path)?,
+    })
+}
