@@ -126,8 +126,7 @@ fn stages(c: &mut Criterion) {
         population,
         inputs.clinics.len(),
         inputs.geography.kommuner.len(),
-    )
-    .expect("basis");
+    );
     group.throughput(Throughput::Elements(inputs.clinics.len() as u64));
     let params = RunParams {
         year: 2031,
@@ -140,7 +139,7 @@ fn stages(c: &mut Criterion) {
                     &inputs,
                     model,
                     &tables,
-                    Some(&basis),
+                    &basis,
                     &params,
                     &inputs.clinics.previous_min_patients,
                 )

@@ -1,18 +1,17 @@
-//! One parallel pass over the persons: raw need per person, summed per
-//! clinic (with its parts and the spread of the weights) and per residence
-//! kommune, then scaled to weights by the national mean raw need.
+//! The one pass over the persons: a `Basis` of year-independent sums per
+//! row group, merged in file order, from which any year's clinic and
+//! kommune sums follow (`Basis::year_sums`); then the scaling to weights by
+//! the national mean raw need (`NeedSums::to_need`).
 //!
-//! Determinism: persons are cut into fixed blocks whatever the thread
-//! count, each block is summed in row order, and block results are merged
-//! in block order, so every floating-point sum is the same with 1 or 16
-//! threads. Memory: one accumulator per clinic per block, nothing per person.
+//! Determinism: each row group of the input is summed in row order on one
+//! thread and row groups are merged in file order, whether the file is
+//! streamed or held, so every floating-point sum is the same with 1 or 16
+//! threads. Memory: one accumulator per clinic and package signature per
+//! row group, and one entry per person whose need could be clipped.
 
 use crate::domain::Population;
-use crate::weights::{Components, YearTables};
+use crate::weights::{BaseNeed, Components, YearTables};
 use rayon::prelude::*;
-
-/// Persons per block. Fixed: changing it changes the last bits of sums.
-pub const BLOCK: usize = 1 << 16;
 
 /// Sums over one clinic's persons, in raw-need units.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -43,18 +42,6 @@ fn chan_merge(a: (u64, f64, f64), b: (u64, f64, f64)) -> (u64, f64, f64) {
     (n, mean, m2)
 }
 
-impl ClinicSums {
-    /// Merges `other` (the later block) into `self`.
-    fn merge(&mut self, other: &ClinicSums) {
-        (self.n, self.mean, self.m2) = chan_merge(
-            (self.n, self.mean, self.m2),
-            (other.n, other.mean, other.m2),
-        );
-        self.raw += other.raw;
-        self.components.add(&other.components);
-    }
-}
-
 /// The result of the pass, in raw-need units.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NeedSums {
@@ -67,153 +54,6 @@ pub struct NeedSums {
     pub clinics: Vec<ClinicSums>,
     pub kommune_residents: Vec<u64>,
     pub kommune_raw: Vec<f64>,
-}
-
-/// Within a block, the deviations are taken from the first value seen for
-/// the clinic, which keeps the sums of squares accurate.
-#[derive(Clone, Copy, Default)]
-struct Accumulator {
-    n: u64,
-    raw: f64,
-    shift: f64,
-    s1: f64,
-    s2: f64,
-    components: Components,
-}
-
-/// Computes every person's raw need and sums it per clinic and kommune.
-pub fn need_sums(
-    tables: &YearTables,
-    population: &Population,
-    n_clinics: usize,
-    n_kommuner: usize,
-) -> NeedSums {
-    let n = population.len();
-    let mut total = NeedSums {
-        persons: 0,
-        raw_total: 0.0,
-        clipped: 0,
-        first_non_finite: None,
-        clinics: vec![ClinicSums::default(); n_clinics],
-        kommune_residents: vec![0; n_kommuner],
-        kommune_raw: vec![0.0; n_kommuner],
-    };
-    ordered_blocks(
-        n,
-        BLOCK,
-        |rows| block_sums(tables, population, rows, n_clinics, n_kommuner),
-        |part| total.merge(&part),
-    );
-    total
-}
-
-impl NeedSums {
-    /// Adds a later block's sums.
-    fn merge(&mut self, part: &NeedSums) {
-        let total = self;
-        total.persons += part.persons;
-        total.raw_total += part.raw_total;
-        total.clipped += part.clipped;
-        total.first_non_finite = total.first_non_finite.or(part.first_non_finite);
-        for (sums, other) in total.clinics.iter_mut().zip(&part.clinics) {
-            sums.merge(other);
-        }
-        for (a, b) in total
-            .kommune_residents
-            .iter_mut()
-            .zip(&part.kommune_residents)
-        {
-            *a += b;
-        }
-        for (a, b) in total.kommune_raw.iter_mut().zip(&part.kommune_raw) {
-            *a += b;
-        }
-    }
-}
-
-/// Maps fixed blocks of rows in parallel and hands the results to `merge`
-/// in block order, a window of blocks at a time, so results are the same
-/// whatever the thread count and memory holds only a window of partials.
-pub fn ordered_blocks<T: Send>(
-    rows: usize,
-    block: usize,
-    map: impl Fn(std::ops::Range<usize>) -> T + Sync,
-    mut merge: impl FnMut(T),
-) {
-    let blocks = rows.div_ceil(block);
-    let window = 2 * rayon::current_num_threads().max(1);
-    let mut first = 0;
-    while first < blocks {
-        let last = (first + window).min(blocks);
-        let parts: Vec<T> = (first..last)
-            .into_par_iter()
-            .map(|b| map(b * block..((b + 1) * block).min(rows)))
-            .collect();
-        parts.into_iter().for_each(&mut merge);
-        first = last;
-    }
-}
-
-fn block_sums(
-    tables: &YearTables,
-    population: &Population,
-    rows: std::ops::Range<usize>,
-    n_clinics: usize,
-    n_kommuner: usize,
-) -> NeedSums {
-    let mut accumulators = vec![Accumulator::default(); n_clinics];
-    let mut kommune_residents = vec![0u64; n_kommuner];
-    let mut kommune_raw = vec![0.0; n_kommuner];
-    let mut raw_total = 0.0;
-    let mut clipped = 0u64;
-    let mut first_non_finite = None;
-    let persons = rows.len() as u64;
-    for i in rows {
-        let need = tables.person(population, i);
-        if !need.raw.is_finite() && first_non_finite.is_none() {
-            first_non_finite = Some(i);
-        }
-        clipped += u64::from(need.clipped);
-        raw_total += need.raw;
-        let kommune = usize::from(population.kommune[i]);
-        kommune_residents[kommune] += 1;
-        kommune_raw[kommune] += need.raw;
-        let acc = &mut accumulators[population.clinic[i] as usize];
-        if acc.n == 0 {
-            acc.shift = need.raw;
-        }
-        acc.n += 1;
-        acc.raw += need.raw;
-        let d = need.raw - acc.shift;
-        acc.s1 += d;
-        acc.s2 += d * d;
-        acc.components.add(&need.components);
-    }
-    let clinics = accumulators
-        .iter()
-        .map(|acc| {
-            if acc.n == 0 {
-                return ClinicSums::default();
-            }
-            let n = acc.n as f64;
-            ClinicSums {
-                n: acc.n,
-                raw: acc.raw,
-                components: acc.components,
-                mean: acc.shift + acc.s1 / n,
-                m2: (acc.s2 - acc.s1 * acc.s1 / n).max(0.0),
-            }
-        })
-        .collect();
-    NeedSums {
-        persons,
-        raw_total,
-        clipped,
-        first_non_finite,
-        clinics,
-        kommune_residents,
-        kommune_raw,
-    }
 }
 
 /// A clinic's need in weight units (national mean weight 1).
@@ -295,47 +135,88 @@ impl Group {
     }
 }
 
-/// The most package signatures the basis keeps (2^8: eight packages).
-pub const MAX_SIGNATURES: usize = 256;
+/// Models with at most this many packages keep a slot for every package
+/// signature from the start (2^8 = 256 slots, signature = slot); with more,
+/// slots are made for the signatures that occur.
+const DENSE_PACKAGES: usize = 8;
+
+/// A person whose base need is below their signature's
+/// `never_clipped_from`: some year's packages could take their need below
+/// 0, and clipping is per person, so they are kept one by one.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Low {
+    clinic: u32,
+    kommune: u16,
+    base: BaseNeed,
+}
 
 /// Everything about the persons that does not depend on the year: per
-/// clinic and package signature the count, sum and spread of base need,
-/// per clinic the parts of base need, per kommune and signature count and
-/// sum. Since a year's packages map base need affinely per signature, any
-/// year's clinic sums follow from this without another pass over persons.
+/// package signature and clinic the count, sum and spread of base need,
+/// per clinic the parts of base need, per signature and kommune count and
+/// sum, and the persons who could be clipped (`Low`). Since a year's
+/// packages map base need affinely per signature, any year's clinic sums
+/// follow from this without another pass over persons.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Basis {
-    signatures: usize,
+    n_clinics: usize,
     n_kommuner: usize,
+    /// The signature of each slot.
+    signatures: Vec<u32>,
+    /// `signatures` is every signature in order (slot = signature).
+    dense: bool,
+    /// Slot-major: `groups[slot * n_clinics + clinic]`.
     groups: Vec<Group>,
     clinic_parts: Vec<Components>,
+    /// Slot-major: `kommune_groups[slot * n_kommuner + kommune]`.
     kommune_groups: Vec<(u64, f64)>,
-    min_base: Vec<f64>,
+    /// In row order.
+    low: Vec<Low>,
     pub persons: u64,
     pub first_non_finite: Option<usize>,
 }
 
 impl Basis {
-    /// An empty basis; `None` when the model has too many packages for
-    /// signatures to pay off.
-    pub fn empty(tables: &YearTables, n_clinics: usize, n_kommuner: usize) -> Option<Basis> {
-        let signatures = 1usize << tables.package_count();
-        if signatures > MAX_SIGNATURES {
-            return None;
-        }
-        Some(Basis {
-            signatures,
+    /// An empty basis for a model's packages.
+    pub fn empty(tables: &YearTables, n_clinics: usize, n_kommuner: usize) -> Basis {
+        let packages = tables.package_count();
+        let dense = packages <= DENSE_PACKAGES;
+        let signatures: Vec<u32> = if dense {
+            (0..1u32 << packages).collect()
+        } else {
+            Vec::new()
+        };
+        let slots = signatures.len();
+        Basis {
+            n_clinics,
             n_kommuner,
-            groups: vec![Group::default(); n_clinics * signatures],
+            signatures,
+            dense,
+            groups: vec![Group::default(); slots * n_clinics],
             clinic_parts: vec![Components::default(); n_clinics],
-            kommune_groups: vec![(0, 0.0); n_kommuner * signatures],
-            min_base: vec![f64::INFINITY; signatures],
+            kommune_groups: vec![(0, 0.0); slots * n_kommuner],
+            low: Vec::new(),
             persons: 0,
             first_non_finite: None,
-        })
+        }
     }
 
-    /// One parallel pass over the persons, row group by row group (the
+    /// The slot of `signature`, made when it is new.
+    fn slot(&mut self, signature: u32) -> usize {
+        if self.dense {
+            return signature as usize;
+        }
+        if let Some(slot) = self.signatures.iter().position(|&s| s == signature) {
+            return slot;
+        }
+        self.signatures.push(signature);
+        self.groups
+            .resize(self.signatures.len() * self.n_clinics, Group::default());
+        self.kommune_groups
+            .resize(self.signatures.len() * self.n_kommuner, (0, 0.0));
+        self.signatures.len() - 1
+    }
+
+    /// One parallel pass over held persons, row group by row group (the
     /// population's `row_groups`), so the sums are the same whether the
     /// file was read whole or streamed a row group at a time.
     pub fn new(
@@ -343,22 +224,22 @@ impl Basis {
         population: &Population,
         n_clinics: usize,
         n_kommuner: usize,
-    ) -> Option<Basis> {
-        let mut total = Basis::empty(tables, n_clinics, n_kommuner)?;
+    ) -> Basis {
+        let mut total = Basis::empty(tables, n_clinics, n_kommuner);
         let ranges = population.row_group_ranges();
         let window = 2 * rayon::current_num_threads().max(1);
         for group in ranges.chunks(window) {
-            let parts: Vec<Option<Basis>> = group
+            let parts: Vec<Basis> = group
                 .par_iter()
                 .map(|rows| {
                     Basis::of_range(tables, population, rows.clone(), n_clinics, n_kommuner)
                 })
                 .collect();
             for (rows, part) in group.iter().zip(parts) {
-                total.merge(&part?, rows.start);
+                total.merge(&part, rows.start);
             }
         }
-        Some(total)
+        total
     }
 
     /// The basis of the persons in `rows`, summed in row order on one
@@ -370,9 +251,8 @@ impl Basis {
         rows: std::ops::Range<usize>,
         n_clinics: usize,
         n_kommuner: usize,
-    ) -> Option<Basis> {
-        let mut part = Basis::empty(tables, n_clinics, n_kommuner)?;
-        let signatures = part.signatures;
+    ) -> Basis {
+        let mut part = Basis::empty(tables, n_clinics, n_kommuner);
         let first = rows.start;
         // Deviations from the first value seen keep sums of squares
         // accurate. One slot's running sums share a cache line.
@@ -384,7 +264,12 @@ impl Basis {
             s1: f64,
             s2: f64,
         }
-        let mut running = vec![Running::default(); n_clinics * signatures];
+        let mut running = vec![Running::default(); part.groups.len()];
+        let mut thresholds: Vec<f64> = part
+            .signatures
+            .iter()
+            .map(|&s| tables.never_clipped_from(s))
+            .collect();
         // A table of the condition masks' terms pays off over many persons.
         let table = (rows.len() > 1 << 18)
             .then(|| tables.mask_table())
@@ -398,10 +283,23 @@ impl Basis {
             if !b.is_finite() && part.first_non_finite.is_none() {
                 part.first_non_finite = Some(i - first);
             }
-            let sig = base.signature as usize;
+            let slot = part.slot(base.signature);
+            if slot == thresholds.len() {
+                thresholds.push(tables.never_clipped_from(base.signature));
+                running.resize(part.groups.len(), Running::default());
+            }
             let c = population.clinic[i] as usize;
-            let slot = c * signatures + sig;
-            let r = &mut running[slot];
+            let kommune = population.kommune[i];
+            part.persons += 1;
+            if b < thresholds[slot] {
+                part.low.push(Low {
+                    clinic: c as u32,
+                    kommune,
+                    base,
+                });
+                continue;
+            }
+            let r = &mut running[slot * n_clinics + c];
             if r.n == 0 {
                 r.shift = b;
             }
@@ -411,13 +309,9 @@ impl Basis {
             r.s1 += d;
             r.s2 += d * d;
             part.clinic_parts[c].add(&base.components);
-            let k = usize::from(population.kommune[i]) * signatures + sig;
+            let k = slot * n_kommuner + usize::from(kommune);
             part.kommune_groups[k].0 += 1;
             part.kommune_groups[k].1 += b;
-            if b < part.min_base[sig] {
-                part.min_base[sig] = b;
-            }
-            part.persons += 1;
         }
         for (group, r) in part.groups.iter_mut().zip(&running) {
             if r.n > 0 {
@@ -428,53 +322,57 @@ impl Basis {
                 group.m2 = (r.s2 - r.s1 * r.s1 / n).max(0.0);
             }
         }
-        Some(part)
+        part
     }
 
     /// Adds the basis of later persons; `row_offset` is their first row.
     pub fn merge(&mut self, part: &Basis, row_offset: usize) {
-        for (a, b) in self.groups.iter_mut().zip(&part.groups) {
-            a.merge(b);
+        for (slot_part, &signature) in part.signatures.iter().enumerate() {
+            let slot = self.slot(signature);
+            let (c0, p0) = (slot * self.n_clinics, slot_part * part.n_clinics);
+            for (a, b) in self.groups[c0..c0 + self.n_clinics]
+                .iter_mut()
+                .zip(&part.groups[p0..p0 + part.n_clinics])
+            {
+                a.merge(b);
+            }
+            let (k0, q0) = (slot * self.n_kommuner, slot_part * part.n_kommuner);
+            for (a, b) in self.kommune_groups[k0..k0 + self.n_kommuner]
+                .iter_mut()
+                .zip(&part.kommune_groups[q0..q0 + part.n_kommuner])
+            {
+                a.0 += b.0;
+                a.1 += b.1;
+            }
         }
         for (a, b) in self.clinic_parts.iter_mut().zip(&part.clinic_parts) {
             a.add(b);
         }
-        for (a, b) in self.kommune_groups.iter_mut().zip(&part.kommune_groups) {
-            a.0 += b.0;
-            a.1 += b.1;
-        }
-        for (a, b) in self.min_base.iter_mut().zip(&part.min_base) {
-            *a = a.min(*b);
-        }
+        self.low.extend_from_slice(&part.low);
         self.persons += part.persons;
         self.first_non_finite = self
             .first_non_finite
             .or(part.first_non_finite.map(|i| i + row_offset));
     }
 
-    /// The sums of one year, whose packages are in `tables`. `None` when
-    /// some person's need could fall below 0 (clipping is per person, so
-    /// the caller must take the pass over persons).
-    pub fn year_sums(&self, tables: &YearTables) -> Option<NeedSums> {
-        let signatures = self.signatures;
-        let maps: Vec<(f64, f64)> = (0..signatures).map(|s| tables.affine(s as u32)).collect();
-        for (s, &(a, c)) in maps.iter().enumerate() {
-            if self.min_base[s].is_finite() && a * self.min_base[s] + c < 0.0 {
-                return None;
-            }
-        }
-        let n_clinics = self.clinic_parts.len();
-        let mut clinics = Vec::with_capacity(n_clinics);
-        let mut raw_total = 0.0;
-        for c in 0..n_clinics {
-            let mut combined = Group::default();
-            let mut base_sum = 0.0;
-            for (s, &(a, shift)) in maps.iter().enumerate() {
-                let g = &self.groups[c * signatures + s];
+    /// The sums of one year, whose packages are in `tables`: the groups
+    /// mapped affinely per signature (in signature order), then the
+    /// persons who could be clipped one by one, in row order.
+    pub fn year_sums(&self, tables: &YearTables) -> NeedSums {
+        let mut order: Vec<usize> = (0..self.signatures.len()).collect();
+        order.sort_by_key(|&slot| self.signatures[slot]);
+        let maps: Vec<(f64, f64)> = self.signatures.iter().map(|&s| tables.affine(s)).collect();
+        let n_clinics = self.n_clinics;
+        let mut combined = vec![Group::default(); n_clinics];
+        let mut base_sums = vec![0.0; n_clinics];
+        for (c, (combined, base_sum)) in combined.iter_mut().zip(&mut base_sums).enumerate() {
+            for &slot in &order {
+                let (a, shift) = maps[slot];
+                let g = &self.groups[slot * n_clinics + c];
                 if g.n == 0 {
                     continue;
                 }
-                base_sum += g.sum;
+                *base_sum += g.sum;
                 combined.merge(&Group {
                     n: g.n,
                     sum: a * g.sum + shift * g.n as f64,
@@ -482,34 +380,61 @@ impl Basis {
                     m2: a * a * g.m2,
                 });
             }
-            let mut components = self.clinic_parts[c];
-            components.packages = combined.sum - base_sum;
-            raw_total += combined.sum;
-            clinics.push(ClinicSums {
-                n: combined.n,
-                raw: combined.sum,
-                components,
-                mean: combined.mean,
-                m2: combined.m2,
-            });
         }
+        let mut parts = self.clinic_parts.clone();
         let mut kommune_residents = vec![0u64; self.n_kommuner];
         let mut kommune_raw = vec![0.0; self.n_kommuner];
         for k in 0..self.n_kommuner {
-            for (s, &(a, shift)) in maps.iter().enumerate() {
-                let (n, sum) = self.kommune_groups[k * signatures + s];
+            for &slot in &order {
+                let (a, shift) = maps[slot];
+                let (n, sum) = self.kommune_groups[slot * self.n_kommuner + k];
                 kommune_residents[k] += n;
                 kommune_raw[k] += a * sum + shift * n as f64;
             }
         }
-        Some(NeedSums {
+        let mut clipped = 0u64;
+        for low in &self.low {
+            let need = tables.with_packages(&low.base);
+            let c = low.clinic as usize;
+            clipped += u64::from(need.clipped);
+            if !need.clipped {
+                base_sums[c] += low.base.need;
+                parts[c].add(&low.base.components);
+            }
+            combined[c].merge(&Group {
+                n: 1,
+                sum: need.raw,
+                mean: need.raw,
+                m2: 0.0,
+            });
+            kommune_residents[usize::from(low.kommune)] += 1;
+            kommune_raw[usize::from(low.kommune)] += need.raw;
+        }
+        let mut raw_total = 0.0;
+        let clinics = combined
+            .iter()
+            .zip(&base_sums)
+            .zip(parts)
+            .map(|((combined, base_sum), mut components)| {
+                components.packages = combined.sum - base_sum;
+                raw_total += combined.sum;
+                ClinicSums {
+                    n: combined.n,
+                    raw: combined.sum,
+                    components,
+                    mean: combined.mean,
+                    m2: combined.m2,
+                }
+            })
+            .collect();
+        NeedSums {
             persons: self.persons,
             raw_total,
-            clipped: 0,
+            clipped,
             first_non_finite: self.first_non_finite,
             clinics,
             kommune_residents,
             kommune_raw,
-        })
+        }
     }
 }

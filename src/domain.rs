@@ -2,6 +2,12 @@
 //! already validated. Clinics and kommuner are referred to by dense indices
 //! (`u32` and `u16`) so per-clinic and per-area sums are plain arrays.
 
+/// Persons per block wherever persons are processed in fixed blocks
+/// (estimation's cross products, evaluation's sums, the row checks, the
+/// synthetic generator's random streams). Fixed: the last bits of those
+/// sums, the first bad row reported and the synthetic files depend on it.
+pub const BLOCK: usize = 1 << 16;
+
 /// One kommune of the geography, with indices into the council and region
 /// name lists of its `Geography`.
 #[derive(Debug, Clone, PartialEq)]

@@ -114,6 +114,28 @@ fn load_context(paths: &InputPaths) -> Result<Inputs, Error> {
     })
 }
 
+/// Reads the inputs and sums the persons into the year-independent basis
+/// (`year`'s tables give the model's package signatures): held in memory
+/// when `hold` (for person-level outputs), else streamed past.
+pub fn load_with_basis(
+    paths: &InputPaths,
+    year: i32,
+    hold: bool,
+) -> Result<(Inputs, aggregate::Basis), Error> {
+    if !hold {
+        return load_streamed(paths, year);
+    }
+    let inputs = load_inputs(paths)?;
+    let tables = inputs.year_tables(&inputs.model.model, year)?;
+    let basis = aggregate::Basis::new(
+        &tables,
+        &inputs.population,
+        inputs.clinics.len(),
+        inputs.geography.kommuner.len(),
+    );
+    Ok((inputs, basis))
+}
+
 /// Reads and checks every input. The population file is hashed while it is
 /// decoded.
 pub fn load_inputs(paths: &InputPaths) -> Result<Inputs, Error> {
@@ -143,19 +165,14 @@ pub fn load_inputs(paths: &InputPaths) -> Result<Inputs, Error> {
 /// Reads the inputs streaming the population a few row groups at a time
 /// straight into the year-independent sums, so memory holds a window of
 /// row groups, never the population. The returned `Inputs` has an empty
-/// population; `None` when the model has too many packages for the sums.
-pub fn load_streamed(
-    paths: &InputPaths,
-    year: i32,
-) -> Result<Option<(Inputs, aggregate::Basis)>, Error> {
+/// population.
+pub fn load_streamed(paths: &InputPaths, year: i32) -> Result<(Inputs, aggregate::Basis), Error> {
     let mut inputs = load_context(paths)?;
     let model = &inputs.model.model;
     let tables = inputs.year_tables(model, year)?;
     let n_clinics = inputs.clinics.len();
     let n_kommuner = inputs.geography.kommuner.len();
-    let Some(mut basis) = aggregate::Basis::empty(&tables, n_clinics, n_kommuner) else {
-        return Ok(None);
-    };
+    let mut basis = aggregate::Basis::empty(&tables, n_clinics, n_kommuner);
     let options = ingest::PopulationOptions {
         nulls_as_unknown: paths.nulls_as_unknown,
         outcomes: false,
@@ -177,7 +194,7 @@ pub fn load_streamed(
         rows: u64,
         first_row: u64,
         nulls_mapped: [u64; 5],
-        basis: Option<aggregate::Basis>,
+        basis: aggregate::Basis,
     }
     let mut last_id: Option<i64> = None;
     let mut increasing = true;
@@ -227,9 +244,7 @@ pub fn load_streamed(
                 *a += b;
             }
             rows += part.rows;
-            if let Some(p) = &part.basis {
-                basis.merge(p, part.first_row as usize);
-            }
+            basis.merge(&part.basis, part.first_row as usize);
             Ok(())
         },
     )?;
@@ -247,7 +262,7 @@ pub fn load_streamed(
     inputs.population_source.rows = rows;
     inputs.population_source.sha256 = sha256;
     inputs.nulls_mapped = nulls_mapped;
-    Ok(Some((inputs, basis)))
+    Ok((inputs, basis))
 }
 
 fn source(path: &Path, rows: u64) -> Result<Source, InputError> {

@@ -111,9 +111,9 @@ impl IdIndex {
     }
 }
 
-/// Rows are checked in fixed blocks so the first bad row reported is the
-/// same whatever the thread count.
-const BLOCK: usize = 1 << 16;
+// Rows are checked in fixed blocks so the first bad row reported is the
+// same whatever the thread count.
+use crate::domain::BLOCK;
 
 /// Checks the population against the clinics and geography and maps ids
 /// and codes to indices.

@@ -83,6 +83,11 @@ struct ActivePackage {
     min_conditions: u32,
     add: f64,
     factor: f64,
+    /// The package's most negative addition in any year (`add` at full
+    /// share when below 0, else 0) and its smallest factor (`multiply`
+    /// at full share when below 1, else 1): what bounds clipping.
+    worst_add: f64,
+    worst_factor: f64,
 }
 
 /// Everything needed to compute a person's raw need in one year.
@@ -174,6 +179,8 @@ impl YearTables {
                     min_conditions: p.min_conditions,
                     add: share * p.add,
                     factor: 1.0 + share * (p.multiply - 1.0),
+                    worst_add: p.add.min(0.0),
+                    worst_factor: p.multiply.min(1.0),
                 }
             })
             .collect();
@@ -202,6 +209,13 @@ impl YearTables {
     #[inline]
     pub fn person(&self, population: &Population, i: usize) -> PersonNeed {
         let base = self.base(population, i);
+        self.with_packages(&base)
+    }
+
+    /// A person's raw need from their base need: the year's packages applied
+    /// in file order, clipped at 0 (all parts are then 0).
+    #[inline]
+    pub fn with_packages(&self, base: &BaseNeed) -> PersonNeed {
         let mut raw = base.need;
         for (k, package) in self.packages.iter().enumerate() {
             if base.signature & (1 << k) != 0 {
@@ -221,6 +235,48 @@ impl YearTables {
             raw,
             components,
             clipped: false,
+        }
+    }
+
+    /// What decides which persons `never_clipped_from` keeps one by one:
+    /// each package's most negative addition and smallest factor. Two
+    /// models with the same key and the same other coefficients share a
+    /// basis.
+    pub fn clip_key(&self) -> String {
+        self.packages
+            .iter()
+            .map(|p| format!("{:?}/{:?}", p.worst_add, p.worst_factor))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// The base need from which a person with this package signature is
+    /// never clipped, in any year: packages apply `(r + add)·factor` with
+    /// a phase share between 0 and 1, so the worst case is each package's
+    /// most negative addition and smallest factor, taken backwards from
+    /// the last package. 0 when no package can lower need; infinite when a
+    /// factor of 0 precedes a negative addition.
+    pub fn never_clipped_from(&self, signature: u32) -> f64 {
+        let mut threshold = 0.0f64;
+        for (k, package) in self.packages.iter().enumerate().rev() {
+            if signature & (1 << k) == 0 {
+                continue;
+            }
+            let before = if threshold > 0.0 {
+                if package.worst_factor <= 0.0 {
+                    return f64::INFINITY;
+                }
+                threshold / package.worst_factor
+            } else {
+                0.0
+            };
+            threshold = before - package.worst_add;
+        }
+        // A margin for rounding in the sequential products.
+        if threshold > 0.0 {
+            threshold * (1.0 + 1e-9) + f64::MIN_POSITIVE
+        } else {
+            0.0
         }
     }
 

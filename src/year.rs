@@ -2,7 +2,7 @@
 //! sums over persons, weights, the reference load, the proposals and the
 //! area table.
 
-use crate::aggregate::{self, Need};
+use crate::aggregate::{self, Basis, Need};
 use crate::areas::{self, AreaRow};
 use crate::error::{Error, ModelError};
 use crate::inputs::Inputs;
@@ -38,15 +38,16 @@ pub fn compute(inputs: &Inputs, params: &RunParams) -> Result<RunResult, Error> 
     compute_with(inputs, &inputs.model.model, params)
 }
 
-/// `compute` with another model over the same data (its conditions must be
-/// the loaded model's, in the same order, as the condition bits are).
+/// `compute` with another model over the same held persons (its conditions
+/// must be the loaded model's, in the same order, as the condition bits
+/// are).
 pub fn compute_with(
     inputs: &Inputs,
     model: &model::Model,
     params: &RunParams,
 ) -> Result<RunResult, Error> {
     let tables = inputs.year_tables(model, params.year)?;
-    let basis = aggregate::Basis::new(
+    let basis = Basis::new(
         &tables,
         &inputs.population,
         inputs.clinics.len(),
@@ -56,32 +57,24 @@ pub fn compute_with(
         inputs,
         model,
         &tables,
-        basis.as_ref(),
+        &basis,
         params,
         &inputs.clinics.previous_min_patients,
     )
 }
 
-/// One year's computation from year-independent sums over the persons
-/// (`basis`, when it applies to this year) or a pass over them, with last
-/// year's counts `previous` (by clinic).
+/// One year's computation from the year-independent sums over the persons
+/// (`basis`, streamed or held: the one path every command takes), with
+/// last year's counts `previous` (by clinic).
 pub fn compute_year(
     inputs: &Inputs,
     model: &model::Model,
     tables: &weights::YearTables,
-    basis: Option<&aggregate::Basis>,
+    basis: &Basis,
     params: &RunParams,
     previous: &[f64],
 ) -> Result<RunResult, Error> {
-    let sums = basis.and_then(|b| b.year_sums(tables)).unwrap_or_else(|| {
-        aggregate::need_sums(
-            tables,
-            &inputs.population,
-            inputs.clinics.len(),
-            inputs.geography.kommuner.len(),
-        )
-    });
-    compute_from_sums(inputs, model, sums, params, previous)
+    compute_from_sums(inputs, model, basis.year_sums(tables), params, previous)
 }
 
 /// The rest of a year once the per-clinic and per-kommune sums are known:

@@ -229,14 +229,14 @@ pub fn project(config: &ProjectConfig, capacity_path_text: &str) -> Result<Proje
             }
             let t0 = Instant::now();
             let tables = inputs.year_tables(&model, year)?;
-            if basis.is_none() {
-                basis = Basis::new(
+            let basis = basis.get_or_insert_with(|| {
+                Basis::new(
                     &tables,
                     &inputs.population,
                     inputs.clinics.len(),
                     inputs.geography.kommuner.len(),
-                );
-            }
+                )
+            });
             let capacity_total = config
                 .capacity_path
                 .total(year, config.from, today)
@@ -245,8 +245,7 @@ pub fn project(config: &ProjectConfig, capacity_path_text: &str) -> Result<Proje
                 year,
                 capacity_total,
             };
-            let result =
-                compute_year(&inputs, &model, &tables, basis.as_ref(), &params, &previous)?;
+            let result = compute_year(&inputs, &model, &tables, basis, &params, &previous)?;
             let compute_seconds = t0.elapsed().as_secs_f64();
             let meta = output::RunMeta {
                 threads: rayon::current_num_threads(),

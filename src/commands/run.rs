@@ -3,10 +3,10 @@
 
 use super::{positive_float, Failure, InputArgs};
 use crate::error::{self, Error};
-use crate::inputs::{load_inputs, load_streamed, InputPaths, Inputs};
+use crate::inputs::{load_with_basis, InputPaths, Inputs};
 use crate::output;
 use crate::weights;
-use crate::year::{compute, compute_from_sums, RunParams};
+use crate::year::{compute_year, RunParams};
 use clap::Args;
 use rayon::prelude::*;
 use std::path::PathBuf;
@@ -40,42 +40,19 @@ pub struct RunSummary {
 /// Runs the national computation for one year and writes its output.
 pub fn run(config: &RunConfig) -> Result<RunSummary, Error> {
     let started = Instant::now();
-    // Person weights need the persons; otherwise they stream past.
-    let streamed = if config.write_person_weights {
-        None
-    } else {
-        load_streamed(&config.inputs, config.params.year)?
-    };
+    // Person weights need the persons held; otherwise they stream past.
+    let (inputs, basis) = load_with_basis(
+        &config.inputs,
+        config.params.year,
+        config.write_person_weights,
+    )?;
     let loaded = Instant::now();
-    // The streamed sums serve the year unless some need is clipped, which
-    // takes the persons themselves.
-    let from_stream = match streamed {
-        Some((inputs, basis)) => {
-            let model = &inputs.model.model;
-            let tables = inputs.year_tables(model, config.params.year)?;
-            match basis.year_sums(&tables) {
-                Some(sums) => {
-                    let previous = &inputs.clinics.previous_min_patients;
-                    let result = compute_from_sums(&inputs, model, sums, &config.params, previous)?;
-                    Some((inputs, result))
-                }
-                None => None,
-            }
-        }
-        None => None,
-    };
-    let (inputs, result) = match from_stream {
-        Some(done) => done,
-        None => {
-            let inputs = load_inputs(&config.inputs)?;
-            let result = compute(&inputs, &config.params)?;
-            (inputs, result)
-        }
-    };
+    let model = &inputs.model.model;
+    let tables = inputs.year_tables(model, config.params.year)?;
+    let previous = &inputs.clinics.previous_min_patients;
+    let result = compute_year(&inputs, model, &tables, &basis, &config.params, previous)?;
     let computed = Instant::now();
     let person_weights = if config.write_person_weights {
-        let model = &inputs.model.model;
-        let tables = inputs.year_tables(model, config.params.year)?;
         Some(person_weights(&inputs, &tables, result.need.mean_raw))
     } else {
         None

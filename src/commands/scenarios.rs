@@ -452,33 +452,31 @@ pub fn run(config: &ScenariosConfig) -> Result<BatchSummary, Error> {
             })?;
         models.push(Model::from_file(file, &label)?);
     }
-    // One basis per distinct set of coefficient overrides.
+    // One basis per distinct set of coefficient overrides and bounds on
+    // clipping (which persons the basis keeps one by one).
+    let mut keys = Vec::with_capacity(variants.len());
     let mut bases: BTreeMap<String, Basis> = BTreeMap::new();
-    let mut fallback: Vec<bool> = vec![false; variants.len()];
-    for (k, v) in variants.iter().enumerate() {
-        let key = v.basis_key();
-        if bases.contains_key(&key) || fallback[k] {
-            continue;
+    for (v, model) in variants.iter().zip(&models) {
+        let tables = inputs.year_tables(model, config.params.year)?;
+        let key = format!("{}|{}", v.basis_key(), tables.clip_key());
+        if !bases.contains_key(&key) {
+            let basis = Basis::new(
+                &tables,
+                &inputs.population,
+                inputs.clinics.len(),
+                inputs.geography.kommuner.len(),
+            );
+            bases.insert(key.clone(), basis);
         }
-        let tables = inputs.year_tables(&models[k], config.params.year)?;
-        match Basis::new(
-            &tables,
-            &inputs.population,
-            inputs.clinics.len(),
-            inputs.geography.kommuner.len(),
-        ) {
-            Some(basis) => {
-                bases.insert(key, basis);
-            }
-            None => fallback[k] = true,
-        }
+        keys.push(key);
     }
     let progress =
         crate::progress::Progress::new("computing scenarios", variants.len() as u64, "scenarios");
     let results: Vec<Result<RunResult, Error>> = variants
         .par_iter()
         .zip(&models)
-        .map(|(v, model)| {
+        .zip(&keys)
+        .map(|((v, model), key)| {
             let params = RunParams {
                 year: v.year.unwrap_or(config.params.year),
                 capacity_total: v.capacity_total.or(config.params.capacity_total),
@@ -488,7 +486,7 @@ pub fn run(config: &ScenariosConfig) -> Result<BatchSummary, Error> {
                 &inputs,
                 model,
                 &tables,
-                bases.get(&v.basis_key()),
+                &bases[key],
                 &params,
                 &inputs.clinics.previous_min_patients,
             );
@@ -506,7 +504,7 @@ pub fn run(config: &ScenariosConfig) -> Result<BatchSummary, Error> {
         .collect();
     let batch = BatchSummary {
         scenarios: variants.len() - 1,
-        passes_over_persons: bases.len() + fallback.iter().filter(|&&f| f).count(),
+        passes_over_persons: bases.len(),
         load_seconds,
         compute_seconds,
         summaries,

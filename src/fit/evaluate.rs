@@ -15,7 +15,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use std::path::Path;
 
-const BLOCK: usize = 1 << 16;
+use crate::domain::BLOCK;
 
 /// Person-level fit of predictions to utilization.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]

@@ -22,8 +22,7 @@ use linalg::{Cholesky, Singular};
 use rayon::prelude::*;
 use serde::Serialize;
 
-/// Persons per block of the cross-product pass.
-const BLOCK: usize = 1 << 16;
+use crate::domain::BLOCK;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FitOptions {

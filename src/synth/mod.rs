@@ -57,7 +57,7 @@ pub const TRUTH_MODEL: &str = include_str!("../../models/reference-2027.toml");
 pub const KOMMUNE_POPULATION: &str = include_str!("../../data/kommune-population-approx.csv");
 
 /// Persons per block: the unit of randomness and of parallel work.
-pub const BLOCK: usize = 1 << 16;
+pub use crate::domain::BLOCK;
 /// The largest scale accepted (600 million persons).
 pub const MAX_SCALE: f64 = 100.0;
 
