@@ -452,3 +452,38 @@ fn population_dir_gives_each_year_its_persons() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("population_2027.parquet"));
     assert!(!dir.path().join("chain2").exists());
 }
+
+/// A manifest that lacks a field or has one of the wrong type is refused by
+/// `diff` and `report`, naming the file and the field.
+#[test]
+fn a_damaged_manifest_names_the_file_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = reference_model();
+    ok_on_fixtures(dir.path(), &["run", "--model", &model, "--out", "a"]);
+    ok_on_fixtures(dir.path(), &["run", "--model", &model, "--out", "b"]);
+    let manifest = dir.path().join("b/manifest.json");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let cases = [
+        ("missing", text.replace("\"year\": 2027,", ""), "`year`"),
+        (
+            "mistyped",
+            text.replace("\"year\": 2027,", "\"year\": \"2027\","),
+            "year",
+        ),
+    ];
+    for (what, damaged, field) in cases {
+        assert_ne!(damaged, text, "{what}: the damage applies");
+        std::fs::write(&manifest, &damaged).unwrap();
+        for args in [&["diff", "a", "b", "--out", "d"][..], &["report", "b"][..]] {
+            let output = run_in(dir.path(), args);
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert_eq!(output.status.code(), Some(1), "{what} {args:?}: {stderr}");
+            assert!(
+                stderr.contains("manifest.json"),
+                "{what} {args:?}: {stderr}"
+            );
+            assert!(stderr.contains(field), "{what} {args:?}: {stderr}");
+        }
+        assert!(!dir.path().join("d").exists());
+    }
+}

@@ -16,10 +16,11 @@
 use super::Failure;
 use crate::error::{Error, InputError, OutputError};
 use crate::model::Model;
+use crate::output::schema::{read_csv, read_json, RunManifest};
 use crate::output::table::Table;
 use crate::{compute_with, load_inputs, InputPaths, Inputs, RunParams};
 use clap::Args;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -35,35 +36,20 @@ struct Side {
 
 fn read_side(dir: &Path) -> Result<Side, Error> {
     let manifest_path = dir.join("manifest.json");
-    let text = std::fs::read_to_string(&manifest_path).map_err(|source| InputError::Open {
-        path: manifest_path.clone(),
-        source,
-    })?;
     let bad = |detail: String| InputError::Other {
         path: manifest_path.clone(),
         detail,
     };
-    let m: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| bad(format!("not a run manifest: {e}")))?;
+    let m: RunManifest = read_json(&manifest_path)?;
     let input = |name: &str| -> Result<(PathBuf, String), InputError> {
-        let path = m["inputs"][name]["path"]
-            .as_str()
-            .ok_or_else(|| bad(format!("no inputs.{name}.path")))?;
-        let sha = m["inputs"][name]["sha256"].as_str().unwrap_or_default();
-        Ok((PathBuf::from(path), sha.to_string()))
+        let source = m.input(name, &manifest_path)?;
+        Ok((PathBuf::from(&source.path), source.sha256.clone()))
     };
     let (population, population_sha) = input("population")?;
     let (clinics, clinics_sha) = input("clinics")?;
     let (geography, geography_sha) = input("geography")?;
-    let model = PathBuf::from(
-        m["model"]["path"]
-            .as_str()
-            .ok_or_else(|| bad("no model.path".into()))?,
-    );
-    let model_sha = m["model"]["sha256"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let model = PathBuf::from(&m.model.path);
+    let model_sha = m.model.sha256.clone();
     for (path, sha) in [
         (&population, &population_sha),
         (&clinics, &clinics_sha),
@@ -86,70 +72,28 @@ fn read_side(dir: &Path) -> Result<Side, Error> {
         ))
         .into());
     }
-    let year = m["year"].as_i64().ok_or_else(|| bad("no year".into()))? as i32;
-    let capacity_total = match m["capacity_total_from"].as_str() {
-        Some("--capacity-total") => m["D"].as_f64(),
-        _ => None,
-    };
-    let csv_path = dir.join("clinics.csv");
-    let mut reader = csv::Reader::from_path(&csv_path).map_err(|e| InputError::Csv {
-        path: csv_path.clone(),
-        line: 1,
-        detail: e.to_string(),
-    })?;
-    let headers = reader
-        .headers()
-        .map_err(|e| InputError::Csv {
-            path: csv_path.clone(),
-            line: 1,
-            detail: e.to_string(),
-        })?
-        .clone();
-    let column = |name: &str| {
-        headers
-            .iter()
-            .position(|h| h == name)
-            .ok_or_else(|| InputError::MissingColumn {
-                path: csv_path.clone(),
-                column: name.into(),
-                hint: String::new(),
-            })
-    };
-    let (id_column, count_column) = (column("clinic_id")?, column("min_patients")?);
-    let mut proposals = BTreeMap::new();
-    for (k, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| InputError::Csv {
-            path: csv_path.clone(),
-            line: k as u64 + 2,
-            detail: e.to_string(),
-        })?;
-        let id: i32 =
-            record
-                .get(id_column)
-                .unwrap_or("")
-                .parse()
-                .map_err(|_| InputError::BadValue {
-                    path: csv_path.clone(),
-                    column: "clinic_id".into(),
-                    row: k as u64 + 1,
-                    value: record.get(id_column).unwrap_or("").into(),
-                    expected: "a clinic id".into(),
-                })?;
-        proposals.insert(
-            id,
-            record.get(count_column).and_then(|v| v.parse::<i64>().ok()),
-        );
+    let capacity_total = (m.capacity_total_from == "--capacity-total").then_some(m.capacity_total);
+    /// The columns of `clinics.csv` the attribution needs.
+    #[derive(Deserialize)]
+    struct ClinicRow {
+        clinic_id: i32,
+        min_patients: Option<i64>,
     }
+    let csv_path = dir.join("clinics.csv");
+    let proposals = read_csv::<ClinicRow>(&csv_path)?
+        .into_iter()
+        .map(|row| (row.clinic_id, row.min_patients))
+        .collect();
     Ok(Side {
         paths: InputPaths {
             population,
             clinics,
             geography: (!built_in).then_some(geography),
             model,
-            nulls_as_unknown: m["nulls_as_unknown"].as_bool().unwrap_or(false),
+            nulls_as_unknown: m.nulls_as_unknown,
             outcomes: false,
         },
-        year,
+        year: m.year,
         capacity_total,
         proposals,
     })

@@ -8,12 +8,12 @@
 use super::{Failure, InputArgs};
 use crate::aggregate::Basis;
 use crate::error::{Error, InputError, OutputError};
+use crate::output::schema::{ProjectManifest, ProjectYear};
 use crate::output::table::Table;
 use crate::{
     compute_year, ingest, load_inputs, output, validate, InputPaths, RunParams, RunResult, Source,
 };
 use clap::Args;
-use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -154,33 +154,10 @@ pub struct ProjectConfig {
 }
 
 /// One year of the chain, for the project manifest.
-#[derive(Debug, Clone, Serialize)]
-pub struct YearSummary {
-    pub year: i32,
-    #[serde(rename = "L")]
-    pub load: f64,
-    #[serde(rename = "D")]
-    pub capacity_total: f64,
-    pub population: String,
-    /// Seconds to compute the year (after loading; the first year includes
-    /// the pass over persons).
-    pub compute_seconds: f64,
-    pub clinics_capped: usize,
-    pub clinics_dialogue: usize,
-    /// The model's care packages whose start year is this year.
-    pub packages_starting: Vec<String>,
-    /// The packages in force this year (started, phase share above 0).
-    pub packages_in_force: Vec<String>,
-}
+pub type YearSummary = ProjectYear;
 
-#[derive(Debug, Clone, Serialize)]
-pub struct ProjectSummary {
-    pub from: i32,
-    pub to: i32,
-    pub capacity_path: String,
-    pub load_seconds: f64,
-    pub years: Vec<YearSummary>,
-}
+/// What the chain did: its manifest.
+pub type ProjectSummary = ProjectManifest;
 
 /// Runs the chain and writes it, atomically, into `config.out`.
 pub fn project(config: &ProjectConfig, capacity_path_text: &str) -> Result<ProjectSummary, Error> {
@@ -297,10 +274,8 @@ pub fn project(config: &ProjectConfig, capacity_path_text: &str) -> Result<Proje
             years,
         };
         let path = dir.join("manifest.json");
-        let mut text =
-            serde_json::to_string_pretty(&summary).map_err(|e| OutputError::write(&path, e))?;
-        text.push('\n');
-        std::fs::write(&path, text).map_err(|e| OutputError::write(&path, e))?;
+        let text = output::json_text(&summary).map_err(|e| OutputError::write(&path, e))?;
+        output::write_text(&path, &text)?;
         if config.report {
             output::report_into(dir)?;
         }

@@ -19,6 +19,7 @@ use crate::error::{Error, ModelError, OutputError};
 use crate::fit::evaluate::{quantiles, Quantiles};
 use crate::model::file::ModelFile;
 use crate::model::Model;
+use crate::output::schema::{BaselineModel, Engine, ScenariosManifest};
 use crate::output::table::Table;
 use crate::{compute_year, load_inputs, InputPaths, Inputs, RunParams, RunResult};
 use clap::Args;
@@ -695,19 +696,28 @@ fn write(
         gaps.write_parquet(&dir.join("capacity_gaps.parquet"))?;
         gaps.write_csv(&dir.join("capacity_gaps.csv"))?;
         let path = dir.join("manifest.json");
-        let manifest = serde_json::json!({
-            "engine": {"name": "fordeling", "version": env!("CARGO_PKG_VERSION")},
-            "model": {"id": inputs.model.model.id, "path": inputs.model.path.display().to_string(), "sha256": inputs.model.sha256},
-            "inputs": {"population": inputs.population_source, "clinics": inputs.clinics_source, "geography": inputs.geography_source},
-            "scenarios": batch.scenarios,
-            "passes_over_persons": batch.passes_over_persons,
-            "load_seconds": batch.load_seconds,
-            "compute_seconds": batch.compute_seconds,
-        });
-        let mut text =
-            serde_json::to_string_pretty(&manifest).map_err(|e| OutputError::write(&path, e))?;
-        text.push('\n');
-        std::fs::write(&path, text).map_err(|e| OutputError::write(&path, e))?;
+        let manifest = ScenariosManifest {
+            compute_seconds: batch.compute_seconds,
+            engine: Engine::this(),
+            inputs: [
+                ("clinics", &inputs.clinics_source),
+                ("geography", &inputs.geography_source),
+                ("population", &inputs.population_source),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect(),
+            load_seconds: batch.load_seconds,
+            model: BaselineModel {
+                id: inputs.model.model.id.clone(),
+                path: inputs.model.path.display().to_string(),
+                sha256: inputs.model.sha256.clone(),
+            },
+            passes_over_persons: batch.passes_over_persons,
+            scenarios: batch.scenarios,
+        };
+        let text = crate::output::json_text(&manifest).map_err(|e| OutputError::write(&path, e))?;
+        crate::output::write_text(&path, &text)?;
         if report {
             crate::output::report_into(dir)?;
         }

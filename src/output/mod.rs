@@ -3,11 +3,13 @@
 //! appears atomically. Only this module knows the output formats.
 
 pub mod atomic;
+pub mod schema;
 pub mod table;
 
 use crate::areas::AreaRow;
 use crate::error::OutputError;
-use crate::{Inputs, RunResult, Source};
+use crate::{Inputs, RunResult};
+use schema::{Engine, ModelInfo, RunManifest};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -158,71 +160,30 @@ pub fn area_table(rows: &[AreaRow]) -> Table {
     table
 }
 
-#[derive(Serialize)]
-struct Manifest<'a> {
-    engine: Engine,
-    model: ModelInfo<'a>,
-    year: i32,
-    inputs: BTreeMap<&'static str, &'a Source>,
-    #[serde(rename = "L")]
-    reference_load: f64,
-    #[serde(rename = "D")]
-    capacity_total: f64,
-    capacity_total_from: &'a str,
-    persons: u64,
-    clinics: usize,
-    need_weighted_citizens: f64,
-    mean_raw_need: f64,
-    clipped_persons: u64,
-    nulls_as_unknown: bool,
-    nulls_mapped: BTreeMap<&'static str, u64>,
-    flag_counts: BTreeMap<&'static str, usize>,
-    threads: usize,
-    person_weights_written: bool,
-    warnings: &'a [String],
-    wall_time_seconds: f64,
-}
-
-#[derive(Serialize)]
-struct Engine {
-    name: &'static str,
-    version: &'static str,
-}
-
-#[derive(Serialize)]
-struct ModelInfo<'a> {
-    id: &'a str,
-    path: String,
-    sha256: &'a str,
-    link: &'a str,
-    outcome: &'a str,
-    data_year: i32,
-}
-
 /// The manifest as JSON text.
 pub fn manifest_json(inputs: &Inputs, result: &RunResult, meta: &RunMeta) -> String {
     let model = &inputs.model;
     let mut sources = BTreeMap::new();
-    sources.insert("population", &inputs.population_source);
-    sources.insert("clinics", &inputs.clinics_source);
-    sources.insert("geography", &inputs.geography_source);
-    let flag_counts = crate::proposal::Flags::counts(&result.proposals);
+    sources.insert("population".to_string(), inputs.population_source.clone());
+    sources.insert("clinics".to_string(), inputs.clinics_source.clone());
+    sources.insert("geography".to_string(), inputs.geography_source.clone());
+    let flag_counts = crate::proposal::Flags::counts(&result.proposals)
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
     let nulls_mapped = crate::ingest::SOCIOECONOMIC_COLUMNS
         .iter()
         .zip(inputs.nulls_mapped)
-        .map(|(&c, n)| (c, n))
+        .map(|(&c, n)| (c.to_string(), n))
         .collect();
-    let manifest = Manifest {
-        engine: Engine {
-            name: "fordeling",
-            version: env!("CARGO_PKG_VERSION"),
-        },
+    let manifest = RunManifest {
+        engine: Engine::this(),
         model: ModelInfo {
-            id: &model.model.id,
+            id: model.model.id.clone(),
             path: model.path.display().to_string(),
-            sha256: &model.sha256,
-            link: model.model.link.as_str(),
-            outcome: &model.model.outcome,
+            sha256: model.sha256.clone(),
+            link: model.model.link.as_str().to_string(),
+            outcome: model.model.outcome.clone(),
             data_year: model.model.data_year,
         },
         year: result.year,
@@ -233,7 +194,8 @@ pub fn manifest_json(inputs: &Inputs, result: &RunResult, meta: &RunMeta) -> Str
             "--capacity-total"
         } else {
             "clinics"
-        },
+        }
+        .to_string(),
         persons: result.need.persons,
         clinics: inputs.clinics.len(),
         need_weighted_citizens: result.need.clinics.iter().map(|c| c.need).sum(),
@@ -244,13 +206,10 @@ pub fn manifest_json(inputs: &Inputs, result: &RunResult, meta: &RunMeta) -> Str
         flag_counts,
         threads: meta.threads,
         person_weights_written: meta.person_weights_written,
-        warnings: &result.warnings,
+        warnings: result.warnings.clone(),
         wall_time_seconds: meta.wall_time_seconds,
     };
-    let mut text = serde_json::to_string_pretty(&manifest)
-        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
-    text.push('\n');
-    text
+    json_text(&manifest).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}\n"))
 }
 
 /// Writes the files of a run into an existing directory.

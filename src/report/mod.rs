@@ -8,6 +8,7 @@ pub mod map;
 pub mod svg;
 
 use crate::error::{Error, InputError, OutputError};
+use crate::output::schema::{self, ProjectManifest, ProjectYear, RunManifest};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
@@ -398,17 +399,17 @@ fn year_rows(frame: &Frame, col: usize, year: i64) -> Vec<&Vec<String>> {
 }
 
 fn run_page(dir: &Path) -> Result<(String, String, String), Error> {
-    let manifest = read_json(&dir.join("manifest.json"))?;
+    let manifest: RunManifest = schema::read_json(&dir.join("manifest.json"))?;
     let clinics = Frame::read(&dir.join("clinics.csv"))?;
     let areas = Frame::read(&dir.join("areas.csv"))?;
     let names = kommune_names(&areas)?;
-    let year = get_f64(&manifest, "year").unwrap_or(f64::NAN);
-    let model = manifest.get("model").map_or("", |m| get_str(m, "id"));
-    let title = format!("Minimum patient counts {year:.0}");
+    let year = manifest.year;
+    let model = &manifest.model.id;
+    let title = format!("Minimum patient counts {year}");
     let subtitle = format!(
         "Model {model} · {} listed persons in {} clinics",
-        num(get_f64(&manifest, "persons").unwrap_or(f64::NAN), 0),
-        num(get_f64(&manifest, "clinics").unwrap_or(f64::NAN), 0)
+        num(manifest.persons as f64, 0),
+        num(manifest.clinics as f64, 0)
     );
     let mut body = String::new();
 
@@ -417,11 +418,11 @@ fn run_page(dir: &Path) -> Result<(String, String, String), Error> {
         "National figures",
         "L is the national number of listed patients per doctor capacity; a clinic's proposal is L times its capacities, adjusted for its patients' need.",
         &cards(&[
-            ("L, patients per capacity", num(get_f64(&manifest, "L").unwrap_or(f64::NAN), 1)),
-            ("need-weighted citizens", num(get_f64(&manifest, "need_weighted_citizens").unwrap_or(f64::NAN), 0)),
-            ("doctor capacities D", num(get_f64(&manifest, "D").unwrap_or(f64::NAN), 1)),
-            ("listed persons", num(get_f64(&manifest, "persons").unwrap_or(f64::NAN), 0)),
-            ("clinics", num(get_f64(&manifest, "clinics").unwrap_or(f64::NAN), 0)),
+            ("L, patients per capacity", num(manifest.reference_load, 1)),
+            ("need-weighted citizens", num(manifest.need_weighted_citizens, 0)),
+            ("doctor capacities D", num(manifest.capacity_total, 1)),
+            ("listed persons", num(manifest.persons as f64, 0)),
+            ("clinics", num(manifest.clinics as f64, 0)),
         ]),
     ));
 
@@ -616,7 +617,7 @@ fn run_page(dir: &Path) -> Result<(String, String, String), Error> {
 // ---------------------------------------------------------------- projection
 
 fn projection_page(dir: &Path) -> Result<(String, String, String), Error> {
-    let manifest = read_json(&dir.join("manifest.json"))?;
+    let manifest: ProjectManifest = schema::read_json(&dir.join("manifest.json"))?;
     let summary = Frame::read(&dir.join("summary.csv"))?;
     let (s_year, s_id, s_cap, s_min, s_l, s_need) = (
         summary.col("year")?,
@@ -639,7 +640,7 @@ fn projection_page(dir: &Path) -> Result<(String, String, String), Error> {
     let title = format!("Projection {first}–{last}");
     let subtitle = format!(
         "Capacity path {} · {} clinics",
-        get_str(&manifest, "capacity_path"),
+        manifest.capacity_path,
         summary.rows.len() / years.len().max(1)
     );
     let mut body = String::new();
@@ -743,15 +744,11 @@ fn projection_page(dir: &Path) -> Result<(String, String, String), Error> {
     let mut package_share = Vec::new();
     let mut package_rows = Vec::new();
     let mut previous_shares: Option<BTreeMap<String, f64>> = None;
-    let year_info: BTreeMap<i64, &serde_json::Value> = manifest
-        .get("years")
-        .and_then(serde_json::Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|y| Some((y.get("year")?.as_i64()?, y)))
-                .collect()
-        })
-        .unwrap_or_default();
+    let year_info: BTreeMap<i64, &ProjectYear> = manifest
+        .years
+        .iter()
+        .map(|y| (i64::from(y.year), y))
+        .collect();
     for y in &years {
         let shares: BTreeMap<String, f64> = {
             let rows = year_rows(&summary, s_year, *y);
@@ -786,21 +783,13 @@ fn projection_page(dir: &Path) -> Result<(String, String, String), Error> {
         share_moved.push(moved);
         package_share.push(packages);
         let info = year_info.get(y);
-        let list = |key: &str| -> String {
-            info.and_then(|v| v.get(key))
-                .and_then(serde_json::Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(serde_json::Value::as_str)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                })
-                .unwrap_or_default()
+        let list = |ids: fn(&ProjectYear) -> &Vec<String>| -> String {
+            info.map(|y| ids(y).join(", ")).unwrap_or_default()
         };
         package_rows.push(vec![
             t(y.to_string()),
-            t(list("packages_starting")),
-            t(list("packages_in_force")),
+            t(list(|y| &y.packages_starting)),
+            t(list(|y| &y.packages_in_force)),
             n(packages, 2),
             n(moved, 3),
         ]);

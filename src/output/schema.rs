@@ -1,0 +1,174 @@
+//! The JSON files the engine writes, defined once: each is written from
+//! these types and read back through them (`read_json`), so a reader
+//! (`diff`, `report`, anything that takes an output directory) sees the
+//! same names and types the writer used, and a missing or mistyped field is
+//! an error naming the file and the field. The column tables are defined
+//! where they are built (`output::clinic_table`, `output::area_table`, …)
+//! and read back with the `csv` crate.
+//!
+//! Field order is the order on disk (serde writes struct fields in
+//! declaration order), so changing it changes output bytes.
+
+use crate::error::InputError;
+use crate::inputs::Source;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// The engine that wrote a file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Engine {
+    pub name: String,
+    pub version: String,
+}
+
+impl Engine {
+    /// This engine.
+    pub fn this() -> Engine {
+        Engine {
+            name: "fordeling".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        }
+    }
+}
+
+/// The model a run used.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelInfo {
+    pub id: String,
+    pub path: String,
+    pub sha256: String,
+    pub link: String,
+    pub outcome: String,
+    pub data_year: i32,
+}
+
+/// `manifest.json` of a run (SPEC section 5), also each year of a
+/// projection.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunManifest {
+    pub engine: Engine,
+    pub model: ModelInfo,
+    pub year: i32,
+    /// `population`, `clinics` and `geography`.
+    pub inputs: BTreeMap<String, Source>,
+    #[serde(rename = "L")]
+    pub reference_load: f64,
+    #[serde(rename = "D")]
+    pub capacity_total: f64,
+    /// `clinics` or `--capacity-total`.
+    pub capacity_total_from: String,
+    pub persons: u64,
+    pub clinics: usize,
+    pub need_weighted_citizens: f64,
+    pub mean_raw_need: f64,
+    pub clipped_persons: u64,
+    pub nulls_as_unknown: bool,
+    pub nulls_mapped: BTreeMap<String, u64>,
+    pub flag_counts: BTreeMap<String, usize>,
+    pub threads: usize,
+    pub person_weights_written: bool,
+    pub warnings: Vec<String>,
+    pub wall_time_seconds: f64,
+}
+
+impl RunManifest {
+    /// The input named `name` (`population`, `clinics`, `geography`);
+    /// an error naming the manifest when it is not there.
+    pub fn input(&self, name: &str, path: &Path) -> Result<&Source, InputError> {
+        self.inputs.get(name).ok_or_else(|| InputError::Other {
+            path: path.to_path_buf(),
+            detail: format!("missing field `inputs.{name}`"),
+        })
+    }
+}
+
+/// One year of a projection, in its `manifest.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProjectYear {
+    pub year: i32,
+    #[serde(rename = "L")]
+    pub load: f64,
+    #[serde(rename = "D")]
+    pub capacity_total: f64,
+    pub population: String,
+    /// Seconds to compute the year (after loading; the first year includes
+    /// the pass over persons).
+    pub compute_seconds: f64,
+    pub clinics_capped: usize,
+    pub clinics_dialogue: usize,
+    /// The model's care packages whose start year is this year.
+    pub packages_starting: Vec<String>,
+    /// The packages in force this year (started, phase share above 0).
+    pub packages_in_force: Vec<String>,
+}
+
+/// `manifest.json` of a projection.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProjectManifest {
+    pub from: i32,
+    pub to: i32,
+    pub capacity_path: String,
+    pub load_seconds: f64,
+    pub years: Vec<ProjectYear>,
+}
+
+/// The model of a scenario batch's baseline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BaselineModel {
+    pub id: String,
+    pub path: String,
+    pub sha256: String,
+}
+
+/// `manifest.json` of a scenario batch (fields in alphabetical order, as
+/// written since the first version).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScenariosManifest {
+    pub compute_seconds: f64,
+    pub engine: Engine,
+    /// `clinics`, `geography` and `population`.
+    pub inputs: BTreeMap<String, Source>,
+    pub load_seconds: f64,
+    pub model: BaselineModel,
+    pub passes_over_persons: usize,
+    pub scenarios: usize,
+}
+
+/// Reads a JSON file of the engine's into its type; errors name the file
+/// and, through serde, the field that is missing or of the wrong type.
+pub fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T, InputError> {
+    let text = std::fs::read_to_string(path).map_err(|source| InputError::Open {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut json = serde_json::Deserializer::from_str(&text);
+    serde_path_to_error::deserialize(&mut json).map_err(|e| InputError::Other {
+        path: path.to_path_buf(),
+        detail: format!(
+            "not a file this engine can read: field `{}`: {}",
+            e.path(),
+            e.inner()
+        ),
+    })
+}
+
+/// Reads a CSV file of the engine's into typed rows (the header names the
+/// fields); errors name the file, the line and the field.
+pub fn read_csv<T: DeserializeOwned>(path: &Path) -> Result<Vec<T>, InputError> {
+    let mut reader = csv::Reader::from_path(path).map_err(|e| InputError::Csv {
+        path: path.to_path_buf(),
+        line: 1,
+        detail: e.to_string(),
+    })?;
+    let mut rows = Vec::new();
+    for (k, row) in reader.deserialize().enumerate() {
+        rows.push(row.map_err(|e: csv::Error| InputError::Csv {
+            path: path.to_path_buf(),
+            line: e.position().map_or(k as u64 + 2, |p| p.line()),
+            detail: e.to_string(),
+        })?);
+    }
+    Ok(rows)
+}
