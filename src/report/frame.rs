@@ -1,0 +1,94 @@
+//! The data a page is made from: an output directory's CSV files read
+//! into strings with typed access by column name, and JSON files not yet
+//! typed in `output::schema`.
+
+use super::*;
+
+/// A CSV file read into strings, with typed access by column name.
+pub(super) struct Frame {
+    pub(super) path: PathBuf,
+    pub(super) header: Vec<String>,
+    pub(super) rows: Vec<Vec<String>>,
+}
+
+impl Frame {
+    pub(super) fn read(path: &Path) -> Result<Frame, Error> {
+        let mut reader = csv::Reader::from_path(path).map_err(|e| InputError::Other {
+            path: path.to_path_buf(),
+            detail: e.to_string(),
+        })?;
+        let header = reader
+            .headers()
+            .map_err(|e| InputError::Other {
+                path: path.to_path_buf(),
+                detail: e.to_string(),
+            })?
+            .iter()
+            .map(str::to_string)
+            .collect();
+        let mut rows = Vec::new();
+        for (k, record) in reader.records().enumerate() {
+            let record = record.map_err(|e| InputError::Csv {
+                path: path.to_path_buf(),
+                line: k as u64 + 2,
+                detail: e.to_string(),
+            })?;
+            rows.push(record.iter().map(str::to_string).collect());
+        }
+        Ok(Frame {
+            path: path.to_path_buf(),
+            header,
+            rows,
+        })
+    }
+
+    pub(super) fn col(&self, name: &str) -> Result<usize, Error> {
+        self.header.iter().position(|h| h == name).ok_or_else(|| {
+            InputError::MissingColumn {
+                path: self.path.clone(),
+                column: name.into(),
+                hint: String::new(),
+            }
+            .into()
+        })
+    }
+
+    pub(super) fn text<'a>(&'a self, row: &'a [String], col: usize) -> &'a str {
+        row.get(col).map(String::as_str).unwrap_or("")
+    }
+
+    pub(super) fn number(&self, row: &[String], col: usize) -> Option<f64> {
+        row.get(col)?.parse::<f64>().ok().filter(|v| v.is_finite())
+    }
+}
+
+pub(super) fn read_json(path: &Path) -> Result<serde_json::Value, Error> {
+    let text = std::fs::read_to_string(path).map_err(|e| InputError::Open {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
+    serde_json::from_str(&text).map_err(|e| {
+        InputError::Other {
+            path: path.to_path_buf(),
+            detail: format!("not valid JSON: {e}"),
+        }
+        .into()
+    })
+}
+
+pub(super) fn get_f64(v: &serde_json::Value, key: &str) -> Option<f64> {
+    v.get(key).and_then(serde_json::Value::as_f64)
+}
+
+pub(super) fn get_str<'a>(v: &'a serde_json::Value, key: &str) -> &'a str {
+    v.get(key).and_then(serde_json::Value::as_str).unwrap_or("")
+}
+
+/// The `p`-quantile (nearest rank) of sorted values.
+pub(super) fn quantile(sorted: &[f64], p: f64) -> Option<f64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    Some(sorted[rank - 1])
+}
