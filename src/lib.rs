@@ -2,17 +2,17 @@
 //! general-practice capacity: every listed person's need weight, every
 //! clinic's and area's need, and every clinic's minimum patient count.
 //!
-//! The pipeline of one national run, edge to edge:
+//! The crate is the engine and, at its edge, the commands:
 //!
-//! 1. [`load_inputs`]: read and check the model file, the geography, the
-//!    clinics and the population (`model`, `ingest`, `validate`);
-//! 2. [`compute`]: per-person raw need summed per clinic and kommune in one
-//!    parallel pass (`weights`, `aggregate`), the reference load and the
-//!    proposals (`proposal`), and the area table (`areas`) — pure functions
-//!    of the loaded data;
-//! 3. `output::write_run`: the result files, written atomically.
-//!
-//! [`run`] strings the three together.
+//! - the engine reads and checks inputs ([`inputs`]: `model`, `ingest`,
+//!   `validate`), sums the persons once into a year-independent
+//!   [`aggregate::Basis`] (`weights`, `aggregate`), computes a year from it
+//!   ([`year`]: weights, the reference load, `proposal`, `areas`), fits and
+//!   evaluates models (`fit`), writes output tables, manifests and reports
+//!   (`output`, `report`), and makes synthetic data (`synth`);
+//! - [`commands`] holds one module per subcommand, each owning its
+//!   command-line arguments, its configuration, its calls into the engine
+//!   and the files it writes. The engine never imports from `commands`.
 
 pub mod aggregate;
 pub mod areas;

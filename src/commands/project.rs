@@ -429,6 +429,8 @@ pub struct ProjectArgs {
     #[arg(long, default_value = "actual")]
     pub capacity_path: String,
     /// A directory of population_<year>.parquet, one per year (default: the same population every year).
+    // The help text is shown as written; it is not rustdoc markup.
+    #[allow(rustdoc::invalid_html_tags)]
     #[arg(long)]
     pub population_dir: Option<PathBuf>,
     /// Output directory: one run directory per year plus summary tables; replaced atomically.

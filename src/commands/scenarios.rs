@@ -730,6 +730,8 @@ pub struct ScenariosArgs {
     #[command(flatten)]
     pub input: InputArgs,
     /// The scenario file (TOML): [[scenario]] entries and/or a [grid].
+    // The help text is shown as written; it is not rustdoc markup.
+    #[allow(rustdoc::broken_intra_doc_links)]
     #[arg(long)]
     pub scenarios: PathBuf,
     /// Model file (TOML): the baseline the variants change.

@@ -4,10 +4,9 @@
 //! with the engine's output for several years.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common::*;
 use arrow::array::{Array, AsArray};
 use arrow::datatypes::{DataType, Int64Type};
-use common::*;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use statrs::distribution::{ContinuousCDF, StudentsT};
 use std::collections::{BTreeMap, HashMap};

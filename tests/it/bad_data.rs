@@ -4,9 +4,8 @@
 //! exactly as it was.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common::*;
 use arrow::array::{ArrayRef, Float64Array, Int8Array, StringArray};
-use common::*;
 use std::path::Path;
 use std::sync::Arc;
 

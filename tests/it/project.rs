@@ -4,8 +4,7 @@
 //! the run's numbers; diff's parts add up.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::path::Path;
 
 const MODEL: &str = r#"

@@ -5,10 +5,9 @@
 //! directory. Cases that are valid but extreme must succeed.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common::*;
 use arrow::array::{ArrayRef, BooleanArray, Int32Array, Int64Array, ListArray, StringArray};
 use arrow::datatypes::Int32Type;
-use common::*;
 use std::path::Path;
 use std::sync::Arc;
 

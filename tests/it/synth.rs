@@ -3,8 +3,7 @@
 //! seeds, and is valid input for `fordeling run`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::path::Path;
 
 fn synth(dir: &Path, out: &str, scale: &str, seed: &str, threads: &str) {

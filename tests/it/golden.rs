@@ -3,8 +3,7 @@
 //! the model's coefficients, not from the engine.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-use common::*;
+use crate::common::*;
 
 /// Writes the golden inputs into `dir`.
 fn write_inputs(dir: &std::path::Path) {

@@ -3,8 +3,7 @@
 //! that cannot be estimated, and recovery of the synthetic truth.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::needless_range_loop)]
 
-mod common;
-use common::*;
+use crate::common::*;
 use fordeling::domain::{Geography, Kommune, Population};
 use fordeling::fit::design::Design;
 use fordeling::fit::{everyone, fit, FitOptions};

@@ -4,8 +4,7 @@
 //! one with no console errors, every chart and the map present and drawn.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

@@ -3,8 +3,7 @@
 //! errors model files get.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::path::Path;
 
 fn scenarios(dir: &Path, file: &str) -> std::process::Output {

@@ -1,0 +1,18 @@
+//! The integration tests, one crate so that the test build links arrow and
+//! parquet once (each module was a crate of its own). Most tests run the
+//! real binary (`common::binary`); a few call the library directly.
+
+mod common;
+
+mod bad_data;
+mod cli;
+mod corpus;
+mod faults;
+mod fit;
+mod golden;
+mod project;
+mod properties;
+mod reference;
+mod report;
+mod scenarios;
+mod synth;
