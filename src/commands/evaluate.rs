@@ -12,15 +12,15 @@ use crate::error::{Error, ModelError};
 use crate::fit::design::Design;
 use crate::fit::evaluate::{
     clinic_metrics, cross_validated, ladder, person_metrics, predictions, predictive_ratios,
-    quantiles, ClinicMetrics, Metrics, Quantiles, Ratio,
+    quantiles, Quantiles,
 };
 use crate::fit::{everyone, fit, FitOptions, NotEstimable};
-use crate::inputs::{load_inputs, InputPaths, Inputs, Source};
+use crate::inputs::{load_inputs, InputPaths, Inputs};
 use crate::model::Model;
 use crate::output;
+use crate::output::schema::{CoefficientChange, Evaluation, ModelEvaluation, Rung, Stability};
 use crate::year::{compute_with, RunParams};
 use clap::Args;
-use serde::Serialize;
 use std::path::{Path, PathBuf};
 
 /// What `fordeling evaluate` needs.
@@ -37,64 +37,6 @@ pub struct EvaluateConfig {
     pub out: PathBuf,
     /// Also write `report.html`.
     pub report: bool,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct ModelEvaluation {
-    pub id: String,
-    pub path: String,
-    pub sha256: String,
-    pub link: &'static str,
-    pub parameters: usize,
-    pub in_sample: Metrics,
-    pub out_of_sample: Metrics,
-    pub clinic: ClinicMetrics,
-    pub predictive_ratios: Vec<Ratio>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Rung {
-    pub rung: &'static str,
-    pub parameters: usize,
-    pub in_sample: Metrics,
-    pub out_of_sample: Metrics,
-    /// |Δ minimum patient count| against the previous rung, over clinics
-    /// with a count in both.
-    pub proposal_change_from_previous: Option<Quantiles>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct CoefficientChange {
-    pub term: String,
-    pub first: f64,
-    pub next: f64,
-    pub difference: f64,
-    /// difference / √(se₁² + se₂²).
-    pub z: f64,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Stability {
-    pub population_next: Source,
-    pub coefficients: Vec<CoefficientChange>,
-    pub median_abs_z: f64,
-    pub share_abs_z_above_2: f64,
-    /// |Δ minimum patient count| between the two years' fitted models, each
-    /// on its own year's population.
-    pub proposal_change: Option<Quantiles>,
-    pub proposal_change_pct: Option<Quantiles>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Evaluation {
-    pub population: Source,
-    pub persons: u64,
-    pub folds: usize,
-    pub seed: u64,
-    pub year: i32,
-    pub models: Vec<ModelEvaluation>,
-    pub ladder: Vec<Rung>,
-    pub stability: Option<Stability>,
 }
 
 fn estimable(
@@ -224,7 +166,7 @@ pub fn evaluate(config: &EvaluateConfig) -> Result<Evaluation, Error> {
             id: model.id.clone(),
             path: path.display().to_string(),
             sha256: loaded.sha256.clone(),
-            link: model.link.as_str(),
+            link: model.link.as_str().to_string(),
             parameters: design.columns(),
             in_sample: person_metrics(&data.population, &predicted),
             out_of_sample: person_metrics(&data.population, &out_of_sample),
@@ -268,7 +210,7 @@ pub fn evaluate(config: &EvaluateConfig) -> Result<Evaluation, Error> {
         let model = design.to_model(&structure, &estimate.beta);
         let counts = proposals(&inputs, &model, config.year)?;
         rungs.push(Rung {
-            rung: name,
+            rung: name.to_string(),
             parameters: design.columns(),
             in_sample: person_metrics(&inputs.population, &in_sample),
             out_of_sample: person_metrics(&inputs.population, &out_of_sample),

@@ -18,15 +18,20 @@ use std::path::Path;
 use crate::domain::BLOCK;
 
 /// Person-level fit of predictions to utilization.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
 pub struct Metrics {
     pub persons: u64,
+    #[serde(deserialize_with = "crate::output::schema::f64_or_nan")]
     pub r2: f64,
     /// Cumming's prediction measure: 1 − Σ|y − ŷ| / Σ|y − ȳ|.
+    #[serde(deserialize_with = "crate::output::schema::f64_or_nan")]
     pub cpm: f64,
     /// Mean absolute prediction error, per exposure year.
+    #[serde(deserialize_with = "crate::output::schema::f64_or_nan")]
     pub mape: f64,
+    #[serde(deserialize_with = "crate::output::schema::f64_or_nan")]
     pub observed_mean: f64,
+    #[serde(deserialize_with = "crate::output::schema::f64_or_nan")]
     pub predicted_mean: f64,
 }
 
@@ -88,14 +93,21 @@ pub fn person_metrics(population: &Population, predicted: &[f64]) -> Metrics {
 }
 
 /// Quantiles of a distribution.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
 pub struct Quantiles {
+    #[serde(deserialize_with = "crate::output::schema::f64_or_nan")]
     pub min: f64,
+    #[serde(deserialize_with = "crate::output::schema::f64_or_nan")]
     pub p5: f64,
+    #[serde(deserialize_with = "crate::output::schema::f64_or_nan")]
     pub p25: f64,
+    #[serde(deserialize_with = "crate::output::schema::f64_or_nan")]
     pub median: f64,
+    #[serde(deserialize_with = "crate::output::schema::f64_or_nan")]
     pub p75: f64,
+    #[serde(deserialize_with = "crate::output::schema::f64_or_nan")]
     pub p95: f64,
+    #[serde(deserialize_with = "crate::output::schema::f64_or_nan")]
     pub max: f64,
 }
 
@@ -120,9 +132,10 @@ pub fn quantiles(values: &[f64]) -> Option<Quantiles> {
 }
 
 /// Clinic-level fit: predicted total need against observed utilization.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct ClinicMetrics {
     pub clinics: usize,
+    #[serde(deserialize_with = "crate::output::schema::f64_or_nan")]
     pub r2: f64,
     /// Predicted over observed, over clinics with observed utilization.
     pub ratio: Option<Quantiles>,
@@ -153,12 +166,14 @@ pub fn clinic_metrics(
 }
 
 /// Predicted over observed for one group of persons.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Ratio {
     pub group: String,
     pub level: String,
     pub persons: u64,
+    #[serde(deserialize_with = "crate::output::schema::f64_or_nan")]
     pub predicted: f64,
+    #[serde(deserialize_with = "crate::output::schema::f64_or_nan")]
     pub observed: f64,
     pub ratio: Option<f64>,
 }

@@ -10,6 +10,7 @@
 //! declaration order), so changing it changes output bytes.
 
 use crate::error::InputError;
+use crate::fit::evaluate::{ClinicMetrics, Metrics, Quantiles, Ratio};
 use crate::inputs::Source;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -136,6 +137,78 @@ pub struct ScenariosManifest {
     pub scenarios: usize,
 }
 
+// ---------------------------------------------------------------- evaluation.json
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelEvaluation {
+    pub id: String,
+    pub path: String,
+    pub sha256: String,
+    pub link: String,
+    pub parameters: usize,
+    pub in_sample: Metrics,
+    pub out_of_sample: Metrics,
+    pub clinic: ClinicMetrics,
+    pub predictive_ratios: Vec<Ratio>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rung {
+    pub rung: String,
+    pub parameters: usize,
+    pub in_sample: Metrics,
+    pub out_of_sample: Metrics,
+    /// |Δ minimum patient count| against the previous rung, over clinics
+    /// with a count in both.
+    pub proposal_change_from_previous: Option<Quantiles>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CoefficientChange {
+    pub term: String,
+    #[serde(deserialize_with = "f64_or_nan")]
+    pub first: f64,
+    #[serde(deserialize_with = "f64_or_nan")]
+    pub next: f64,
+    #[serde(deserialize_with = "f64_or_nan")]
+    pub difference: f64,
+    /// difference / √(se₁² + se₂²).
+    #[serde(deserialize_with = "f64_or_nan")]
+    pub z: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Stability {
+    pub population_next: Source,
+    pub coefficients: Vec<CoefficientChange>,
+    #[serde(deserialize_with = "f64_or_nan")]
+    pub median_abs_z: f64,
+    #[serde(deserialize_with = "f64_or_nan")]
+    pub share_abs_z_above_2: f64,
+    /// |Δ minimum patient count| between the two years' fitted models, each
+    /// on its own year's population.
+    pub proposal_change: Option<Quantiles>,
+    pub proposal_change_pct: Option<Quantiles>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Evaluation {
+    pub population: Source,
+    pub persons: u64,
+    pub folds: usize,
+    pub seed: u64,
+    pub year: i32,
+    pub models: Vec<ModelEvaluation>,
+    pub ladder: Vec<Rung>,
+    pub stability: Option<Stability>,
+}
+
+/// A number written by serde_json, where a NaN or infinity became `null`:
+/// read back as NaN.
+pub fn f64_or_nan<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(deserializer)?.unwrap_or(f64::NAN))
+}
+
 /// Reads a JSON file of the engine's into its type; errors name the file
 /// and, through serde, the field that is missing or of the wrong type.
 pub fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T, InputError> {
@@ -171,4 +244,49 @@ pub fn read_csv<T: DeserializeOwned>(path: &Path) -> Result<Vec<T>, InputError> 
         })?);
     }
     Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_nan_written_as_null_reads_back_as_nan() {
+        let metrics = Metrics {
+            persons: 3,
+            r2: f64::NAN,
+            cpm: 0.5,
+            mape: f64::INFINITY,
+            observed_mean: 1.0,
+            predicted_mean: 2.0,
+        };
+        let text = serde_json::to_string(&metrics).unwrap_or_default();
+        assert!(text.contains("\"r2\":null"), "{text}");
+        let back: Metrics = serde_json::from_str(&text).unwrap_or(Metrics {
+            persons: 0,
+            r2: 0.0,
+            cpm: 0.0,
+            mape: 0.0,
+            observed_mean: 0.0,
+            predicted_mean: 0.0,
+        });
+        assert_eq!(back.persons, 3);
+        assert!(back.r2.is_nan() && back.mape.is_nan());
+        assert_eq!((back.cpm, back.predicted_mean), (0.5, 2.0));
+    }
+
+    #[test]
+    fn a_missing_field_is_named_with_the_file() {
+        let dir = std::env::temp_dir().join(format!("fordeling-schema-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        let path = dir.join("manifest.json");
+        let _ = std::fs::write(&path, r#"{"from": 2027, "to": "x"}"#);
+        let error = read_json::<ProjectManifest>(&path)
+            .err()
+            .map(|e| e.to_string());
+        let _ = std::fs::remove_dir_all(&dir);
+        let error = error.unwrap_or_default();
+        assert!(error.contains("manifest.json"), "{error}");
+        assert!(error.contains("field `to`"), "{error}");
+    }
 }

@@ -1,37 +1,40 @@
-//! The evaluation page.
+//! The evaluation page, from `evaluation.json` read through its schema.
 
 use super::*;
+use crate::fit::evaluate::Metrics;
+use crate::output::schema::Evaluation;
+
+/// A number as the page shows it: non-finite values (written as `null`)
+/// are shown as missing.
+fn finite(value: f64) -> Option<f64> {
+    value.is_finite().then_some(value)
+}
 
 pub(super) fn evaluation_page(dir: &Path) -> Result<(String, String, String), Error> {
-    let e = read_json(&dir.join("evaluation.json"))?;
-    let models = e
-        .get("models")
-        .and_then(serde_json::Value::as_array)
-        .cloned()
-        .unwrap_or_default();
+    let e: Evaluation = schema::read_json(&dir.join("evaluation.json"))?;
+    let models = &e.models;
     let title = "Model evaluation".to_string();
     let subtitle = format!(
         "{} persons · {} model(s) · {}-fold cross-validation",
-        num(get_f64(&e, "persons").unwrap_or(f64::NAN), 0),
+        num(e.persons as f64, 0),
         models.len(),
-        num(get_f64(&e, "folds").unwrap_or(f64::NAN), 0)
+        num(e.folds as f64, 0)
     );
     let mut body = String::new();
 
-    let metric =
-        |m: &serde_json::Value, part: &str, key: &str| m.get(part).and_then(|p| get_f64(p, key));
+    let metric = |m: &Metrics, pick: fn(&Metrics) -> f64| finite(pick(m));
     let rows: Vec<Vec<Cell>> = models
         .iter()
         .map(|m| {
             vec![
-                t(get_str(m, "id")),
-                t(get_str(m, "link")),
-                n(get_f64(m, "parameters"), 0),
-                n(metric(m, "in_sample", "r2"), 4),
-                n(metric(m, "out_of_sample", "r2"), 4),
-                n(metric(m, "in_sample", "cpm"), 4),
-                n(metric(m, "in_sample", "mape"), 1),
-                n(metric(m, "clinic", "r2"), 4),
+                t(m.id.as_str()),
+                t(m.link.as_str()),
+                n(Some(m.parameters as f64), 0),
+                n(metric(&m.in_sample, |x| x.r2), 4),
+                n(metric(&m.out_of_sample, |x| x.r2), 4),
+                n(metric(&m.in_sample, |x| x.cpm), 4),
+                n(metric(&m.in_sample, |x| x.mape), 1),
+                n(finite(m.clinic.r2), 4),
             ]
         })
         .collect();
@@ -48,51 +51,40 @@ pub(super) fn evaluation_page(dir: &Path) -> Result<(String, String, String), Er
 
     let mut ratios_html = String::new();
     let mut calibration_html = String::new();
-    for m in &models {
-        let ratios = m
-            .get("predictive_ratios")
-            .and_then(serde_json::Value::as_array)
-            .cloned()
-            .unwrap_or_default();
+    for m in models {
+        let ratios = &m.predictive_ratios;
         let dots: Vec<(String, Option<f64>)> = ratios
             .iter()
-            .filter(|r| get_str(r, "group") != "predicted_need_decile")
-            .map(|r| {
-                (
-                    format!("{}: {}", get_str(r, "group"), get_str(r, "level")),
-                    get_f64(r, "ratio"),
-                )
-            })
+            .filter(|r| r.group != "predicted_need_decile")
+            .map(|r| (format!("{}: {}", r.group, r.level), r.ratio))
             .collect();
         ratios_html.push_str(&svg::dots(
-            &format!("Predictive ratios, {}", get_str(m, "id")),
+            &format!("Predictive ratios, {}", m.id),
             "predicted / observed (1.0 = unbiased)",
             &dots,
             1.0,
         ));
         let points: Vec<svg::Point> = ratios
             .iter()
-            .filter(|r| get_str(r, "group") == "predicted_need_decile")
+            .filter(|r| r.group == "predicted_need_decile")
             .filter_map(|r| {
-                let persons = get_f64(r, "persons").filter(|p| *p > 0.0)?;
+                let persons = Some(r.persons as f64).filter(|p| *p > 0.0)?;
+                let (predicted, observed) = (finite(r.predicted)?, finite(r.observed)?);
                 Some(svg::Point {
-                    x: get_f64(r, "predicted")? / persons,
-                    y: get_f64(r, "observed")? / persons,
+                    x: predicted / persons,
+                    y: observed / persons,
                     highlight: false,
                     label: format!(
                         "decile {}: predicted {}, observed {}",
-                        get_str(r, "level"),
-                        num(get_f64(r, "predicted")? / persons, 0),
-                        num(get_f64(r, "observed")? / persons, 0)
+                        r.level,
+                        num(predicted / persons, 0),
+                        num(observed / persons, 0)
                     ),
                 })
             })
             .collect();
         calibration_html.push_str(&svg::scatter(
-            &format!(
-                "Calibration by decile of predicted need, {}",
-                get_str(m, "id")
-            ),
+            &format!("Calibration by decile of predicted need, {}", m.id),
             "mean predicted per person",
             "mean observed per person",
             &points,
@@ -113,19 +105,12 @@ pub(super) fn evaluation_page(dir: &Path) -> Result<(String, String, String), Er
         &calibration_html,
     ));
 
-    let ladder = e
-        .get("ladder")
-        .and_then(serde_json::Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    let categories: Vec<String> = ladder
-        .iter()
-        .map(|r| get_str(r, "rung").to_string())
-        .collect();
-    let r2 = |part: &str| -> Vec<f64> {
+    let ladder = &e.ladder;
+    let categories: Vec<String> = ladder.iter().map(|r| r.rung.clone()).collect();
+    let r2 = |pick: fn(&crate::output::schema::Rung) -> &Metrics| -> Vec<f64> {
         ladder
             .iter()
-            .map(|r| metric(r, part, "r2").unwrap_or(f64::NAN))
+            .map(|r| metric(pick(r), |x| x.r2).unwrap_or(f64::NAN))
             .collect()
     };
     let mut ladder_html = svg::grouped_bars(
@@ -133,22 +118,22 @@ pub(super) fn evaluation_page(dir: &Path) -> Result<(String, String, String), Er
         "R²",
         &categories,
         &[
-            ("s1", "in sample", r2("in_sample")),
-            ("s3", "out of sample", r2("out_of_sample")),
+            ("s1", "in sample", r2(|r| &r.in_sample)),
+            ("s3", "out of sample", r2(|r| &r.out_of_sample)),
         ],
     );
     let rows: Vec<Vec<Cell>> = ladder
         .iter()
         .map(|r| {
-            let change = r.get("proposal_change_from_previous");
+            let change = r.proposal_change_from_previous.as_ref();
             vec![
-                t(get_str(r, "rung")),
-                n(get_f64(r, "parameters"), 0),
-                n(metric(r, "in_sample", "r2"), 4),
-                n(metric(r, "out_of_sample", "r2"), 4),
-                n(metric(r, "in_sample", "cpm"), 4),
-                n(change.and_then(|c| get_f64(c, "median")), 1),
-                n(change.and_then(|c| get_f64(c, "p95")), 1),
+                t(r.rung.as_str()),
+                n(Some(r.parameters as f64), 0),
+                n(metric(&r.in_sample, |x| x.r2), 4),
+                n(metric(&r.out_of_sample, |x| x.r2), 4),
+                n(metric(&r.in_sample, |x| x.cpm), 4),
+                n(change.and_then(|c| finite(c.median)), 1),
+                n(change.and_then(|c| finite(c.p95)), 1),
             ]
         })
         .collect();

@@ -1,6 +1,5 @@
 //! The data a page is made from: an output directory's CSV files read
-//! into strings with typed access by column name, and JSON files not yet
-//! typed in `output::schema`.
+//! into strings with typed access by column name.
 
 use super::*;
 
@@ -60,28 +59,6 @@ impl Frame {
     pub(super) fn number(&self, row: &[String], col: usize) -> Option<f64> {
         row.get(col)?.parse::<f64>().ok().filter(|v| v.is_finite())
     }
-}
-
-pub(super) fn read_json(path: &Path) -> Result<serde_json::Value, Error> {
-    let text = std::fs::read_to_string(path).map_err(|e| InputError::Open {
-        path: path.to_path_buf(),
-        source: e,
-    })?;
-    serde_json::from_str(&text).map_err(|e| {
-        InputError::Other {
-            path: path.to_path_buf(),
-            detail: format!("not valid JSON: {e}"),
-        }
-        .into()
-    })
-}
-
-pub(super) fn get_f64(v: &serde_json::Value, key: &str) -> Option<f64> {
-    v.get(key).and_then(serde_json::Value::as_f64)
-}
-
-pub(super) fn get_str<'a>(v: &'a serde_json::Value, key: &str) -> &'a str {
-    v.get(key).and_then(serde_json::Value::as_str).unwrap_or("")
 }
 
 /// The `p`-quantile (nearest rank) of sorted values.
