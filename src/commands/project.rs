@@ -55,7 +55,9 @@ impl CapacityPath {
             path: path.to_path_buf(),
             source,
         })?;
-        let mut reader = csv::ReaderBuilder::new().from_reader(bytes.as_slice());
+        let mut reader = csv::ReaderBuilder::new()
+            .trim(csv::Trim::All)
+            .from_reader(bytes.as_slice());
         let headers = reader
             .headers()
             .map_err(|e| InputError::Csv {
@@ -64,43 +66,46 @@ impl CapacityPath {
                 detail: e.to_string(),
             })?
             .clone();
-        let find = |name: &str| {
-            headers
-                .iter()
-                .position(|h| h.trim() == name)
-                .ok_or_else(|| InputError::MissingColumn {
+        for name in ["year", "capacities"] {
+            if !headers.iter().any(|h| h == name) {
+                return Err(InputError::MissingColumn {
                     path: path.to_path_buf(),
                     column: name.to_string(),
                     hint: String::new(),
-                })
-        };
-        let (year_column, total_column) = (find("year")?, find("capacities")?);
+                }
+                .into());
+            }
+        }
+        /// One line, by column name; the values are checked below so that
+        /// an error names the row and value.
+        #[derive(serde::Deserialize)]
+        struct Line {
+            year: String,
+            capacities: String,
+        }
         let mut table = BTreeMap::new();
-        for (k, record) in reader.records().enumerate() {
+        for (k, record) in reader.deserialize::<Line>().enumerate() {
             let row = k as u64 + 1;
             let record = record.map_err(|e| InputError::Csv {
                 path: path.to_path_buf(),
                 line: row + 1,
                 detail: e.to_string(),
             })?;
-            let field = |c: usize| record.get(c).unwrap_or("").trim().to_string();
-            let year: i32 = field(year_column)
-                .parse()
-                .map_err(|_| InputError::BadValue {
-                    path: path.to_path_buf(),
-                    column: "year".into(),
-                    row,
-                    value: field(year_column),
-                    expected: "a year".into(),
-                })?;
-            let total = match field(total_column).parse::<f64>() {
+            let year: i32 = record.year.parse().map_err(|_| InputError::BadValue {
+                path: path.to_path_buf(),
+                column: "year".into(),
+                row,
+                value: record.year.clone(),
+                expected: "a year".into(),
+            })?;
+            let total = match record.capacities.parse::<f64>() {
                 Ok(v) if v.is_finite() && v > 0.0 => v,
                 _ => {
                     return Err(InputError::BadValue {
                         path: path.to_path_buf(),
                         column: "capacities".into(),
                         row,
-                        value: field(total_column),
+                        value: record.capacities.clone(),
                         expected: "total capacities above 0".into(),
                     }
                     .into())

@@ -17,6 +17,7 @@ use super::{positive_float, Failure, InputArgs};
 use crate::aggregate::Basis;
 use crate::error::{Error, ModelError, OutputError};
 use crate::fit::evaluate::{quantiles, Quantiles};
+use crate::model::coefficient::CoefficientName;
 use crate::model::file::ModelFile;
 use crate::model::Model;
 use crate::output::schema::{BaselineModel, Engine, ScenariosManifest};
@@ -253,45 +254,40 @@ impl Variant {
     }
 }
 
-/// Sets a coefficient of a model file by its `fit.json` name.
+/// Sets a coefficient of a model file by its `fit.json` name
+/// (`CoefficientName`).
 fn set_coefficient(file: &mut ModelFile, name: &str, value: f64) -> Result<(), String> {
     let unknown = || format!("the model has no coefficient `{name}`");
-    if let Some(rest) = name.strip_prefix("age_sex.") {
-        let (sex, band) = rest.split_once('[').ok_or_else(unknown)?;
-        let band: usize = band.trim_end_matches(']').parse().map_err(|_| unknown())?;
-        let table = match sex {
-            "male" => &mut file.age_sex.male,
-            "female" => &mut file.age_sex.female,
-            _ => return Err(unknown()),
-        };
-        *table.get_mut(band).ok_or_else(unknown)? = value;
-    } else if let Some(rest) = name.strip_prefix("socioeconomic.") {
-        let (column, level) = rest.split_once('.').ok_or_else(unknown)?;
-        let s = &mut file.socioeconomic;
-        let table = match column {
-            "education" => &mut s.education,
-            "income_quintile" => &mut s.income_quintile,
-            "labour" => &mut s.labour,
-            "origin" => &mut s.origin,
-            "lives_alone" => &mut s.lives_alone,
-            _ => return Err(unknown()),
-        };
-        table.insert(level.to_string(), value);
-    } else if let Some(condition) = name.strip_prefix("conditions.") {
-        let slot = file.conditions.get_mut(condition).ok_or_else(unknown)?;
-        *slot = value;
-    } else if let Some(rest) = name.strip_prefix("multimorbidity[") {
-        let k: usize = rest
-            .split(']')
-            .next()
-            .unwrap_or("")
-            .parse()
-            .map_err(|_| unknown())?;
-        file.multimorbidity.get_mut(k).ok_or_else(unknown)?.add = value;
-    } else if name == "area.coefficient" {
-        file.area.as_mut().ok_or_else(unknown)?.coefficient = value;
-    } else {
-        return Err(unknown());
+    match CoefficientName::parse(name).ok_or_else(unknown)? {
+        CoefficientName::AgeSex { female, band } => {
+            let table = if female {
+                &mut file.age_sex.female
+            } else {
+                &mut file.age_sex.male
+            };
+            *table.get_mut(band).ok_or_else(unknown)? = value;
+        }
+        CoefficientName::Socioeconomic { column, level } => {
+            let s = &mut file.socioeconomic;
+            let table = match column.as_str() {
+                "education" => &mut s.education,
+                "income_quintile" => &mut s.income_quintile,
+                "labour" => &mut s.labour,
+                "origin" => &mut s.origin,
+                "lives_alone" => &mut s.lives_alone,
+                _ => return Err(unknown()),
+            };
+            table.insert(level, value);
+        }
+        CoefficientName::Condition(condition) => {
+            *file.conditions.get_mut(&condition).ok_or_else(unknown)? = value;
+        }
+        CoefficientName::Multimorbidity { index, .. } => {
+            file.multimorbidity.get_mut(index).ok_or_else(unknown)?.add = value;
+        }
+        CoefficientName::Area => {
+            file.area.as_mut().ok_or_else(unknown)?.coefficient = value;
+        }
     }
     Ok(())
 }

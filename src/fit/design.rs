@@ -4,6 +4,7 @@
 //! living alone, no condition) have no column: they are fixed at 0.
 
 use crate::domain::{Geography, Population};
+use crate::model::coefficient::CoefficientName;
 use crate::model::{age_band, Model, AGE_BANDS, MAX_CONDITIONS};
 
 /// The most non-zero entries a design row can have: one age-sex cell, five
@@ -84,12 +85,13 @@ impl Design {
             names.push(name);
             (terms.len() - 1) as u16
         };
-        for (sex, label) in [(0u8, "male"), (1, "female")] {
+        for sex in 0..2u8 {
             for band in 0..AGE_BANDS as u8 {
-                push(
-                    Term::AgeSex { sex, band },
-                    format!("age_sex.{label}[{band}]"),
-                );
+                let name = CoefficientName::AgeSex {
+                    female: sex == 1,
+                    band: usize::from(band),
+                };
+                push(Term::AgeSex { sex, band }, name.to_string());
             }
         }
         let present = set.socioeconomic;
@@ -97,10 +99,11 @@ impl Design {
             let mut out = vec![None; n];
             if on {
                 for (level, slot) in out.iter_mut().enumerate().skip(1) {
-                    *slot = Some(push(
-                        make(level as u8),
-                        format!("socioeconomic.{column}.{level}"),
-                    ));
+                    let name = CoefficientName::Socioeconomic {
+                        column: column.to_string(),
+                        level: level.to_string(),
+                    };
+                    *slot = Some(push(make(level as u8), name.to_string()));
                 }
             }
             out
@@ -109,14 +112,22 @@ impl Design {
         let income = levels(present[1], 6, "income_quintile", Term::Income);
         let labour = levels(present[2], 6, "labour", Term::Labour);
         let origin = levels(present[3], 3, "origin", Term::Origin);
-        let lives_alone =
-            present[4].then(|| push(Term::LivesAlone, "socioeconomic.lives_alone.true".into()));
+        let lives_alone = present[4].then(|| {
+            let name = CoefficientName::Socioeconomic {
+                column: "lives_alone".into(),
+                level: "true".into(),
+            };
+            push(Term::LivesAlone, name.to_string())
+        });
         let condition: Vec<u16> = if set.conditions {
             structure
                 .conditions
                 .iter()
                 .enumerate()
-                .map(|(k, (name, _))| push(Term::Condition(k as u8), format!("conditions.{name}")))
+                .map(|(k, (name, _))| {
+                    let name = CoefficientName::Condition(name.clone());
+                    push(Term::Condition(k as u8), name.to_string())
+                })
                 .collect()
         } else {
             Vec::new()
@@ -134,13 +145,17 @@ impl Design {
                     t.at_least,
                     push(
                         Term::Multimorbidity(k as u8),
-                        format!("multimorbidity[{k}] (at_least {})", t.at_least),
+                        CoefficientName::Multimorbidity {
+                            index: k,
+                            at_least: Some(t.at_least),
+                        }
+                        .to_string(),
                     ),
                 )
             })
             .collect();
         let area = (set.area && structure.area.is_some())
-            .then(|| push(Term::Area, "area.coefficient".into()));
+            .then(|| push(Term::Area, CoefficientName::Area.to_string()));
         Design {
             terms,
             set,

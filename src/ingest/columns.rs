@@ -63,6 +63,83 @@ pub struct Chunk {
     pub rows: usize,
 }
 
+/// A handle to one requested column: what `Requests::push` returns, and
+/// how a `Chunk`'s values are taken (no positional order to keep in step).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ColumnId(usize);
+
+/// The columns requested of a file, each with its handle.
+#[derive(Debug, Clone, Default)]
+pub struct Requests(Vec<Request>);
+
+impl Requests {
+    pub fn new() -> Requests {
+        Requests(Vec::new())
+    }
+
+    /// Adds a request; its values are taken from a `Chunk` by the handle.
+    pub fn push(&mut self, request: Request) -> ColumnId {
+        self.0.push(request);
+        ColumnId(self.0.len() - 1)
+    }
+
+    pub fn as_slice(&self) -> &[Request] {
+        &self.0
+    }
+}
+
+impl Chunk {
+    /// Takes the column `id` out of the chunk (`Absent` after).
+    pub fn take(&mut self, id: ColumnId) -> Column {
+        self.columns
+            .get_mut(id.0)
+            .map_or(Column::Absent, |c| std::mem::replace(c, Column::Absent))
+    }
+
+    /// Takes the validity of column `id` (read with `Nulls::Default`).
+    pub fn take_given(&mut self, id: ColumnId) -> Option<Vec<bool>> {
+        self.given.get_mut(id.0).and_then(Option::take)
+    }
+
+    /// Nulls mapped in column `id`.
+    pub fn nulls_mapped(&self, id: ColumnId) -> u64 {
+        self.nulls_mapped.get(id.0).copied().unwrap_or(0)
+    }
+
+    /// The row groups' chunks of a file as one: columns concatenated in
+    /// order, validity concatenated where given, nulls added.
+    pub fn concat(chunks: Vec<Chunk>, requests: &Requests) -> Chunk {
+        let n = requests.0.len();
+        let mut columns: Vec<Vec<Column>> = vec![Vec::new(); n];
+        let mut given: Vec<Option<Vec<bool>>> = vec![None; n];
+        let mut nulls_mapped = vec![0u64; n];
+        let mut rows = 0;
+        for chunk in chunks {
+            rows += chunk.rows;
+            for (k, column) in chunk.columns.into_iter().enumerate().take(n) {
+                columns[k].push(column);
+            }
+            for (k, part) in chunk.given.into_iter().enumerate().take(n) {
+                if let Some(part) = part {
+                    given[k].get_or_insert_with(Vec::new).extend(part);
+                }
+            }
+            for (k, mapped) in chunk.nulls_mapped.into_iter().enumerate().take(n) {
+                nulls_mapped[k] += mapped;
+            }
+        }
+        Chunk {
+            columns: columns
+                .into_iter()
+                .map(|parts| concat(parts.into_iter()))
+                .collect(),
+            given,
+            nulls_mapped,
+            rows,
+        }
+    }
+}
+
 /// Where the rows of a file come from: its path and parsed footer.
 pub struct ParquetFile {
     pub path: std::path::PathBuf,

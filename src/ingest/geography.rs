@@ -45,7 +45,10 @@ pub fn built_in() -> Result<Geography, InputError> {
 /// Parses geography CSV text; `path` is only used in messages.
 pub fn parse_csv(bytes: &[u8], path: &Path) -> Result<Geography, InputError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(bytes);
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(false)
+        .trim(csv::Trim::All)
+        .from_reader(bytes);
     let csv_error = |line: u64, detail: String| InputError::Csv {
         path: path.to_path_buf(),
         line,
@@ -55,42 +58,51 @@ pub fn parse_csv(bytes: &[u8], path: &Path) -> Result<Geography, InputError> {
         .headers()
         .map_err(|e| csv_error(1, e.to_string()))?
         .clone();
-    let find = |name: &str| headers.iter().position(|h| h.trim() == name);
-    let mut columns = Vec::new();
-    for name in [
-        "kommune_code",
-        "kommune_name",
-        "sundhedsraad",
-        "region_2027",
-    ] {
-        match find(name) {
-            Some(i) => columns.push(i),
-            None => {
-                return Err(InputError::MissingColumn {
-                    path: path.to_path_buf(),
-                    column: name.to_string(),
-                    hint: String::new(),
-                })
-            }
+    for name in REQUIRED {
+        if !headers.iter().any(|h| h == name) {
+            return Err(InputError::MissingColumn {
+                path: path.to_path_buf(),
+                column: name.to_string(),
+                hint: String::new(),
+            });
         }
     }
-    let area_column = find("area_index");
+    let has_area = headers.iter().any(|h| h == "area_index");
+    /// One line of the file, by column name (extra columns are ignored).
+    #[derive(serde::Deserialize)]
+    struct Record {
+        kommune_code: String,
+        kommune_name: String,
+        sundhedsraad: String,
+        region_2027: String,
+        #[serde(default)]
+        area_index: Option<String>,
+    }
     let mut rows = Vec::new();
-    for (k, record) in reader.records().enumerate() {
+    for (k, record) in reader.deserialize::<Record>().enumerate() {
         let line = k as u64 + 2;
         let record = record.map_err(|e| csv_error(line, e.to_string()))?;
-        let field = |i: usize| record.get(i).unwrap_or("").trim().to_string();
         rows.push(Row {
             line: k as u64 + 1,
-            code: field(columns[0]),
-            name: field(columns[1]),
-            sundhedsraad: field(columns[2]),
-            region: field(columns[3]),
-            area_index: area_column.map(field),
+            code: record.kommune_code,
+            name: record.kommune_name,
+            sundhedsraad: record.sundhedsraad,
+            region: record.region_2027,
+            // A present column with an empty cell is an empty value (an
+            // error in `build`), not a missing index.
+            area_index: has_area.then(|| record.area_index.unwrap_or_default()),
         });
     }
     build(rows, path)
 }
+
+/// The columns every geography has.
+const REQUIRED: [&str; 4] = [
+    "kommune_code",
+    "kommune_name",
+    "sundhedsraad",
+    "region_2027",
+];
 
 fn load_parquet(path: &Path) -> Result<Geography, InputError> {
     let not_parquet = |e: &dyn std::fmt::Display| InputError::NotParquet {
@@ -134,35 +146,26 @@ fn load_parquet(path: &Path) -> Result<Geography, InputError> {
                 .collect();
             Ok(Some(values))
         };
-        let mut columns = Vec::new();
-        for name in [
-            "kommune_code",
-            "kommune_name",
-            "sundhedsraad",
-            "region_2027",
-        ] {
-            match text(name)? {
-                Some(values) => columns.push(values),
-                None => {
-                    return Err(InputError::MissingColumn {
-                        path: path.to_path_buf(),
-                        column: name.to_string(),
-                        hint: String::new(),
-                    })
-                }
-            }
-        }
+        let required = |name: &str| {
+            text(name)?.ok_or_else(|| InputError::MissingColumn {
+                path: path.to_path_buf(),
+                column: name.to_string(),
+                hint: String::new(),
+            })
+        };
+        let [codes, names, councils, regions] = REQUIRED.map(required);
+        let (codes, names, councils, regions) = (codes?, names?, councils?, regions?);
         let area = text("area_index")?;
         let first = rows.len() as u64;
+        let cell = |column: &[Option<String>], i: usize| column[i].clone().unwrap_or_default();
         for i in 0..batch.num_rows() {
-            let get = |c: usize| columns[c][i].clone().unwrap_or_default();
             rows.push(Row {
                 line: first + i as u64 + 1,
-                code: get(0),
-                name: get(1),
-                sundhedsraad: get(2),
-                region: get(3),
-                area_index: area.as_ref().map(|a| a[i].clone().unwrap_or_default()),
+                code: cell(&codes, i),
+                name: cell(&names, i),
+                sundhedsraad: cell(&councils, i),
+                region: cell(&regions, i),
+                area_index: area.as_ref().map(|a| cell(a, i)),
             });
         }
     }

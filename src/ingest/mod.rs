@@ -9,7 +9,7 @@ pub mod geography;
 use crate::domain::OLD_CLOSING_LIMIT;
 use crate::error::InputError;
 use crate::model::Model;
-use columns::{concat, Chunk, Column, Nulls, ParquetFile, Request, Target};
+use columns::{concat, Chunk, Column, ColumnId, Nulls, ParquetFile, Request, Requests, Target};
 use std::path::Path;
 
 /// The clinic file as read, before cross-checks.
@@ -38,10 +38,15 @@ fn kommune_request() -> Request {
 /// Reads the clinic file.
 pub fn clinics(path: &Path) -> Result<RawClinics, InputError> {
     let file = ParquetFile::open(path)?;
-    let requests = [
-        clinic_id_request(),
-        kommune_request(),
-        Request::float("capacities", |v| v > 0.0, "capacities (FTE) above 0"),
+    let mut requests = Requests::new();
+    let clinic_id = requests.push(clinic_id_request());
+    let kommune = requests.push(kommune_request());
+    let capacities = requests.push(Request::float(
+        "capacities",
+        |v| v > 0.0,
+        "capacities (FTE) above 0",
+    ));
+    let previous_min_patients = requests.push(
         Request::int(
             "previous_min_patients",
             0,
@@ -51,29 +56,21 @@ pub fn clinics(path: &Path) -> Result<RawClinics, InputError> {
         )
         .optional()
         .nulls(Nulls::Default),
+    );
+    let vulnerable_area = requests.push(
         Request::boolean("vulnerable_area")
             .optional()
             .nulls(Nulls::Default),
-    ];
-    let chunks = file.read(&requests, |chunk, _| Ok(chunk))?;
+    );
+    let chunks = file.read(requests.as_slice(), |chunk, _| Ok(chunk))?;
+    let mut all = Chunk::concat(chunks, &requests);
     let mut raw = RawClinics::default();
-    let mut columns: Vec<Vec<Column>> = vec![Vec::new(); requests.len()];
-    let mut given_previous = Vec::new();
-    for mut chunk in chunks {
-        if let Some(given) = chunk.given[3].take() {
-            given_previous.extend(given);
-        }
-        for (k, column) in chunk.columns.into_iter().enumerate() {
-            columns[k].push(column);
-        }
-    }
-    let mut columns = columns.into_iter().map(|parts| concat(parts.into_iter()));
-    let mut next = || columns.next().unwrap_or(Column::Absent);
-    raw.clinic_id = next().into_i32();
-    raw.kommune = next().into_i16();
-    raw.capacities = next().into_f64().unwrap_or_default();
-    let previous = next();
-    let vulnerable = next();
+    let given_previous = all.take_given(previous_min_patients).unwrap_or_default();
+    raw.clinic_id = all.take(clinic_id).into_i32();
+    raw.kommune = all.take(kommune).into_i16();
+    raw.capacities = all.take(capacities).into_f64().unwrap_or_default();
+    let previous = all.take(previous_min_patients);
+    let vulnerable = all.take(vulnerable_area);
     let n = raw.clinic_id.len();
     match previous {
         Column::I64(values) => {
@@ -172,43 +169,54 @@ pub fn population_reader(
             )
         }
     };
-    let mut requests = vec![
-        Request::int(
-            "person_id",
-            i64::MIN,
-            i64::MAX,
-            Target::I64,
-            "a 64-bit person id",
-        ),
-        clinic_id_request(),
-        kommune_request(),
-        Request::int("age", 0, 120, Target::U8, "an age 0..=120"),
-        Request::int("sex", 1, 2, Target::U8, "1 (male) or 2 (female)"),
-        socio(Request::int(
-            "education",
-            0,
-            4,
-            Target::U8,
-            "an education level 0..=4",
-        )),
-        socio(Request::int(
-            "income_quintile",
-            0,
-            5,
-            Target::U8,
-            "an income quintile 0..=5",
-        )),
-        socio(Request::int(
-            "labour",
-            0,
-            5,
-            Target::U8,
-            "a labour-market status 0..=5",
-        )),
-        socio(Request::int("origin", 0, 2, Target::U8, "an origin 0..=2")),
-        socio(Request::boolean("lives_alone")),
-    ];
-    let fixed = requests.len();
+    let mut requests = Requests::new();
+    let person_id = requests.push(Request::int(
+        "person_id",
+        i64::MIN,
+        i64::MAX,
+        Target::I64,
+        "a 64-bit person id",
+    ));
+    let clinic_id = requests.push(clinic_id_request());
+    let kommune = requests.push(kommune_request());
+    let age = requests.push(Request::int("age", 0, 120, Target::U8, "an age 0..=120"));
+    let sex = requests.push(Request::int(
+        "sex",
+        1,
+        2,
+        Target::U8,
+        "1 (male) or 2 (female)",
+    ));
+    let education = requests.push(socio(Request::int(
+        "education",
+        0,
+        4,
+        Target::U8,
+        "an education level 0..=4",
+    )));
+    let income_quintile = requests.push(socio(Request::int(
+        "income_quintile",
+        0,
+        5,
+        Target::U8,
+        "an income quintile 0..=5",
+    )));
+    let labour = requests.push(socio(Request::int(
+        "labour",
+        0,
+        5,
+        Target::U8,
+        "a labour-market status 0..=5",
+    )));
+    let origin = requests.push(socio(Request::int(
+        "origin",
+        0,
+        2,
+        Target::U8,
+        "an origin 0..=2",
+    )));
+    let lives_alone = requests.push(socio(Request::boolean("lives_alone")));
+    let mut conditions = Vec::with_capacity(model.conditions.len());
     for (name, _) in &model.conditions {
         let column = Model::condition_column(name);
         if !file.has_column(&column) {
@@ -218,34 +226,56 @@ pub fn population_reader(
                 hint: format!(" (the model's condition `{name}` needs it)"),
             });
         }
-        requests.push(Request::boolean(&column).packed());
+        conditions.push(requests.push(Request::boolean(&column).packed()));
     }
-    if options.outcomes {
-        requests.push(Request::float(
+    let outcomes = options.outcomes.then(|| {
+        let utilization = requests.push(Request::float(
             "utilization",
             |v| v >= 0.0,
             "a utilization of 0 or more",
         ));
-        requests.push(
+        let exposure = requests.push(
             Request::float("exposure", |v| v > 0.0 && v <= 1.0, "an exposure in (0, 1]").optional(),
         );
-    }
+        (utilization, exposure)
+    });
     Ok(PopulationReader {
         file,
         requests,
-        fixed,
-        n_conditions: model.conditions.len(),
-        outcomes: options.outcomes,
+        columns: PopulationColumns {
+            person_id,
+            clinic_id,
+            kommune,
+            age,
+            sex,
+            socioeconomic: [education, income_quintile, labour, origin, lives_alone],
+            conditions,
+            outcomes,
+        },
     })
+}
+
+/// Where each of the population's columns is in a `Chunk`.
+#[derive(Debug, Clone)]
+struct PopulationColumns {
+    person_id: ColumnId,
+    clinic_id: ColumnId,
+    kommune: ColumnId,
+    age: ColumnId,
+    sex: ColumnId,
+    /// In the order of `SOCIOECONOMIC_COLUMNS`.
+    socioeconomic: [ColumnId; 5],
+    /// One per model condition, in the model's order (bit k).
+    conditions: Vec<ColumnId>,
+    /// `utilization` and `exposure`, when outcomes are read.
+    outcomes: Option<(ColumnId, ColumnId)>,
 }
 
 /// A population file ready to be read whole or streamed.
 pub struct PopulationReader {
     file: ParquetFile,
-    requests: Vec<Request>,
-    fixed: usize,
-    n_conditions: usize,
-    outcomes: bool,
+    requests: Requests,
+    columns: PopulationColumns,
 }
 
 impl PopulationReader {
@@ -262,7 +292,7 @@ impl PopulationReader {
         let (read, sha256) = rayon::join(
             || {
                 self.file.read_windowed(
-                    &self.requests,
+                    self.requests.as_slice(),
                     window,
                     |chunk, first_row| map(self.to_raw(chunk), first_row),
                     merge,
@@ -277,10 +307,10 @@ impl PopulationReader {
     /// One row group's columns as a `RawPopulation`, the condition flags
     /// folded into a mask on the worker.
     fn to_raw(&self, mut chunk: Chunk) -> RawPopulation {
+        let columns = &self.columns;
         let mut mask = vec![0u64; chunk.rows];
-        for k in 0..self.n_conditions {
-            let words = std::mem::replace(&mut chunk.columns[self.fixed + k], Column::Absent)
-                .into_bits(chunk.rows);
+        for (k, &id) in columns.conditions.iter().enumerate() {
+            let words = chunk.take(id).into_bits(chunk.rows);
             // Conditions are rare: visit only the set bits.
             for (w, &word) in words.iter().enumerate() {
                 let mut bits = word;
@@ -292,34 +322,29 @@ impl PopulationReader {
                 }
             }
         }
-        let mut raw = RawPopulation {
+        let [education, income_quintile, labour, origin, lives_alone] = columns.socioeconomic;
+        let (utilization, exposure) = match columns.outcomes {
+            Some((u, e)) => (chunk.take(u).into_f64(), chunk.take(e).into_f64()),
+            None => (None, None),
+        };
+        RawPopulation {
             conditions: mask,
             row_groups: vec![chunk.rows],
-            ..RawPopulation::default()
-        };
-        for (k, mapped) in chunk.nulls_mapped.iter().enumerate().skip(5).take(5) {
-            raw.nulls_mapped[k - 5] += mapped;
+            nulls_mapped: columns.socioeconomic.map(|id| chunk.nulls_mapped(id)),
+            person_id: chunk.take(columns.person_id).into_i64(),
+            clinic_id: chunk.take(columns.clinic_id).into_i32(),
+            kommune: chunk.take(columns.kommune).into_i16(),
+            age: chunk.take(columns.age).into_u8(),
+            sex: chunk.take(columns.sex).into_u8(),
+            education: chunk.take(education).into_u8(),
+            income_quintile: chunk.take(income_quintile).into_u8(),
+            labour: chunk.take(labour).into_u8(),
+            origin: chunk.take(origin).into_u8(),
+            lives_alone: chunk.take(lives_alone).into_bool(),
+            utilization,
+            exposure,
+            sha256: String::new(),
         }
-        let mut columns = std::mem::take(&mut chunk.columns).into_iter();
-        let mut next = || columns.next().unwrap_or(Column::Absent);
-        raw.person_id = next().into_i64();
-        raw.clinic_id = next().into_i32();
-        raw.kommune = next().into_i16();
-        raw.age = next().into_u8();
-        raw.sex = next().into_u8();
-        raw.education = next().into_u8();
-        raw.income_quintile = next().into_u8();
-        raw.labour = next().into_u8();
-        raw.origin = next().into_u8();
-        raw.lives_alone = next().into_bool();
-        for _ in 0..self.n_conditions {
-            next();
-        }
-        if self.outcomes {
-            raw.utilization = next().into_f64();
-            raw.exposure = next().into_f64();
-        }
-        raw
     }
 
     /// Reads the whole file into one `RawPopulation`.
@@ -392,16 +417,18 @@ pub fn population(
 /// Only the `person_id` column (to find a repeated id after streaming).
 pub fn person_ids(path: &Path) -> Result<Vec<i64>, InputError> {
     let file = ParquetFile::open(path)?;
-    let request = [Request::int(
+    let mut requests = Requests::new();
+    let person_id = requests.push(Request::int(
         "person_id",
         i64::MIN,
         i64::MAX,
         Target::I64,
         "a 64-bit person id",
-    )];
-    let parts = file.read(&request, |mut chunk, _| {
-        Ok(std::mem::replace(&mut chunk.columns[0], Column::Absent))
-    })?;
+    ));
+    let parts = file.read(
+        requests.as_slice(),
+        |mut chunk, _| Ok(chunk.take(person_id)),
+    )?;
     Ok(concat(parts.into_iter()).into_i64())
 }
 

@@ -6,6 +6,7 @@
 //! This module does no I/O except `Model::load`, which reads the file and
 //! hashes it; everything else works on values.
 
+pub mod coefficient;
 pub mod file;
 
 use crate::error::ModelError;

@@ -109,6 +109,23 @@ const VULNERABLE: [(i16, f64); 14] = [
     (851, 0.06),
 ];
 
+/// One line of the built-in kommune populations
+/// (`data/kommune-population-approx.csv`).
+#[derive(Debug, Clone, serde::Deserialize)]
+struct KommunePopulation {
+    kommune_code: i16,
+    region_2007_2026: String,
+    population_approx: f64,
+}
+
+/// The built-in kommune populations, read with the csv crate.
+fn kommune_populations() -> Result<Vec<KommunePopulation>, String> {
+    csv::Reader::from_reader(KOMMUNE_POPULATION.as_bytes())
+        .deserialize()
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("bad line in the built-in kommune populations: {e}"))
+}
+
 impl SynthSpec {
     /// Denmark at `scale` (1 = about 5.96 million persons).
     pub fn national(seed: u64, scale: f64) -> Result<Self, String> {
@@ -117,20 +134,10 @@ impl SynthSpec {
                 "--scale `{scale}` must be above 0 and at most {MAX_SCALE}"
             ));
         }
-        let mut rows = Vec::new();
-        for line in KOMMUNE_POPULATION.lines().skip(1) {
-            let fields: Vec<&str> = line.split(',').collect();
-            let (Some(code), Some(region), Some(persons)) = (
-                fields.first().and_then(|c| c.parse::<i16>().ok()),
-                fields.get(1),
-                fields.get(2).and_then(|p| p.parse::<f64>().ok()),
-            ) else {
-                return Err(format!(
-                    "bad line in the built-in kommune populations: `{line}`"
-                ));
-            };
-            rows.push((code, region.to_string(), persons));
-        }
+        let rows: Vec<(i16, String, f64)> = kommune_populations()?
+            .into_iter()
+            .map(|k| (k.kommune_code, k.region_2007_2026, k.population_approx))
+            .collect();
         let kommuner = rows
             .iter()
             .map(|(code, region, persons)| {
@@ -397,15 +404,17 @@ fn stream(
                 })?;
         kommune_index.push(index);
     }
+    // The built-in table is checked when a national spec is made; a
+    // fixture spec's kommuner are in it too.
+    let populations = kommune_populations().unwrap_or_default();
     let old_region = spec
         .kommuner
         .iter()
         .map(|k| {
-            let region = KOMMUNE_POPULATION
-                .lines()
-                .find(|l| l.split(',').next() == Some(&k.code.to_string()))
-                .and_then(|l| l.split(',').nth(1))
-                .unwrap_or("");
+            let region = populations
+                .iter()
+                .find(|p| p.kommune_code == k.code)
+                .map_or("", |p| p.region_2007_2026.as_str());
             FOLK1A_2024
                 .iter()
                 .position(|(r, _)| *r == region)
