@@ -29,6 +29,7 @@ pub mod output;
 pub mod progress;
 pub mod proposal;
 pub mod report;
+pub mod stats;
 pub mod synth;
 pub mod validate;
 pub mod weights;

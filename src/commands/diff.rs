@@ -17,7 +17,6 @@ use super::Failure;
 use crate::error::{Error, InputError, OutputError};
 use crate::model::Model;
 use crate::output::schema::{read_csv, read_json, RunManifest};
-use crate::output::table::Table;
 use crate::{compute_with, load_inputs, InputPaths, Inputs, RunParams};
 use clap::Args;
 use serde::{Deserialize, Serialize};
@@ -289,31 +288,20 @@ pub fn diff(a_dir: &Path, b_dir: &Path, out: &Path) -> Result<DiffSummary, Error
         largest_movers: movers.into_iter().take(20).cloned().collect(),
     };
 
-    let mut table = Table::new();
     let float = |f: fn(&ClinicChange) -> Option<f64>| rows.iter().map(f).collect::<Vec<_>>();
-    table
-        .int(
-            "clinic_id",
-            rows.iter().map(|r| Some(i64::from(r.clinic_id))).collect(),
-        )
-        .int(
-            "min_patients_a",
-            rows.iter().map(|r| r.min_patients_a).collect(),
-        )
-        .int(
-            "min_patients_b",
-            rows.iter().map(|r| r.min_patients_b).collect(),
-        )
-        .float("change", float(|r| r.change))
-        .float("population", float(|r| r.population))
-        .float("model", float(|r| r.model))
-        .float("packages", float(|r| r.packages))
-        .float("capacity", float(|r| r.capacity))
-        .float("caps_and_rounding", float(|r| r.caps_and_rounding))
-        .text(
-            "status",
-            rows.iter().map(|r| r.status.to_string()).collect(),
-        );
+    let table = crate::output::schema::DiffColumns {
+        clinic_id: rows.iter().map(|r| Some(i64::from(r.clinic_id))).collect(),
+        min_patients_a: rows.iter().map(|r| r.min_patients_a).collect(),
+        min_patients_b: rows.iter().map(|r| r.min_patients_b).collect(),
+        change: float(|r| r.change),
+        population: float(|r| r.population),
+        model: float(|r| r.model),
+        packages: float(|r| r.packages),
+        capacity: float(|r| r.capacity),
+        caps_and_rounding: float(|r| r.caps_and_rounding),
+        status: rows.iter().map(|r| r.status.to_string()).collect(),
+    }
+    .table();
     crate::output::atomic::write_dir_atomically(out, |dir| -> Result<(), OutputError> {
         table.write_parquet(&dir.join("diff.parquet"))?;
         table.write_csv(&dir.join("diff.csv"))?;

@@ -355,20 +355,21 @@ fn summary_tables(inputs: &crate::Inputs, years: &[(i32, RunResult)]) -> (Table,
             loads.push(Some(result.load));
         }
     }
-    let mut clinic_table = Table::new();
-    clinic_table
-        .int("year", year)
-        .int("clinic_id", clinic_id)
-        .float("capacities", capacities)
-        .int("n_patients", n_patients)
-        .float("need", need)
-        .float("mean_weight", mean_weight)
-        .float("previous_min_patients", previous)
-        .int("min_patients", proposal)
-        .float("change", change)
-        .float("change_pct", change_pct)
-        .text("flags", flags)
-        .float("L", loads);
+    let clinic_table = crate::output::schema::ProjectClinicColumns {
+        year,
+        clinic_id,
+        capacities,
+        n_patients,
+        need,
+        mean_weight,
+        previous_min_patients: previous,
+        min_patients: proposal,
+        change,
+        change_pct,
+        flags,
+        L: loads,
+    }
+    .table();
 
     let rows: Vec<(i32, &RunResult, &crate::areas::AreaRow)> = years
         .iter()
@@ -388,32 +389,22 @@ fn summary_tables(inputs: &crate::Inputs, years: &[(i32, RunResult)]) -> (Table,
     let float = |f: fn(&RunResult, &crate::areas::AreaRow) -> Option<f64>| -> Vec<Option<f64>> {
         rows.iter().map(|(_, result, row)| f(result, row)).collect()
     };
-    let mut area_table = Table::new();
-    area_table
-        .int(
-            "year",
-            rows.iter().map(|(y, _, _)| Some(i64::from(*y))).collect(),
-        )
-        .text(
-            "level",
-            rows.iter()
-                .map(|(_, _, r)| r.level.as_str().to_string())
-                .collect(),
-        )
-        .text(
-            "name",
-            rows.iter().map(|(_, _, r)| r.name.clone()).collect(),
-        )
-        .float("need", float(|_, r| Some(r.need)))
-        .float("capacities", float(|_, r| Some(r.capacities)))
-        .float("target_capacities", float(|_, r| Some(r.target_capacities)))
-        .float("capacity_gap", float(|_, r| Some(r.capacity_gap)))
-        .float(
-            "norm_patients_per_capacity",
-            float(|_, r| r.norm_patients_per_capacity),
-        )
-        .float("L", float(|result, _| Some(result.load)))
-        .float("D", float(|result, _| Some(result.capacity_total)));
+    let area_table = crate::output::schema::ProjectAreaColumns {
+        year: rows.iter().map(|(y, _, _)| Some(i64::from(*y))).collect(),
+        level: rows
+            .iter()
+            .map(|(_, _, r)| r.level.as_str().to_string())
+            .collect(),
+        name: rows.iter().map(|(_, _, r)| r.name.clone()).collect(),
+        need: float(|_, r| Some(r.need)),
+        capacities: float(|_, r| Some(r.capacities)),
+        target_capacities: float(|_, r| Some(r.target_capacities)),
+        capacity_gap: float(|_, r| Some(r.capacity_gap)),
+        norm_patients_per_capacity: float(|_, r| r.norm_patients_per_capacity),
+        L: float(|result, _| Some(result.load)),
+        D: float(|result, _| Some(result.capacity_total)),
+    }
+    .table();
     (clinic_table, area_table)
 }
 

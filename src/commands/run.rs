@@ -95,29 +95,21 @@ fn person_weights(
         .into_par_iter()
         .map(|i| Some(tables.person(population, i).raw / mean_raw))
         .collect();
-    let mut table = output::table::Table::new();
-    table
-        .int(
-            "person_id",
-            population.person_id.iter().map(|&id| Some(id)).collect(),
-        )
-        .int(
-            "clinic_id",
-            population
-                .clinic
-                .iter()
-                .map(|&c| Some(i64::from(inputs.clinics.clinic_id[c as usize])))
-                .collect(),
-        )
-        .int(
-            "kommune",
-            population
-                .kommune
-                .iter()
-                .map(|&k| Some(i64::from(inputs.geography.kommuner[usize::from(k)].code)))
-                .collect(),
-        )
-        .float("weight", weights);
+    let table = crate::output::schema::PersonWeightColumns {
+        person_id: population.person_id.iter().map(|&id| Some(id)).collect(),
+        clinic_id: population
+            .clinic
+            .iter()
+            .map(|&c| Some(i64::from(inputs.clinics.clinic_id[c as usize])))
+            .collect(),
+        kommune: population
+            .kommune
+            .iter()
+            .map(|&k| Some(i64::from(inputs.geography.kommuner[usize::from(k)].code)))
+            .collect(),
+        weight: weights,
+    }
+    .table();
     table
 }
 

@@ -21,7 +21,6 @@ use crate::model::coefficient::CoefficientName;
 use crate::model::file::ModelFile;
 use crate::model::Model;
 use crate::output::schema::{BaselineModel, Engine, ScenariosManifest};
-use crate::output::table::Table;
 use crate::{compute_year, load_inputs, InputPaths, Inputs, RunParams, RunResult};
 use clap::Args;
 use rayon::prelude::*;
@@ -556,57 +555,38 @@ fn write(
     let clinics = &inputs.clinics;
     let n = clinics.len();
     let baseline = &results[0];
-    let mut long = Table::new();
     let rows = || {
         results
             .iter()
             .zip(variants)
             .flat_map(|(r, v)| (0..n).map(move |c| (r, v, c)))
     };
-    long.text(
-        "scenario",
-        rows()
+    let long = crate::output::schema::ScenarioClinicColumns {
+        scenario: rows()
             .map(|(_, v, _)| v.name.clone().unwrap_or_default())
             .collect(),
-    )
-    .int(
-        "clinic_id",
-        rows()
+        clinic_id: rows()
             .map(|(_, _, c)| Some(i64::from(clinics.clinic_id[c])))
             .collect(),
-    )
-    .float(
-        "need",
-        rows()
+        need: rows()
             .map(|(r, _, c)| Some(r.need.clinics[c].need))
             .collect(),
-    )
-    .float(
-        "mean_weight",
-        rows()
+        mean_weight: rows()
             .map(|(r, _, c)| r.need.clinics[c].mean_weight)
             .collect(),
-    )
-    .int(
-        "min_patients",
-        rows()
+        min_patients: rows()
             .map(|(r, _, c)| r.proposals[c].min_patients)
             .collect(),
-    )
-    .int(
-        "change_vs_baseline",
-        rows()
+        change_vs_baseline: rows()
             .map(|(r, _, c)| {
                 Some(r.proposals[c].min_patients? - baseline.proposals[c].min_patients?)
             })
             .collect(),
-    )
-    .text(
-        "flags",
-        rows()
+        flags: rows()
             .map(|(r, _, c)| r.proposals[c].flags.to_text())
             .collect(),
-    );
+    }
+    .table();
 
     let s = &batch.summaries;
     let q = |f: fn(&Quantiles) -> f64| -> Vec<Option<f64>> {
@@ -617,40 +597,33 @@ fn write(
     let count = |flag: &'static str| -> Vec<Option<i64>> {
         s.iter().map(|x| Some(x.flag_counts[flag] as i64)).collect()
     };
-    let mut summary = Table::new();
-    summary
-        .text("scenario", s.iter().map(|x| x.scenario.clone()).collect())
-        .text(
-            "parameters",
-            s.iter().map(|x| x.parameters.clone()).collect(),
-        )
-        .int("year", s.iter().map(|x| Some(i64::from(x.year))).collect())
-        .float("L", s.iter().map(|x| Some(x.load)).collect())
-        .float("D", s.iter().map(|x| Some(x.capacity_total)).collect())
-        .float("per_capacity_p5", q(|q| q.p5))
-        .float("per_capacity_p25", q(|q| q.p25))
-        .float("per_capacity_median", q(|q| q.median))
-        .float("per_capacity_p75", q(|q| q.p75))
-        .float("per_capacity_p95", q(|q| q.p95))
-        .int("capped", count("capped"))
-        .int("uncertain", count("uncertain"))
-        .int("dialogue", count("dialogue"))
-        .int("vulnerable_area", count("vulnerable_area"))
-        .int("empty", count("empty"))
-        .int(
-            "clinics_changed_vs_baseline",
-            s.iter()
-                .map(|x| Some(x.clinics_changed_vs_baseline as i64))
-                .collect(),
-        )
-        .float(
-            "mean_abs_change_vs_baseline",
-            s.iter()
-                .map(|x| Some(x.mean_abs_change_vs_baseline))
-                .collect(),
-        );
+    let summary = crate::output::schema::ScenarioSummaryColumns {
+        scenario: s.iter().map(|x| x.scenario.clone()).collect(),
+        parameters: s.iter().map(|x| x.parameters.clone()).collect(),
+        year: s.iter().map(|x| Some(i64::from(x.year))).collect(),
+        L: s.iter().map(|x| Some(x.load)).collect(),
+        D: s.iter().map(|x| Some(x.capacity_total)).collect(),
+        per_capacity_p5: q(|q| q.p5),
+        per_capacity_p25: q(|q| q.p25),
+        per_capacity_median: q(|q| q.median),
+        per_capacity_p75: q(|q| q.p75),
+        per_capacity_p95: q(|q| q.p95),
+        capped: count("capped"),
+        uncertain: count("uncertain"),
+        dialogue: count("dialogue"),
+        vulnerable_area: count("vulnerable_area"),
+        empty: count("empty"),
+        clinics_changed_vs_baseline: s
+            .iter()
+            .map(|x| Some(x.clinics_changed_vs_baseline as i64))
+            .collect(),
+        mean_abs_change_vs_baseline: s
+            .iter()
+            .map(|x| Some(x.mean_abs_change_vs_baseline))
+            .collect(),
+    }
+    .table();
 
-    let mut gaps = Table::new();
     let council_rows = || {
         results.iter().zip(variants).flat_map(|(r, v)| {
             r.areas
@@ -659,30 +632,18 @@ fn write(
                 .map(move |a| (v, a))
         })
     };
-    gaps.text(
-        "scenario",
-        council_rows()
+    let gaps = crate::output::schema::CapacityGapColumns {
+        scenario: council_rows()
             .map(|(v, _)| v.name.clone().unwrap_or_default())
             .collect(),
-    )
-    .text(
-        "sundhedsraad",
-        council_rows().map(|(_, a)| a.name.clone()).collect(),
-    )
-    .float(
-        "capacities",
-        council_rows().map(|(_, a)| Some(a.capacities)).collect(),
-    )
-    .float(
-        "target_capacities",
-        council_rows()
+        sundhedsraad: council_rows().map(|(_, a)| a.name.clone()).collect(),
+        capacities: council_rows().map(|(_, a)| Some(a.capacities)).collect(),
+        target_capacities: council_rows()
             .map(|(_, a)| Some(a.target_capacities))
             .collect(),
-    )
-    .float(
-        "capacity_gap",
-        council_rows().map(|(_, a)| Some(a.capacity_gap)).collect(),
-    );
+        capacity_gap: council_rows().map(|(_, a)| Some(a.capacity_gap)).collect(),
+    }
+    .table();
 
     crate::output::atomic::write_dir_atomically(out, |dir| -> Result<(), OutputError> {
         long.write_parquet(&dir.join("scenarios.parquet"))?;

@@ -10,6 +10,7 @@ use super::design::{Design, TermSet, MAX_ROW};
 use super::{fit, FitOptions, NotEstimable};
 use crate::domain::{Clinics, Geography, Population};
 use crate::model::{age_band, Link, Model, AGE_BANDS};
+use crate::stats::{quantile, Rule};
 use crate::weights::YearTables;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -111,15 +112,15 @@ pub struct Quantiles {
     pub max: f64,
 }
 
-/// Quantiles by the nearest-rank rule on a sorted copy; `None` when empty.
+/// Quantiles of the finite values by the rounded-index rule
+/// (`stats::Rule::RoundedIndex`) on a sorted copy; `None` when empty.
 pub fn quantiles(values: &[f64]) -> Option<Quantiles> {
     let mut sorted: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
     if sorted.is_empty() {
         return None;
     }
     sorted.sort_by(f64::total_cmp);
-    let at =
-        |q: f64| sorted[((q * (sorted.len() - 1) as f64).round() as usize).min(sorted.len() - 1)];
+    let at = |q: f64| quantile(&sorted, q, Rule::RoundedIndex).unwrap_or(f64::NAN);
     Some(Quantiles {
         min: sorted[0],
         p5: at(0.05),

@@ -37,75 +37,43 @@ pub fn clinic_table(inputs: &Inputs, result: &RunResult) -> Table {
             .map(|c| Some(need[c].components.as_array()[k]))
             .collect()
     };
-    let mut table = Table::new();
-    table
-        .int(
-            "clinic_id",
-            clinics
-                .clinic_id
-                .iter()
-                .map(|&id| Some(i64::from(id)))
-                .collect(),
-        )
-        .int(
-            "kommune",
-            (0..n).map(|c| Some(i64::from(kommune(c).code))).collect(),
-        )
-        .text(
-            "sundhedsraad",
-            (0..n)
-                .map(|c| geography.sundhedsraad[usize::from(kommune(c).sundhedsraad)].clone())
-                .collect(),
-        )
-        .text(
-            "region",
-            (0..n)
-                .map(|c| geography.regions[usize::from(kommune(c).region)].clone())
-                .collect(),
-        )
-        .float(
-            "capacities",
-            clinics.capacities.iter().map(|&d| Some(d)).collect(),
-        )
-        .int(
-            "n_patients",
-            need.iter().map(|c| Some(c.n_patients as i64)).collect(),
-        )
-        .float("need", need.iter().map(|c| Some(c.need)).collect())
-        .float("mean_weight", need.iter().map(|c| c.mean_weight).collect())
-        .float("need_age_sex", component(0))
-        .float("need_socioeconomic", component(1))
-        .float("need_conditions", component(2))
-        .float("need_multimorbidity", component(3))
-        .float("need_area", component(4))
-        .float("need_packages", component(5))
-        .float(
-            "raw_min_patients",
-            proposals.iter().map(|p| p.raw).collect(),
-        )
-        .float("raw_lower", proposals.iter().map(|p| p.raw_lower).collect())
-        .float("raw_upper", proposals.iter().map(|p| p.raw_upper).collect())
-        .float(
-            "previous_min_patients",
-            result
-                .previous_min_patients
-                .iter()
-                .map(|&p| Some(p))
-                .collect(),
-        )
-        .int(
-            "min_patients",
-            proposals.iter().map(|p| p.min_patients).collect(),
-        )
-        .float("change", proposals.iter().map(|p| p.change).collect())
-        .float(
-            "change_pct",
-            proposals.iter().map(|p| p.change_pct).collect(),
-        )
-        .text(
-            "flags",
-            proposals.iter().map(|p| p.flags.to_text()).collect(),
-        );
+    let table = crate::output::schema::ClinicColumns {
+        clinic_id: clinics
+            .clinic_id
+            .iter()
+            .map(|&id| Some(i64::from(id)))
+            .collect(),
+        kommune: (0..n).map(|c| Some(i64::from(kommune(c).code))).collect(),
+        sundhedsraad: (0..n)
+            .map(|c| geography.sundhedsraad[usize::from(kommune(c).sundhedsraad)].clone())
+            .collect(),
+        region: (0..n)
+            .map(|c| geography.regions[usize::from(kommune(c).region)].clone())
+            .collect(),
+        capacities: clinics.capacities.iter().map(|&d| Some(d)).collect(),
+        n_patients: need.iter().map(|c| Some(c.n_patients as i64)).collect(),
+        need: need.iter().map(|c| Some(c.need)).collect(),
+        mean_weight: need.iter().map(|c| c.mean_weight).collect(),
+        need_age_sex: component(0),
+        need_socioeconomic: component(1),
+        need_conditions: component(2),
+        need_multimorbidity: component(3),
+        need_area: component(4),
+        need_packages: component(5),
+        raw_min_patients: proposals.iter().map(|p| p.raw).collect(),
+        raw_lower: proposals.iter().map(|p| p.raw_lower).collect(),
+        raw_upper: proposals.iter().map(|p| p.raw_upper).collect(),
+        previous_min_patients: result
+            .previous_min_patients
+            .iter()
+            .map(|&p| Some(p))
+            .collect(),
+        min_patients: proposals.iter().map(|p| p.min_patients).collect(),
+        change: proposals.iter().map(|p| p.change).collect(),
+        change_pct: proposals.iter().map(|p| p.change_pct).collect(),
+        flags: proposals.iter().map(|p| p.flags.to_text()).collect(),
+    }
+    .table();
     table
 }
 
@@ -122,41 +90,31 @@ pub fn area_table(rows: &[AreaRow]) -> Table {
     let count = |f: fn(&AreaRow) -> u64| -> Vec<Option<i64>> {
         rows.iter().map(|r| shown(r).then(|| f(r) as i64)).collect()
     };
-    let mut table = Table::new();
-    table
-        .text(
-            "level",
-            rows.iter().map(|r| r.level.as_str().to_string()).collect(),
-        )
-        .text("code", rows.iter().map(|r| r.code.clone()).collect())
-        .text("name", rows.iter().map(|r| r.name.clone()).collect())
-        .int("residents", count(|r| r.residents))
-        .float("need", float(|r| Some(r.need)))
-        .float("mean_weight", float(|r| r.mean_weight))
-        .float(
-            "capacities",
-            rows.iter().map(|r| Some(r.capacities)).collect(),
-        )
-        .float("target_capacities", float(|r| Some(r.target_capacities)))
-        .float("capacity_gap", float(|r| Some(r.capacity_gap)))
-        .int("listed", count(|r| r.listed))
-        .float("listed_per_capacity", float(|r| r.listed_per_capacity))
-        .float(
-            "norm_patients_per_capacity",
-            float(|r| r.norm_patients_per_capacity),
-        )
-        .text(
-            "flags",
-            rows.iter()
-                .map(|r| {
-                    if r.suppressed() {
-                        "suppressed".to_string()
-                    } else {
-                        String::new()
-                    }
-                })
-                .collect(),
-        );
+    let table = crate::output::schema::AreaColumns {
+        level: rows.iter().map(|r| r.level.as_str().to_string()).collect(),
+        code: rows.iter().map(|r| r.code.clone()).collect(),
+        name: rows.iter().map(|r| r.name.clone()).collect(),
+        residents: count(|r| r.residents),
+        need: float(|r| Some(r.need)),
+        mean_weight: float(|r| r.mean_weight),
+        capacities: rows.iter().map(|r| Some(r.capacities)).collect(),
+        target_capacities: float(|r| Some(r.target_capacities)),
+        capacity_gap: float(|r| Some(r.capacity_gap)),
+        listed: count(|r| r.listed),
+        listed_per_capacity: float(|r| r.listed_per_capacity),
+        norm_patients_per_capacity: float(|r| r.norm_patients_per_capacity),
+        flags: rows
+            .iter()
+            .map(|r| {
+                if r.suppressed() {
+                    "suppressed".to_string()
+                } else {
+                    String::new()
+                }
+            })
+            .collect(),
+    }
+    .table();
     table
 }
 

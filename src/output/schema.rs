@@ -3,8 +3,9 @@
 //! (`diff`, `report`, anything that takes an output directory) sees the
 //! same names and types the writer used, and a missing or mistyped field is
 //! an error naming the file and the field. The column tables are defined
-//! where they are built (`output::clinic_table`, `output::area_table`, …)
-//! and read back with the `csv` crate.
+//! the same way (`output_table!`): the writer fills a struct of columns,
+//! and a reader gets rows of the same names and types back with
+//! `read_csv` (the `csv` crate).
 //!
 //! Field order is the order on disk (serde writes struct fields in
 //! declaration order), so changing it changes output bytes.
@@ -12,6 +13,7 @@
 use crate::error::InputError;
 use crate::fit::evaluate::{ClinicMetrics, Metrics, Quantiles, Ratio};
 use crate::inputs::Source;
+use crate::output::table::Table;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -135,6 +137,209 @@ pub struct ScenariosManifest {
     pub model: BaselineModel,
     pub passes_over_persons: usize,
     pub scenarios: usize,
+}
+
+// ---------------------------------------------------------------- tables
+
+/// Defines an output table once: a struct of columns that the writer fills
+/// (every column must be given, in this order, and `table()` names them by
+/// their field names), and a row struct of the same names and types that
+/// readers get from `read_csv`. `int` columns are `Option<i64>`, `float`
+/// columns `Option<f64>` (non-finite values are written as nulls), `text`
+/// columns `String`.
+macro_rules! output_table {
+    ($(#[$doc:meta])* $columns:ident / $row:ident { $($field:ident : $kind:ident),* $(,)? }) => {
+        $(#[$doc])*
+        /// The columns, as the writer fills them.
+        #[allow(non_snake_case)]
+        #[derive(Debug, Clone, Default, PartialEq)]
+        pub struct $columns {
+            $(pub $field: output_table!(@column $kind),)*
+        }
+
+        $(#[$doc])*
+        /// One row, as a reader gets it back.
+        #[allow(non_snake_case)]
+        #[derive(Debug, Clone, PartialEq, Deserialize)]
+        pub struct $row {
+            $(pub $field: output_table!(@cell $kind),)*
+        }
+
+        impl $columns {
+            /// The column names, in order.
+            pub const NAMES: &'static [&'static str] = &[$(stringify!($field)),*];
+
+            /// The table to write.
+            pub fn table(self) -> Table {
+                let mut table = Table::new();
+                $(output_table!(@push table, $field, self.$field, $kind);)*
+                table
+            }
+        }
+    };
+    (@column int) => { Vec<Option<i64>> };
+    (@column float) => { Vec<Option<f64>> };
+    (@column text) => { Vec<String> };
+    (@cell int) => { Option<i64> };
+    (@cell float) => { Option<f64> };
+    (@cell text) => { String };
+    (@push $table:ident, $field:ident, $values:expr, int) => { $table.int(stringify!($field), $values); };
+    (@push $table:ident, $field:ident, $values:expr, float) => { $table.float(stringify!($field), $values); };
+    (@push $table:ident, $field:ident, $values:expr, text) => { $table.text(stringify!($field), $values); };
+}
+
+output_table! {
+    /// The clinic table of SPEC section 5 (`clinics.parquet`, `clinics.csv`).
+    ClinicColumns / ClinicRecord {
+        clinic_id: int,
+        kommune: int,
+        sundhedsraad: text,
+        region: text,
+        capacities: float,
+        n_patients: int,
+        need: float,
+        mean_weight: float,
+        need_age_sex: float,
+        need_socioeconomic: float,
+        need_conditions: float,
+        need_multimorbidity: float,
+        need_area: float,
+        need_packages: float,
+        raw_min_patients: float,
+        raw_lower: float,
+        raw_upper: float,
+        previous_min_patients: float,
+        min_patients: int,
+        change: float,
+        change_pct: float,
+        flags: text,
+    }
+}
+
+output_table! {
+    /// The area table of SPEC section 5 (`areas.parquet`, `areas.csv`).
+    AreaColumns / AreaRecord {
+        level: text,
+        code: text,
+        name: text,
+        residents: int,
+        need: float,
+        mean_weight: float,
+        capacities: float,
+        target_capacities: float,
+        capacity_gap: float,
+        listed: int,
+        listed_per_capacity: float,
+        norm_patients_per_capacity: float,
+        flags: text,
+    }
+}
+
+output_table! {
+    /// Every person's need weight (`person_weights.parquet`).
+    PersonWeightColumns / PersonWeightRecord {
+        person_id: int,
+        clinic_id: int,
+        kommune: int,
+        weight: float,
+    }
+}
+
+output_table! {
+    /// A projection's clinic × year table (`summary.parquet`, `summary.csv`).
+    ProjectClinicColumns / ProjectClinicRecord {
+        year: int,
+        clinic_id: int,
+        capacities: float,
+        n_patients: int,
+        need: float,
+        mean_weight: float,
+        previous_min_patients: float,
+        min_patients: int,
+        change: float,
+        change_pct: float,
+        flags: text,
+        L: float,
+    }
+}
+
+output_table! {
+    /// A projection's national and per-sundhedsråd rows by year (`areas_by_year.*`).
+    ProjectAreaColumns / ProjectAreaRecord {
+        year: int,
+        level: text,
+        name: text,
+        need: float,
+        capacities: float,
+        target_capacities: float,
+        capacity_gap: float,
+        norm_patients_per_capacity: float,
+        L: float,
+        D: float,
+    }
+}
+
+output_table! {
+    /// The attribution of each clinic's change (`diff.parquet`, `diff.csv`).
+    DiffColumns / DiffRecord {
+        clinic_id: int,
+        min_patients_a: int,
+        min_patients_b: int,
+        change: float,
+        population: float,
+        model: float,
+        packages: float,
+        capacity: float,
+        caps_and_rounding: float,
+        status: text,
+    }
+}
+
+output_table! {
+    /// Every scenario × clinic (`scenarios.parquet`, `scenarios.csv`).
+    ScenarioClinicColumns / ScenarioClinicRecord {
+        scenario: text,
+        clinic_id: int,
+        need: float,
+        mean_weight: float,
+        min_patients: int,
+        change_vs_baseline: int,
+        flags: text,
+    }
+}
+
+output_table! {
+    /// One row per scenario (`summary.parquet`, `summary.csv` of a batch).
+    ScenarioSummaryColumns / ScenarioSummaryRecord {
+        scenario: text,
+        parameters: text,
+        year: int,
+        L: float,
+        D: float,
+        per_capacity_p5: float,
+        per_capacity_p25: float,
+        per_capacity_median: float,
+        per_capacity_p75: float,
+        per_capacity_p95: float,
+        capped: int,
+        uncertain: int,
+        dialogue: int,
+        vulnerable_area: int,
+        empty: int,
+        clinics_changed_vs_baseline: int,
+        mean_abs_change_vs_baseline: float,
+    }
+}
+
+output_table! {
+    /// Every scenario × sundhedsråd (`capacity_gaps.parquet`, `capacity_gaps.csv`).
+    CapacityGapColumns / CapacityGapRecord {
+        scenario: text,
+        sundhedsraad: text,
+        capacities: float,
+        target_capacities: float,
+        capacity_gap: float,
+    }
 }
 
 // ---------------------------------------------------------------- evaluation.json

@@ -60,12 +60,3 @@ impl Frame {
         row.get(col)?.parse::<f64>().ok().filter(|v| v.is_finite())
     }
 }
-
-/// The `p`-quantile (nearest rank) of sorted values.
-pub(super) fn quantile(sorted: &[f64], p: f64) -> Option<f64> {
-    if sorted.is_empty() {
-        return None;
-    }
-    let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-    Some(sorted[rank - 1])
-}

@@ -95,14 +95,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn quantiles_by_nearest_rank() {
-        let v = [1.0, 2.0, 3.0, 4.0];
-        assert_eq!(quantile(&v, 0.5), Some(2.0));
-        assert_eq!(quantile(&v, 0.95), Some(4.0));
-        assert_eq!(quantile(&[], 0.5), None);
-    }
-
-    #[test]
     fn an_unknown_directory_is_named() {
         let dir = tempfile::tempdir().unwrap();
         let err = render(dir.path()).unwrap_err().to_string();

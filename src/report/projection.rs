@@ -1,6 +1,7 @@
 //! The projection page.
 
 use super::*;
+use crate::stats::{self, Rule};
 
 pub(super) fn projection_page(dir: &Path) -> Result<(String, String, String), Error> {
     let manifest: ProjectManifest = schema::read_json(&dir.join("manifest.json"))?;
@@ -46,7 +47,7 @@ pub(super) fn projection_page(dir: &Path) -> Result<(String, String, String), Er
             .collect();
         per.sort_by(f64::total_cmp);
         for (band, p) in bands.iter_mut().zip([0.05, 0.25, 0.5, 0.75, 0.95]) {
-            band.push(quantile(&per, p));
+            band.push(stats::quantile(&per, p, Rule::NearestRank));
         }
     }
     let mut charts = svg::lines(
