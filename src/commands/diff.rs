@@ -16,10 +16,10 @@
 use super::Failure;
 use crate::error::{Error, InputError, OutputError};
 use crate::model::Model;
-use crate::output::schema::{read_csv, read_json, RunManifest};
+use crate::output::schema::{read_csv, read_json, ClinicRecord, DiffColumns, RunManifest};
 use crate::{compute_with, load_inputs, InputPaths, Inputs, RunParams};
 use clap::Args;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -72,17 +72,21 @@ fn read_side(dir: &Path) -> Result<Side, Error> {
         .into());
     }
     let capacity_total = (m.capacity_total_from == "--capacity-total").then_some(m.capacity_total);
-    /// The columns of `clinics.csv` the attribution needs.
-    #[derive(Deserialize)]
-    struct ClinicRow {
-        clinic_id: i32,
-        min_patients: Option<i64>,
-    }
     let csv_path = dir.join("clinics.csv");
-    let proposals = read_csv::<ClinicRow>(&csv_path)?
-        .into_iter()
-        .map(|row| (row.clinic_id, row.min_patients))
-        .collect();
+    let mut proposals = BTreeMap::new();
+    for (k, row) in read_csv::<ClinicRecord>(&csv_path)?.into_iter().enumerate() {
+        let id = row
+            .clinic_id
+            .and_then(|id| i32::try_from(id).ok())
+            .ok_or_else(|| InputError::BadValue {
+                path: csv_path.clone(),
+                column: "clinic_id".into(),
+                row: k as u64 + 1,
+                value: row.clinic_id.map_or_else(String::new, |v| v.to_string()),
+                expected: "a clinic id".into(),
+            })?;
+        proposals.insert(id, row.min_patients);
+    }
     Ok(Side {
         paths: InputPaths {
             population,
@@ -289,7 +293,7 @@ pub fn diff(a_dir: &Path, b_dir: &Path, out: &Path) -> Result<DiffSummary, Error
     };
 
     let float = |f: fn(&ClinicChange) -> Option<f64>| rows.iter().map(f).collect::<Vec<_>>();
-    let table = crate::output::schema::DiffColumns {
+    let table = DiffColumns {
         clinic_id: rows.iter().map(|r| Some(i64::from(r.clinic_id))).collect(),
         min_patients_a: rows.iter().map(|r| r.min_patients_a).collect(),
         min_patients_b: rows.iter().map(|r| r.min_patients_b).collect(),

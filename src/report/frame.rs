@@ -1,62 +1,20 @@
-//! The data a page is made from: an output directory's CSV files read
-//! into strings with typed access by column name.
+//! The data a page is made from: an output directory's tables read back
+//! as typed rows through their schema (`output::schema`), and the small
+//! conversions the pages share.
 
 use super::*;
 
-/// A CSV file read into strings, with typed access by column name.
-pub(super) struct Frame {
-    pub(super) path: PathBuf,
-    pub(super) header: Vec<String>,
-    pub(super) rows: Vec<Vec<String>>,
+/// The rows of one of the engine's CSV tables.
+pub(super) fn rows<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Vec<T>, Error> {
+    Ok(schema::read_csv(path)?)
 }
 
-impl Frame {
-    pub(super) fn read(path: &Path) -> Result<Frame, Error> {
-        let mut reader = csv::Reader::from_path(path).map_err(|e| InputError::Other {
-            path: path.to_path_buf(),
-            detail: e.to_string(),
-        })?;
-        let header = reader
-            .headers()
-            .map_err(|e| InputError::Other {
-                path: path.to_path_buf(),
-                detail: e.to_string(),
-            })?
-            .iter()
-            .map(str::to_string)
-            .collect();
-        let mut rows = Vec::new();
-        for (k, record) in reader.records().enumerate() {
-            let record = record.map_err(|e| InputError::Csv {
-                path: path.to_path_buf(),
-                line: k as u64 + 2,
-                detail: e.to_string(),
-            })?;
-            rows.push(record.iter().map(str::to_string).collect());
-        }
-        Ok(Frame {
-            path: path.to_path_buf(),
-            header,
-            rows,
-        })
-    }
+/// An integer cell as a number.
+pub(super) fn number(value: Option<i64>) -> Option<f64> {
+    value.map(|v| v as f64)
+}
 
-    pub(super) fn col(&self, name: &str) -> Result<usize, Error> {
-        self.header.iter().position(|h| h == name).ok_or_else(|| {
-            InputError::MissingColumn {
-                path: self.path.clone(),
-                column: name.into(),
-                hint: String::new(),
-            }
-            .into()
-        })
-    }
-
-    pub(super) fn text<'a>(&'a self, row: &'a [String], col: usize) -> &'a str {
-        row.get(col).map(String::as_str).unwrap_or("")
-    }
-
-    pub(super) fn number(&self, row: &[String], col: usize) -> Option<f64> {
-        row.get(col)?.parse::<f64>().ok().filter(|v| v.is_finite())
-    }
+/// An integer cell as the CSV shows it (empty for null).
+pub(super) fn shown(value: Option<i64>) -> String {
+    value.map_or_else(String::new, |v| v.to_string())
 }

@@ -21,7 +21,10 @@ use run::*;
 use scenarios::*;
 
 use crate::error::{Error, InputError, OutputError};
-use crate::output::schema::{self, ProjectManifest, ProjectYear, RunManifest};
+use crate::output::schema::{
+    self, AreaRecord, CapacityGapRecord, ClinicRecord, ProjectClinicRecord, ProjectManifest,
+    ProjectYear, RunManifest, ScenarioSummaryRecord,
+};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};

@@ -5,20 +5,11 @@ use crate::stats::{self, Rule};
 
 pub(super) fn projection_page(dir: &Path) -> Result<(String, String, String), Error> {
     let manifest: ProjectManifest = schema::read_json(&dir.join("manifest.json"))?;
-    let summary = Frame::read(&dir.join("summary.csv"))?;
-    let (s_year, s_id, s_cap, s_min, s_l, s_need) = (
-        summary.col("year")?,
-        summary.col("clinic_id")?,
-        summary.col("capacities")?,
-        summary.col("min_patients")?,
-        summary.col("L")?,
-        summary.col("need")?,
-    );
-    let mut years: Vec<i64> = summary
-        .rows
-        .iter()
-        .filter_map(|r| summary.text(r, s_year).parse().ok())
-        .collect();
+    let summary: Vec<ProjectClinicRecord> = rows(&dir.join("summary.csv"))?;
+    let year_rows = |year: i64| -> Vec<&ProjectClinicRecord> {
+        summary.iter().filter(|r| r.year == Some(year)).collect()
+    };
+    let mut years: Vec<i64> = summary.iter().filter_map(|r| r.year).collect();
     years.sort_unstable();
     years.dedup();
     let xs: Vec<f64> = years.iter().map(|y| *y as f64).collect();
@@ -28,7 +19,7 @@ pub(super) fn projection_page(dir: &Path) -> Result<(String, String, String), Er
     let subtitle = format!(
         "Capacity path {} · {} clinics",
         manifest.capacity_path,
-        summary.rows.len() / years.len().max(1)
+        summary.len() / years.len().max(1)
     );
     let mut body = String::new();
 
@@ -36,13 +27,13 @@ pub(super) fn projection_page(dir: &Path) -> Result<(String, String, String), Er
     let mut l_by_year = Vec::new();
     let mut bands: [Vec<Option<f64>>; 5] = Default::default();
     for y in &years {
-        let rows = year_rows(&summary, s_year, *y);
-        l_by_year.push(rows.first().and_then(|r| summary.number(r, s_l)));
+        let rows = year_rows(*y);
+        l_by_year.push(rows.first().and_then(|r| r.L));
         let mut per: Vec<f64> = rows
             .iter()
             .filter_map(|r| {
-                let cap = summary.number(r, s_cap).filter(|c| *c > 0.0)?;
-                Some(summary.number(r, s_min)? / cap)
+                let cap = r.capacities.filter(|c| *c > 0.0)?;
+                Some(number(r.min_patients)? / cap)
             })
             .collect();
         per.sort_by(f64::total_cmp);
@@ -80,12 +71,12 @@ pub(super) fn projection_page(dir: &Path) -> Result<(String, String, String), Er
 
     // Clinics that move most from the first to the last year.
     let mut by_clinic: BTreeMap<String, BTreeMap<i64, Option<f64>>> = BTreeMap::new();
-    for r in &summary.rows {
-        if let Ok(y) = summary.text(r, s_year).parse::<i64>() {
+    for r in &summary {
+        if let Some(y) = r.year {
             by_clinic
-                .entry(summary.text(r, s_id).to_string())
+                .entry(shown(r.clinic_id))
                 .or_default()
-                .insert(y, summary.number(r, s_min));
+                .insert(y, number(r.min_patients));
         }
     }
     type Mover<'a> = (f64, &'a String, &'a BTreeMap<i64, Option<f64>>);
@@ -138,13 +129,13 @@ pub(super) fn projection_page(dir: &Path) -> Result<(String, String, String), Er
         .collect();
     for y in &years {
         let shares: BTreeMap<String, f64> = {
-            let rows = year_rows(&summary, s_year, *y);
-            let total: f64 = rows.iter().filter_map(|r| summary.number(r, s_need)).sum();
+            let rows = year_rows(*y);
+            let total: f64 = rows.iter().filter_map(|r| r.need).sum();
             rows.iter()
                 .map(|r| {
                     (
-                        summary.text(r, s_id).to_string(),
-                        summary.number(r, s_need).unwrap_or(0.0) / total.max(f64::MIN_POSITIVE),
+                        shown(r.clinic_id),
+                        r.need.unwrap_or(0.0) / total.max(f64::MIN_POSITIVE),
                     )
                 })
                 .collect()
@@ -159,10 +150,9 @@ pub(super) fn projection_page(dir: &Path) -> Result<(String, String, String), Er
         // The packages' share of national need, from the year's clinic file.
         let clinics_path = dir.join(y.to_string()).join("clinics.csv");
         let packages = if clinics_path.is_file() {
-            let f = Frame::read(&clinics_path)?;
-            let (need, pk) = (f.col("need")?, f.col("need_packages")?);
-            let total: f64 = f.rows.iter().filter_map(|r| f.number(r, need)).sum();
-            let part: f64 = f.rows.iter().filter_map(|r| f.number(r, pk)).sum();
+            let clinics: Vec<ClinicRecord> = frame::rows(&clinics_path)?;
+            let total: f64 = clinics.iter().filter_map(|r| r.need).sum();
+            let part: f64 = clinics.iter().filter_map(|r| r.need_packages).sum();
             (total > 0.0).then(|| 100.0 * part / total)
         } else {
             None

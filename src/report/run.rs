@@ -10,50 +10,28 @@ pub(super) const FLAGS: [(&str, &str); 5] = [
     ("empty", "No listed persons, so no proposal."),
 ];
 
-pub(super) fn kommune_names(areas: &Frame) -> Result<BTreeMap<i64, String>, Error> {
-    let (level, code, name) = (areas.col("level")?, areas.col("code")?, areas.col("name")?);
-    Ok(areas
-        .rows
+/// Kommune names by code, from a run's area rows.
+pub(super) fn kommune_names(areas: &[AreaRecord]) -> BTreeMap<i64, String> {
+    areas
         .iter()
-        .filter(|r| areas.text(r, level) == "kommune")
-        .filter_map(|r| {
-            Some((
-                areas.text(r, code).parse::<i64>().ok()?,
-                areas.text(r, name).to_string(),
-            ))
-        })
-        .collect())
+        .filter(|r| r.level == "kommune")
+        .filter_map(|r| Some((r.code.parse::<i64>().ok()?, r.name.clone())))
+        .collect()
 }
 
-/// The name of the kommune in column `col` of a clinic row.
-pub(super) fn kommune_name(
-    clinics: &Frame,
-    row: &[String],
-    col: usize,
-    names: &BTreeMap<i64, String>,
-) -> String {
-    clinics
-        .text(row, col)
-        .parse::<i64>()
-        .ok()
+/// The name of a clinic's kommune.
+pub(super) fn kommune_name(clinic: &ClinicRecord, names: &BTreeMap<i64, String>) -> String {
+    clinic
+        .kommune
         .and_then(|k| names.get(&k).cloned())
         .unwrap_or_default()
 }
 
-/// The rows of one year of a table with a `year` column at `col`.
-pub(super) fn year_rows(frame: &Frame, col: usize, year: i64) -> Vec<&Vec<String>> {
-    frame
-        .rows
-        .iter()
-        .filter(|r| frame.text(r, col).parse::<i64>().ok() == Some(year))
-        .collect()
-}
-
 pub(super) fn run_page(dir: &Path) -> Result<(String, String, String), Error> {
     let manifest: RunManifest = schema::read_json(&dir.join("manifest.json"))?;
-    let clinics = Frame::read(&dir.join("clinics.csv"))?;
-    let areas = Frame::read(&dir.join("areas.csv"))?;
-    let names = kommune_names(&areas)?;
+    let clinics: Vec<ClinicRecord> = rows(&dir.join("clinics.csv"))?;
+    let areas: Vec<AreaRecord> = rows(&dir.join("areas.csv"))?;
+    let names = kommune_names(&areas);
     let year = manifest.year;
     let model = &manifest.model.id;
     let title = format!("Minimum patient counts {year}");
@@ -77,37 +55,11 @@ pub(super) fn run_page(dir: &Path) -> Result<(String, String, String), Error> {
         ]),
     ));
 
-    let (
-        c_id,
-        c_kommune,
-        c_cap,
-        c_listed,
-        c_need,
-        c_weight,
-        c_prev,
-        c_min,
-        c_change,
-        c_change_pct,
-        c_flags,
-    ) = (
-        clinics.col("clinic_id")?,
-        clinics.col("kommune")?,
-        clinics.col("capacities")?,
-        clinics.col("n_patients")?,
-        clinics.col("need")?,
-        clinics.col("mean_weight")?,
-        clinics.col("previous_min_patients")?,
-        clinics.col("min_patients")?,
-        clinics.col("change")?,
-        clinics.col("change_pct")?,
-        clinics.col("flags")?,
-    );
     let per_capacity: Vec<f64> = clinics
-        .rows
         .iter()
         .filter_map(|r| {
-            let cap = clinics.number(r, c_cap).filter(|c| *c > 0.0)?;
-            Some(clinics.number(r, c_min)? / cap)
+            let cap = r.capacities.filter(|c| *c > 0.0)?;
+            Some(number(r.min_patients)? / cap)
         })
         .collect();
     let mut histogram = svg::histogram(
@@ -117,20 +69,19 @@ pub(super) fn run_page(dir: &Path) -> Result<(String, String, String), Error> {
         12,
     );
     let points: Vec<svg::Point> = clinics
-        .rows
         .iter()
         .map(|r| {
-            let kommune = kommune_name(&clinics, r, c_kommune, &names);
-            let flags = clinics.text(r, c_flags);
+            let kommune = kommune_name(r, &names);
+            let flags = &r.flags;
             svg::Point {
-                x: clinics.number(r, c_need).unwrap_or(f64::NAN),
-                y: clinics.number(r, c_listed).unwrap_or(f64::NAN),
+                x: r.need.unwrap_or(f64::NAN),
+                y: number(r.n_patients).unwrap_or(f64::NAN),
                 highlight: !flags.is_empty(),
                 label: format!(
                     "clinic {} ({kommune}): need {}, listed {}{}",
-                    clinics.text(r, c_id),
-                    num(clinics.number(r, c_need).unwrap_or(f64::NAN), 0),
-                    clinics.text(r, c_listed),
+                    shown(r.clinic_id),
+                    num(r.need.unwrap_or(f64::NAN), 0),
+                    shown(r.n_patients),
                     if flags.is_empty() {
                         String::new()
                     } else {
@@ -155,23 +106,10 @@ pub(super) fn run_page(dir: &Path) -> Result<(String, String, String), Error> {
         &histogram,
     ));
 
-    let (a_level, a_code, a_name, a_gap, a_norm) = (
-        areas.col("level")?,
-        areas.col("code")?,
-        areas.col("name")?,
-        areas.col("capacity_gap")?,
-        areas.col("norm_patients_per_capacity")?,
-    );
     let mut gaps: Vec<(String, f64)> = areas
-        .rows
         .iter()
-        .filter(|r| areas.text(r, a_level) == "sundhedsraad")
-        .map(|r| {
-            (
-                areas.text(r, a_name).to_string(),
-                areas.number(r, a_gap).unwrap_or(0.0),
-            )
-        })
+        .filter(|r| r.level == "sundhedsraad")
+        .map(|r| (r.name.clone(), r.capacity_gap.unwrap_or(0.0)))
         .collect();
     gaps.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     body.push_str(&section(
@@ -182,15 +120,9 @@ pub(super) fn run_page(dir: &Path) -> Result<(String, String, String), Error> {
     ));
 
     let values: BTreeMap<i64, Option<f64>> = areas
-        .rows
         .iter()
-        .filter(|r| areas.text(r, a_level) == "kommune")
-        .filter_map(|r| {
-            Some((
-                areas.text(r, a_code).parse::<i64>().ok()?,
-                areas.number(r, a_norm),
-            ))
-        })
+        .filter(|r| r.level == "kommune")
+        .filter_map(|r| Some((r.code.parse::<i64>().ok()?, r.norm_patients_per_capacity)))
         .collect();
     body.push_str(&section(
         "map",
@@ -207,22 +139,20 @@ pub(super) fn run_page(dir: &Path) -> Result<(String, String, String), Error> {
     let mut flags_html = String::new();
     for (flag, meaning) in FLAGS {
         let rows: Vec<Vec<Cell>> = clinics
-            .rows
             .iter()
-            .filter(|r| clinics.text(r, c_flags).split(';').any(|f| f == flag))
+            .filter(|r| r.flags.split(';').any(|f| f == flag))
             .map(|r| {
-                let kommune = kommune_name(&clinics, r, c_kommune, &names);
                 vec![
-                    n(clinics.number(r, c_id), 0),
-                    t(kommune),
-                    n(clinics.number(r, c_cap), 2),
-                    n(clinics.number(r, c_listed), 0),
-                    n(clinics.number(r, c_need), 0),
-                    n(clinics.number(r, c_weight), 3),
-                    n(clinics.number(r, c_prev), 0),
-                    n(clinics.number(r, c_min), 0),
-                    n(clinics.number(r, c_change), 0),
-                    n(clinics.number(r, c_change_pct), 1),
+                    n(number(r.clinic_id), 0),
+                    t(kommune_name(r, &names)),
+                    n(r.capacities, 2),
+                    n(number(r.n_patients), 0),
+                    n(r.need, 0),
+                    n(r.mean_weight, 3),
+                    n(r.previous_min_patients, 0),
+                    n(number(r.min_patients), 0),
+                    n(r.change, 0),
+                    n(r.change_pct, 1),
                 ]
             })
             .collect();

@@ -3,83 +3,38 @@
 use super::*;
 
 pub(super) fn scenarios_page(dir: &Path) -> Result<(String, String, String), Error> {
-    let summary = Frame::read(&dir.join("summary.csv"))?;
-    let gaps = Frame::read(&dir.join("capacity_gaps.csv"))?;
-    let (s_name, s_params, s_l, s_d, s_p25, s_med, s_p75, s_changed, s_abs) = (
-        summary.col("scenario")?,
-        summary.col("parameters")?,
-        summary.col("L")?,
-        summary.col("D")?,
-        summary.col("per_capacity_p25")?,
-        summary.col("per_capacity_median")?,
-        summary.col("per_capacity_p75")?,
-        summary.col("clinics_changed_vs_baseline")?,
-        summary.col("mean_abs_change_vs_baseline")?,
-    );
-    let flag_cols: Vec<(&str, usize)> = FLAGS
-        .iter()
-        .map(|(f, _)| Ok((*f, summary.col(f)?)))
-        .collect::<Result<_, Error>>()?;
-    let baseline = summary.rows.first();
-    let base = |col: usize| baseline.and_then(|b| summary.number(b, col));
+    let summary: Vec<ScenarioSummaryRecord> = rows(&dir.join("summary.csv"))?;
+    let gaps: Vec<CapacityGapRecord> = rows(&dir.join("capacity_gaps.csv"))?;
+    let baseline = summary.first();
+    let base = |pick: fn(&ScenarioSummaryRecord) -> Option<f64>| baseline.and_then(pick);
     let title = "Scenario comparison".to_string();
     let subtitle = format!(
         "{} scenarios beside the baseline",
-        summary.rows.len().saturating_sub(1)
+        summary.len().saturating_sub(1)
     );
     let mut body = String::new();
 
-    let names: Vec<String> = summary
-        .rows
-        .iter()
-        .map(|r| summary.text(r, s_name).to_string())
-        .collect();
+    let names: Vec<String> = summary.iter().map(|r| r.scenario.clone()).collect();
+    let column = |pick: fn(&ScenarioSummaryRecord) -> Option<f64>| -> Vec<f64> {
+        summary
+            .iter()
+            .map(|r| pick(r).unwrap_or(f64::NAN))
+            .collect()
+    };
     let mut charts = svg::grouped_bars(
         "National L per scenario",
         "patients per capacity",
         &names,
-        &[(
-            "s1",
-            "L",
-            summary
-                .rows
-                .iter()
-                .map(|r| summary.number(r, s_l).unwrap_or(f64::NAN))
-                .collect(),
-        )],
+        &[("s1", "L", column(|r| r.L))],
     );
     charts.push_str(&svg::grouped_bars(
         "Proposals per capacity: quartiles per scenario",
         "minimum patients per capacity",
         &names,
         &[
-            (
-                "s3",
-                "25th percentile",
-                summary
-                    .rows
-                    .iter()
-                    .map(|r| summary.number(r, s_p25).unwrap_or(f64::NAN))
-                    .collect(),
-            ),
-            (
-                "s1",
-                "median",
-                summary
-                    .rows
-                    .iter()
-                    .map(|r| summary.number(r, s_med).unwrap_or(f64::NAN))
-                    .collect(),
-            ),
-            (
-                "s2",
-                "75th percentile",
-                summary
-                    .rows
-                    .iter()
-                    .map(|r| summary.number(r, s_p75).unwrap_or(f64::NAN))
-                    .collect(),
-            ),
+            ("s3", "25th percentile", column(|r| r.per_capacity_p25)),
+            ("s1", "median", column(|r| r.per_capacity_median)),
+            ("s2", "75th percentile", column(|r| r.per_capacity_p75)),
         ],
     ));
     let mut headers = vec![
@@ -95,23 +50,29 @@ pub(super) fn scenarios_page(dir: &Path) -> Result<(String, String, String), Err
     ];
     headers.extend(FLAGS.iter().map(|(f, _)| *f));
     let rows: Vec<Vec<Cell>> = summary
-        .rows
         .iter()
         .map(|r| {
-            let l = summary.number(r, s_l);
-            let med = summary.number(r, s_med);
+            let l = r.L;
+            let med = r.per_capacity_median;
             let mut row = vec![
-                t(summary.text(r, s_name)),
-                t(summary.text(r, s_params)),
+                t(r.scenario.as_str()),
+                t(r.parameters.as_str()),
                 n(l, 1),
-                n(l.zip(base(s_l)).map(|(a, b)| a - b), 1),
-                n(summary.number(r, s_d), 1),
+                n(l.zip(base(|b| b.L)).map(|(a, b)| a - b), 1),
+                n(r.D, 1),
                 n(med, 0),
-                n(med.zip(base(s_med)).map(|(a, b)| a - b), 0),
-                n(summary.number(r, s_changed), 0),
-                n(summary.number(r, s_abs), 1),
+                n(
+                    med.zip(base(|b| b.per_capacity_median)).map(|(a, b)| a - b),
+                    0,
+                ),
+                n(number(r.clinics_changed_vs_baseline), 0),
+                n(r.mean_abs_change_vs_baseline, 1),
             ];
-            row.extend(flag_cols.iter().map(|(_, c)| n(summary.number(r, *c), 0)));
+            row.extend(
+                FLAGS
+                    .iter()
+                    .map(|(flag, _)| n(number(flag_count(r, flag)), 0)),
+            );
             row
         })
         .collect();
@@ -126,28 +87,18 @@ pub(super) fn scenarios_page(dir: &Path) -> Result<(String, String, String), Err
         &charts,
     ));
 
-    let (g_name, g_council, g_gap) = (
-        gaps.col("scenario")?,
-        gaps.col("sundhedsraad")?,
-        gaps.col("capacity_gap")?,
-    );
-    let mut councils: Vec<String> = gaps
-        .rows
-        .iter()
-        .map(|r| gaps.text(r, g_council).to_string())
-        .collect();
+    let mut councils: Vec<String> = gaps.iter().map(|r| r.sundhedsraad.clone()).collect();
     councils.sort();
     councils.dedup();
     let mut headers: Vec<String> = vec!["sundhedsråd".into()];
     headers.extend(names.iter().cloned());
     let header_refs: Vec<&str> = headers.iter().map(String::as_str).collect();
     let gap_of: BTreeMap<(&str, &str), Option<f64>> = gaps
-        .rows
         .iter()
         .map(|r| {
             (
-                (gaps.text(r, g_name), gaps.text(r, g_council)),
-                gaps.number(r, g_gap),
+                (r.scenario.as_str(), r.sundhedsraad.as_str()),
+                r.capacity_gap,
             )
         })
         .collect();
@@ -177,4 +128,16 @@ pub(super) fn scenarios_page(dir: &Path) -> Result<(String, String, String), Err
         ),
     ));
     Ok((title, subtitle, body))
+}
+
+/// A flag's clinic count in a scenario's summary row.
+fn flag_count(row: &ScenarioSummaryRecord, flag: &str) -> Option<i64> {
+    match flag {
+        "capped" => row.capped,
+        "uncertain" => row.uncertain,
+        "dialogue" => row.dialogue,
+        "vulnerable_area" => row.vulnerable_area,
+        "empty" => row.empty,
+        _ => None,
+    }
 }
