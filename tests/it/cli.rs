@@ -363,3 +363,53 @@ fn json_logs_are_one_object_per_line() {
         .unwrap()
         .contains("missing.toml"));
 }
+
+/// Every table a run and a projection write reads back through its schema,
+/// with the schema's columns in order.
+#[test]
+fn output_tables_read_back_through_their_schema() {
+    use fordeling::output::schema::{
+        read_csv, AreaColumns, AreaRecord, ClinicColumns, ClinicRecord, ProjectClinicColumns,
+        ProjectClinicRecord,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    ok_on_fixtures(
+        dir.path(),
+        &["run", "--model", &reference_model(), "--out", "r"],
+    );
+    ok_on_fixtures(
+        dir.path(),
+        &[
+            "project",
+            "--model",
+            &reference_model(),
+            "--to",
+            "2028",
+            "--out",
+            "p",
+        ],
+    );
+    let header = |path: &str| {
+        std::fs::read_to_string(dir.path().join(path))
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(header("r/clinics.csv"), ClinicColumns::NAMES.join(","));
+    assert_eq!(header("r/areas.csv"), AreaColumns::NAMES.join(","));
+    assert_eq!(
+        header("p/summary.csv"),
+        ProjectClinicColumns::NAMES.join(",")
+    );
+    let clinics: Vec<ClinicRecord> = read_csv(&dir.path().join("r/clinics.csv")).unwrap();
+    assert_eq!(clinics.len(), 38, "the fixture's clinics");
+    assert!(clinics
+        .iter()
+        .all(|c| c.clinic_id.is_some() && c.need.is_some()));
+    let areas: Vec<AreaRecord> = read_csv(&dir.path().join("r/areas.csv")).unwrap();
+    assert_eq!(areas.iter().filter(|a| a.level == "nation").count(), 1);
+    let summary: Vec<ProjectClinicRecord> = read_csv(&dir.path().join("p/summary.csv")).unwrap();
+    assert_eq!(summary.len(), 2 * 38, "two years of 38 clinics");
+}
