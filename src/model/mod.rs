@@ -6,10 +6,12 @@
 //! This module does no I/O except `Model::load`, which reads the file and
 //! hashes it; everything else works on values.
 
+mod check;
 pub mod coefficient;
 pub mod file;
 
 use crate::error::ModelError;
+use check::Check;
 use file::ModelFile;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -166,55 +168,12 @@ impl Model {
 
     /// Validates an on-disk model.
     pub fn from_file(file: ModelFile, path: &Path) -> Result<Model, ModelError> {
-        let invalid = |key: &str, detail: String| ModelError::Invalid {
-            path: path.to_path_buf(),
-            key: key.to_string(),
-            detail,
-        };
-        let finite = |key: &str, value: f64| -> Result<f64, ModelError> {
-            if value.is_finite() {
-                Ok(value)
-            } else {
-                Err(invalid(
-                    key,
-                    format!("value `{value}` is not a finite number"),
-                ))
-            }
-        };
-
+        let check = Check { path };
         if file.model.id.trim().is_empty() {
-            return Err(invalid("model.id", "must not be empty".into()));
+            return Err(check.invalid("model.id", "must not be empty".into()));
         }
-        let link = match file.model.link.as_str() {
-            "identity" => Link::Identity,
-            "log" => Link::Log,
-            other => {
-                return Err(invalid(
-                    "model.link",
-                    format!("`{other}` is not a link; expected `identity` or `log`"),
-                ))
-            }
-        };
-
-        let mut age_sex = [[0.0; AGE_BANDS]; 2];
-        for (sex, key, values) in [
-            (0, "age_sex.male", &file.age_sex.male),
-            (1, "age_sex.female", &file.age_sex.female),
-        ] {
-            if values.len() != AGE_BANDS {
-                return Err(invalid(
-                    key,
-                    format!(
-                        "has {} numbers, expected {AGE_BANDS} (bands 0-4, 5-9, ..., 95+)",
-                        values.len()
-                    ),
-                ));
-            }
-            for (band, &value) in values.iter().enumerate() {
-                age_sex[sex][band] = finite(&format!("{key}[{band}]"), value)?;
-            }
-        }
-
+        let link = check.link(&file.model.link)?;
+        let age_sex = check.age_sex(&file.age_sex)?;
         let socio = &file.socioeconomic;
         let education =
             level_table::<EDUCATION_LEVELS>(&socio.education, "socioeconomic.education", path)?;
@@ -225,222 +184,15 @@ impl Model {
         )?;
         let labour = level_table::<LABOUR_LEVELS>(&socio.labour, "socioeconomic.labour", path)?;
         let origin = level_table::<ORIGIN_LEVELS>(&socio.origin, "socioeconomic.origin", path)?;
-        let mut lives_alone = [0.0; 2];
-        for (level, &value) in &socio.lives_alone {
-            let key = format!("socioeconomic.lives_alone.{level}");
-            let index = match level.as_str() {
-                "false" => 0,
-                "true" => 1,
-                _ => {
-                    return Err(invalid(
-                        &key,
-                        format!("`{level}` is not a level; expected \"true\" or \"false\""),
-                    ))
-                }
-            };
-            lives_alone[index] = finite(&key, value)?;
-        }
-
-        if file.conditions.len() > MAX_CONDITIONS {
-            return Err(invalid(
-                "conditions",
-                format!(
-                    "{} conditions, at most {MAX_CONDITIONS} are supported",
-                    file.conditions.len()
-                ),
-            ));
-        }
-        let mut conditions = Vec::with_capacity(file.conditions.len());
-        for (name, &value) in &file.conditions {
-            let key = format!("conditions.{name}");
-            if name.is_empty()
-                || !name
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-            {
-                return Err(invalid(
-                    &key,
-                    "a condition name must be lower-case letters, digits and `_`".into(),
-                ));
-            }
-            conditions.push((name.clone(), finite(&key, value)?));
-        }
-        let condition_bit = |name: &str| {
-            conditions
-                .iter()
-                .position(|(n, _)| n == name)
-                .map(|k| 1u64 << k)
-        };
-
-        let mut multimorbidity = Vec::with_capacity(file.multimorbidity.len());
-        for (k, threshold) in file.multimorbidity.iter().enumerate() {
-            let key = format!("multimorbidity[{k}]");
-            if threshold.at_least < 1 || threshold.at_least > MAX_CONDITIONS as i64 {
-                return Err(invalid(
-                    &format!("{key}.at_least"),
-                    format!(
-                        "value `{}` is out of range, expected 1..={MAX_CONDITIONS}",
-                        threshold.at_least
-                    ),
-                ));
-            }
-            multimorbidity.push(Threshold {
-                at_least: threshold.at_least as u32,
-                add: finite(&format!("{key}.add"), threshold.add)?,
-            });
-        }
-
+        let lives_alone = check.lives_alone(&socio.lives_alone)?;
+        let conditions = check.conditions(&file.conditions)?;
+        let multimorbidity = check.multimorbidity(&file.multimorbidity)?;
         let area = match &file.area {
-            Some(area) => Some(finite("area.coefficient", area.coefficient)?),
+            Some(area) => Some(check.finite("area.coefficient", area.coefficient)?),
             None => None,
         };
-
-        if file.packages.len() > MAX_PACKAGES {
-            return Err(invalid(
-                "packages",
-                format!(
-                    "{} packages, at most {MAX_PACKAGES} are supported",
-                    file.packages.len()
-                ),
-            ));
-        }
-        let mut packages: Vec<Package> = Vec::with_capacity(file.packages.len());
-        for (k, package) in file.packages.iter().enumerate() {
-            let key = format!("packages[{k}]");
-            if package.id.trim().is_empty() {
-                return Err(invalid(&format!("{key}.id"), "must not be empty".into()));
-            }
-            if packages.iter().any(|p| p.id == package.id) {
-                return Err(invalid(
-                    &format!("{key}.id"),
-                    format!("package id `{}` is used twice", package.id),
-                ));
-            }
-            let mut condition_mask = 0u64;
-            for name in &package.conditions {
-                match condition_bit(name) {
-                    Some(bit) => condition_mask |= bit,
-                    None => {
-                        return Err(invalid(
-                            &format!("{key}.conditions"),
-                            format!(
-                            "package `{}` names condition `{name}`, which is not in [conditions]",
-                            package.id
-                        ),
-                        ))
-                    }
-                }
-            }
-            if package.min_conditions < 0 || package.min_conditions > MAX_CONDITIONS as i64 {
-                return Err(invalid(
-                    &format!("{key}.min_conditions"),
-                    format!(
-                        "value `{}` is out of range, expected 0..={MAX_CONDITIONS}",
-                        package.min_conditions
-                    ),
-                ));
-            }
-            if condition_mask == 0 && package.min_conditions == 0 {
-                return Err(invalid(
-                    &key,
-                    format!(
-                        "package `{}` has no qualifying rule: name `conditions` or set `min_conditions`",
-                        package.id
-                    ),
-                ));
-            }
-            let multiply = finite(&format!("{key}.multiply"), package.multiply)?;
-            if multiply < 0.0 {
-                return Err(invalid(
-                    &format!("{key}.multiply"),
-                    format!("value `{multiply}` is negative, expected a factor of 0 or more"),
-                ));
-            }
-            for (j, &share) in package.phase_in.iter().enumerate() {
-                let share = finite(&format!("{key}.phase_in[{j}]"), share)?;
-                if !(0.0..=1.0).contains(&share) {
-                    return Err(invalid(
-                        &format!("{key}.phase_in[{j}]"),
-                        format!("share `{share}` is outside 0..=1"),
-                    ));
-                }
-            }
-            packages.push(Package {
-                id: package.id.clone(),
-                start_year: package.start_year,
-                condition_mask,
-                min_conditions: package.min_conditions as u32,
-                add: finite(&format!("{key}.add"), package.add)?,
-                multiply,
-                phase_in: package.phase_in.clone(),
-            });
-        }
-
-        let p = &file.proposal;
-        let proposal = ProposalRules {
-            closing_fraction: finite("proposal.closing_fraction", p.closing_fraction)?,
-            round_to: p.round_to,
-            min_per_capacity: finite("proposal.min_per_capacity", p.min_per_capacity)?,
-            max_per_capacity: finite("proposal.max_per_capacity", p.max_per_capacity)?,
-            max_increase: finite("proposal.max_increase", p.max_increase)?,
-            max_decrease: finite("proposal.max_decrease", p.max_decrease)?,
-            dialogue_threshold: finite("proposal.dialogue_threshold", p.dialogue_threshold)?,
-            uncertainty_threshold: finite(
-                "proposal.uncertainty_threshold",
-                p.uncertainty_threshold,
-            )?,
-        };
-        if proposal.closing_fraction <= 0.0 {
-            return Err(invalid(
-                "proposal.closing_fraction",
-                format!("value `{}` must be above 0", proposal.closing_fraction),
-            ));
-        }
-        if proposal.round_to < 1 {
-            return Err(invalid(
-                "proposal.round_to",
-                format!(
-                    "value `{}` must be a whole number of 1 or more",
-                    proposal.round_to
-                ),
-            ));
-        }
-        for (key, value) in [
-            ("proposal.min_per_capacity", proposal.min_per_capacity),
-            ("proposal.max_per_capacity", proposal.max_per_capacity),
-            ("proposal.dialogue_threshold", proposal.dialogue_threshold),
-            (
-                "proposal.uncertainty_threshold",
-                proposal.uncertainty_threshold,
-            ),
-        ] {
-            if value < 0.0 {
-                return Err(invalid(
-                    key,
-                    format!("value `{value}` must not be negative"),
-                ));
-            }
-        }
-        if proposal.max_per_capacity > 0.0 && proposal.min_per_capacity > proposal.max_per_capacity
-        {
-            return Err(invalid(
-                "proposal.min_per_capacity",
-                format!(
-                    "floor `{}` is above the ceiling `{}`",
-                    proposal.min_per_capacity, proposal.max_per_capacity
-                ),
-            ));
-        }
-        if proposal.max_decrease > 1.0 {
-            return Err(invalid(
-                "proposal.max_decrease",
-                format!(
-                    "value `{}` would allow a negative count; expected at most 1",
-                    proposal.max_decrease
-                ),
-            ));
-        }
-
+        let packages = check.packages(&file.packages, &conditions)?;
+        let proposal = check.proposal(&file.proposal)?;
         Ok(Model {
             id: file.model.id,
             description: file.model.description,
