@@ -4,9 +4,12 @@
 //! up to what `clinics.parquet` says.
 
 use super::{positive_float, Failure, InputArgs};
+use crate::aggregate::ClinicNeed;
 use crate::error::{Error, InputError};
 use crate::inputs::{load_inputs, InputPaths, Inputs};
+use crate::model::ProposalRules;
 use crate::model::{age_band, AGE_BANDS};
+use crate::proposal::Proposal;
 use crate::weights::{Components, YearTables};
 use crate::year::{compute, RunParams, RunResult};
 use clap::{Args, ValueEnum};
@@ -109,31 +112,36 @@ pub struct Account {
     pub flags: Vec<FlagReason>,
 }
 
-/// The account of clinic index `c` in a computed year.
-pub fn account(inputs: &Inputs, result: &RunResult, tables: &YearTables, c: usize) -> Account {
+/// How many of a clinic's patients, and of all persons, fall in each age
+/// band and sex, have each condition and qualify for each package.
+struct Counts {
+    /// `[male, female]` of the clinic's patients per band.
+    age_sex: Vec<[u64; 2]>,
+    /// `[clinic, nation]` per condition.
+    conditions: Vec<[u64; 2]>,
+    /// `[clinic, nation]` per package.
+    packages: Vec<[u64; 2]>,
+}
+
+/// One pass over the persons for clinic index `c`'s counts.
+fn counts(inputs: &Inputs, tables: &YearTables, c: usize) -> Counts {
     let model = &inputs.model.model;
     let population = &inputs.population;
-    let clinics = &inputs.clinics;
-    let kommune = &inputs.geography.kommuner[usize::from(clinics.kommune[c])];
-    let need = &result.need.clinics[c];
-    let proposal = &result.proposals[c];
-    let rules = &model.proposal;
     let n = population.len();
-
     let mut age_sex = vec![[0u64; 2]; AGE_BANDS];
-    let mut condition_counts = vec![[0u64; 2]; model.conditions.len()];
-    let mut package_counts = vec![[0u64; 2]; model.packages.len()];
+    let mut conditions = vec![[0u64; 2]; model.conditions.len()];
+    let mut packages = vec![[0u64; 2]; model.packages.len()];
     for i in 0..n {
         let mine = population.clinic[i] as usize == c;
         let mask = population.conditions[i];
-        for (k, count) in condition_counts.iter_mut().enumerate() {
+        for (k, count) in conditions.iter_mut().enumerate() {
             if mask & (1u64 << k) != 0 {
                 count[0] += u64::from(mine);
                 count[1] += 1;
             }
         }
         let signature = tables.base(population, i).signature;
-        for (k, count) in package_counts.iter_mut().enumerate() {
+        for (k, count) in packages.iter_mut().enumerate() {
             if signature & (1 << k) != 0 {
                 count[0] += u64::from(mine);
                 count[1] += 1;
@@ -144,9 +152,17 @@ pub fn account(inputs: &Inputs, result: &RunResult, tables: &YearTables, c: usiz
                 [usize::from(population.sex[i].wrapping_sub(1) & 1)] += 1;
         }
     }
-    let m = need.n_patients.max(1) as f64;
-    let share = |count: &[u64; 2]| (count[0] as f64 / m, count[1] as f64 / n.max(1) as f64);
+    Counts {
+        age_sex,
+        conditions,
+        packages,
+    }
+}
 
+/// The clinic's need by component against the national need per person.
+fn parts(result: &RunResult, need: &ClinicNeed, persons: usize) -> Vec<Part> {
+    let m = need.n_patients.max(1) as f64;
+    let n = persons;
     let national = result
         .need
         .clinics
@@ -155,7 +171,7 @@ pub fn account(inputs: &Inputs, result: &RunResult, tables: &YearTables, c: usiz
             acc.add(&c.components);
             acc
         });
-    let parts = Components::NAMES
+    Components::NAMES
         .iter()
         .zip(need.components.as_array())
         .zip(national.as_array())
@@ -165,11 +181,17 @@ pub fn account(inputs: &Inputs, result: &RunResult, tables: &YearTables, c: usiz
             clinic_per_patient: clinic_need / m,
             national_per_person: national_need / n.max(1) as f64,
         })
-        .collect();
+        .collect()
+}
 
-    let d = clinics.capacities[c];
+/// The steps from need to the count (SPEC section 4), as `proposal` took them.
+fn steps(inputs: &Inputs, result: &RunResult, c: usize) -> Steps {
+    let rules = &inputs.model.model.proposal;
+    let need = &result.need.clinics[c];
+    let proposal = &result.proposals[c];
+    let d = inputs.clinics.capacities[c];
     let previous = result.previous_min_patients[c];
-    let steps = Steps {
+    Steps {
         capacities: d,
         load: result.load,
         capacity_total: result.capacity_total,
@@ -187,12 +209,16 @@ pub fn account(inputs: &Inputs, result: &RunResult, tables: &YearTables, c: usiz
         min_patients: proposal.min_patients,
         change: proposal.change,
         change_pct: proposal.change_pct,
-    };
+    }
+}
+
+/// The interval of the raw count and its width against the threshold.
+fn uncertainty(need: &ClinicNeed, proposal: &Proposal, rules: &ProposalRules) -> Uncertainty {
     let relative_width = match (proposal.raw_lower, proposal.raw_upper, proposal.raw) {
         (Some(lo), Some(hi), Some(raw)) if raw > 0.0 => Some((hi - lo) / raw),
         _ => None,
     };
-    let uncertainty = Uncertainty {
+    Uncertainty {
         n_patients: need.n_patients,
         sd_weight: need.sd_weight,
         t_quantile: proposal.t_quantile,
@@ -200,8 +226,17 @@ pub fn account(inputs: &Inputs, result: &RunResult, tables: &YearTables, c: usiz
         raw_upper: proposal.raw_upper,
         relative_width,
         threshold: rules.uncertainty_threshold,
-    };
+    }
+}
 
+/// A sentence for each flag the clinic carries.
+fn flag_reasons(
+    need: &ClinicNeed,
+    proposal: &Proposal,
+    rules: &ProposalRules,
+    previous: f64,
+    relative_width: Option<f64>,
+) -> Vec<FlagReason> {
     let mut flags = Vec::new();
     let f = proposal.flags;
     if f.capped {
@@ -261,7 +296,29 @@ pub fn account(inputs: &Inputs, result: &RunResult, tables: &YearTables, c: usiz
             reason: "no listed persons: no need and no proposal".into(),
         });
     }
+    flags
+}
 
+/// The account of clinic index `c` in a computed year.
+pub fn account(inputs: &Inputs, result: &RunResult, tables: &YearTables, c: usize) -> Account {
+    let model = &inputs.model.model;
+    let clinics = &inputs.clinics;
+    let kommune = &inputs.geography.kommuner[usize::from(clinics.kommune[c])];
+    let need = &result.need.clinics[c];
+    let proposal = &result.proposals[c];
+    let rules = &model.proposal;
+    let n = inputs.population.len();
+    let counts = counts(inputs, tables, c);
+    let m = need.n_patients.max(1) as f64;
+    let share = |count: &[u64; 2]| (count[0] as f64 / m, count[1] as f64 / n.max(1) as f64);
+    let uncertainty = uncertainty(need, proposal, rules);
+    let flags = flag_reasons(
+        need,
+        proposal,
+        rules,
+        result.previous_min_patients[c],
+        uncertainty.relative_width,
+    );
     Account {
         clinic_id: clinics.clinic_id[c],
         kommune: kommune.code,
@@ -272,7 +329,8 @@ pub fn account(inputs: &Inputs, result: &RunResult, tables: &YearTables, c: usiz
         model_id: model.id.clone(),
         n_patients: need.n_patients,
         need: need.need,
-        age_sex: age_sex
+        age_sex: counts
+            .age_sex
             .iter()
             .enumerate()
             .map(|(b, counts)| AgeSexRow {
@@ -288,7 +346,7 @@ pub fn account(inputs: &Inputs, result: &RunResult, tables: &YearTables, c: usiz
         conditions: model
             .conditions
             .iter()
-            .zip(&condition_counts)
+            .zip(&counts.conditions)
             .map(|((name, _), count)| {
                 let (clinic, national) = share(count);
                 Share {
@@ -301,7 +359,7 @@ pub fn account(inputs: &Inputs, result: &RunResult, tables: &YearTables, c: usiz
         packages: model
             .packages
             .iter()
-            .zip(&package_counts)
+            .zip(&counts.packages)
             .map(|(p, count)| {
                 let (clinic, national) = share(count);
                 PackageShare {
@@ -313,8 +371,8 @@ pub fn account(inputs: &Inputs, result: &RunResult, tables: &YearTables, c: usiz
                 }
             })
             .collect(),
-        parts,
-        steps,
+        parts: parts(result, need, n),
+        steps: steps(inputs, result, c),
         uncertainty,
         flags,
     }

@@ -193,27 +193,20 @@ fn ratio(a: u64, b: u64) -> f64 {
     }
 }
 
-/// Compares the data set with its targets.
-pub fn summarize(
-    stats: &Stats,
-    clinics: &SynthClinics,
-    listed: &[u64],
-    conditions: &[&str],
-    seed: u64,
-    scale: Option<f64>,
-) -> Summary {
-    let mut marginals = Vec::new();
-    // A data set that is not a scaled Denmark (the fixture) is described,
-    // not held to the national figures.
-    let national = scale.is_some();
-    let structure = scale.is_some_and(|s| s >= 0.2);
-    let mut add = |name: &str,
-                   value: f64,
-                   target: f64,
-                   tolerance: f64,
-                   checked: bool,
-                   source: &'static str| {
-        marginals.push(Marginal {
+/// The marginals being collected, each checked against its target.
+struct Marginals(Vec<Marginal>);
+
+impl Marginals {
+    fn add(
+        &mut self,
+        name: &str,
+        value: f64,
+        target: f64,
+        tolerance: f64,
+        checked: bool,
+        source: &'static str,
+    ) {
+        self.0.push(Marginal {
             name: name.to_string(),
             value,
             target,
@@ -222,9 +215,12 @@ pub fn summarize(
             ok: !checked || (value - target).abs() <= tolerance,
             source,
         });
-    };
-    let s = scale.unwrap_or(0.0);
-    add(
+    }
+}
+
+/// The persons' marginals against public figures for Denmark at scale `s`.
+fn population_marginals(marginals: &mut Marginals, stats: &Stats, s: f64, national: bool) {
+    marginals.add(
         "persons",
         stats.persons as f64,
         DENMARK_2024 * s,
@@ -233,7 +229,7 @@ pub fn summarize(
         "FOLK1A 2024",
     );
     for (k, (region, count)) in FOLK1A_2024.iter().enumerate() {
-        add(
+        marginals.add(
             &format!("persons_{region}"),
             stats.by_old_region[k] as f64,
             count * s,
@@ -243,7 +239,7 @@ pub fn summarize(
         );
     }
     let p = stats.persons;
-    add(
+    marginals.add(
         "share_age_0_17",
         ratio(stats.age_0_17, p),
         0.195,
@@ -251,7 +247,7 @@ pub fn summarize(
         national,
         "FOLK1A 2024",
     );
-    add(
+    marginals.add(
         "share_age_65_plus",
         ratio(stats.age_65_plus, p),
         0.207,
@@ -259,7 +255,7 @@ pub fn summarize(
         national,
         "FOLK1A 2024",
     );
-    add(
+    marginals.add(
         "female_share_80_plus",
         ratio(stats.female_80_plus, stats.age_80_plus),
         0.58,
@@ -268,7 +264,7 @@ pub fn summarize(
         "FOLK1A 2024",
     );
     let e = &stats.education_25_69;
-    add(
+    marginals.add(
         "education_primary_25_69",
         ratio(e[1], stats.age_25_69),
         0.25,
@@ -276,7 +272,7 @@ pub fn summarize(
         national,
         "education 25-69, 2019",
     );
-    add(
+    marginals.add(
         "education_vocational_25_69",
         ratio(e[2], stats.age_25_69),
         0.34,
@@ -284,7 +280,7 @@ pub fn summarize(
         national,
         "education 25-69, 2019",
     );
-    add(
+    marginals.add(
         "education_higher_25_69",
         ratio(e[3] + e[4], stats.age_25_69),
         0.40,
@@ -292,7 +288,7 @@ pub fn summarize(
         national,
         "education 25-69, 2019",
     );
-    add(
+    marginals.add(
         "share_immigrants_descendants",
         ratio(stats.immigrants, p),
         0.15,
@@ -300,7 +296,7 @@ pub fn summarize(
         national,
         "about 14-15% of the population",
     );
-    add(
+    marginals.add(
         "share_immigrants_descendants_capital",
         ratio(stats.capital_immigrants, stats.capital),
         0.21,
@@ -308,7 +304,7 @@ pub fn summarize(
         national,
         "larger share in the capital area",
     );
-    add(
+    marginals.add(
         "share_one_of_six_ruks",
         ratio(stats.ruks_six, p),
         1.0e6 / DENMARK_2024,
@@ -316,7 +312,7 @@ pub fn summarize(
         national,
         "RUKS 2023: about 1 million",
     );
-    add(
+    marginals.add(
         "share_one_of_six_ruks_80_plus",
         ratio(stats.ruks_six_80_plus, stats.age_80_plus),
         0.5,
@@ -324,7 +320,7 @@ pub fn summarize(
         national,
         "RUKS 2023: half of those 80+",
     );
-    add(
+    marginals.add(
         "old_age_pension_67_plus",
         ratio(stats.pensioners_67_plus, stats.age_67_plus),
         0.88,
@@ -332,7 +328,7 @@ pub fn summarize(
         national,
         "pension age 67",
     );
-    add(
+    marginals.add(
         "students_16_24",
         ratio(stats.students_16_24, stats.age_16_24),
         0.55,
@@ -340,7 +336,7 @@ pub fn summarize(
         national,
         "education participation 16-24",
     );
-    add(
+    marginals.add(
         "lives_alone_80_plus",
         ratio(stats.alone_80_plus, stats.age_80_plus),
         0.55,
@@ -348,7 +344,7 @@ pub fn summarize(
         national,
         "living alone is common among the old",
     );
-    add(
+    marginals.add(
         "lives_alone_30_64",
         ratio(stats.alone_30_64, stats.age_30_64),
         0.19,
@@ -356,7 +352,7 @@ pub fn summarize(
         national,
         "households 2024",
     );
-    add(
+    marginals.add(
         "utilization_mean_dkk",
         stats.utilization_sum / p.max(1) as f64,
         1700.0,
@@ -364,7 +360,7 @@ pub fn summarize(
         national,
         "GP spending about DKK 10 billion a year",
     );
-    add(
+    marginals.add(
         "utilization_zero_share",
         ratio(stats.utilization_zero, p),
         0.15,
@@ -372,7 +368,7 @@ pub fn summarize(
         national,
         "85% saw their GP in 2023",
     );
-    add(
+    marginals.add(
         "listed_in_residence_kommune",
         ratio(stats.listed_at_home, p),
         0.94,
@@ -380,10 +376,23 @@ pub fn summarize(
         national,
         "most list in their own kommune",
     );
+}
 
+/// The clinics' marginals (count, capacities, structure); returns the
+/// total capacities.
+fn clinic_marginals(
+    marginals: &mut Marginals,
+    clinics: &SynthClinics,
+    listed: &[u64],
+    persons: u64,
+    s: f64,
+    national: bool,
+    structure: bool,
+) -> f64 {
+    let p = persons;
     let n = clinics.clinic_id.len();
     let capacities: f64 = clinics.capacities.iter().sum();
-    add(
+    marginals.add(
         "clinics",
         n as f64,
         1850.0 * s,
@@ -391,7 +400,7 @@ pub fn summarize(
         national && s >= 0.5,
         "about 1,700-2,000 clinics",
     );
-    add(
+    marginals.add(
         "capacities",
         capacities,
         3600.0 * s,
@@ -400,7 +409,7 @@ pub fn summarize(
         "about 3,500-3,700 capacities",
     );
     let single = clinics.capacities.iter().filter(|&&d| d <= 1.0).count();
-    add(
+    marginals.add(
         "single_handed_share",
         ratio(single as u64, n as u64),
         0.33,
@@ -408,7 +417,7 @@ pub fn summarize(
         structure,
         "about 27-33% single-handed",
     );
-    add(
+    marginals.add(
         "persons_per_capacity",
         p as f64 / capacities.max(1e-9),
         1600.0,
@@ -417,7 +426,7 @@ pub fn summarize(
         "about 1,600 per capacity",
     );
     let vulnerable = clinics.vulnerable_area.iter().filter(|&&v| v).count();
-    add(
+    marginals.add(
         "vulnerable_area_share",
         ratio(vulnerable as u64, n as u64),
         0.04,
@@ -435,7 +444,7 @@ pub fn summarize(
     let sd = (per_capacity.iter().map(|x| (x - mean).powi(2)).sum::<f64>()
         / per_capacity.len().max(1) as f64)
         .sqrt();
-    add(
+    marginals.add(
         "listed_per_capacity_cv",
         sd / mean.max(1e-9),
         0.2,
@@ -444,6 +453,28 @@ pub fn summarize(
         "list sizes per doctor vary, roughly 1,100 to 2,500",
     );
 
+    capacities
+}
+
+/// Compares the data set with its targets.
+pub fn summarize(
+    stats: &Stats,
+    clinics: &SynthClinics,
+    listed: &[u64],
+    conditions: &[&str],
+    seed: u64,
+    scale: Option<f64>,
+) -> Summary {
+    // A data set that is not a scaled Denmark (the fixture) is described,
+    // not held to the national figures.
+    let national = scale.is_some();
+    let structure = scale.is_some_and(|s| s >= 0.2);
+    let s = scale.unwrap_or(0.0);
+    let p = stats.persons;
+    let mut marginals = Marginals(Vec::new());
+    population_marginals(&mut marginals, stats, s, national);
+    let capacities = clinic_marginals(&mut marginals, clinics, listed, p, s, national, structure);
+    let marginals = marginals.0;
     let condition_prevalence = conditions
         .iter()
         .zip(&stats.condition_counts)
@@ -454,7 +485,7 @@ pub fn summarize(
         seed,
         scale,
         persons: p,
-        clinics: n,
+        clinics: clinics.clinic_id.len(),
         capacities,
         condition_prevalence,
         marginals,
