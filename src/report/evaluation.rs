@@ -2,12 +2,17 @@
 
 use super::*;
 use crate::fit::evaluate::Metrics;
-use crate::output::schema::Evaluation;
+use crate::output::schema::{Evaluation, ModelEvaluation, Rung};
 
 /// A number as the page shows it: non-finite values (written as `null`)
 /// are shown as missing.
 fn finite(value: f64) -> Option<f64> {
     value.is_finite().then_some(value)
+}
+
+/// One metric, shown as missing when not finite.
+fn metric(m: &Metrics, pick: fn(&Metrics) -> f64) -> Option<f64> {
+    finite(pick(m))
 }
 
 pub(super) fn evaluation_page(dir: &Path) -> Result<(String, String, String), Error> {
@@ -22,7 +27,15 @@ pub(super) fn evaluation_page(dir: &Path) -> Result<(String, String, String), Er
     );
     let mut body = String::new();
 
-    let metric = |m: &Metrics, pick: fn(&Metrics) -> f64| finite(pick(m));
+    body.push_str(&models_section(models));
+    body.push_str(&ratio_sections(models));
+    body.push_str(&ladder_section(&e.ladder));
+    Ok((title, subtitle, body))
+}
+
+/// Each model's fit in a table.
+fn models_section(models: &[ModelEvaluation]) -> String {
+    let mut out = String::new();
     let rows: Vec<Vec<Cell>> = models
         .iter()
         .map(|m| {
@@ -38,7 +51,7 @@ pub(super) fn evaluation_page(dir: &Path) -> Result<(String, String, String), Er
             ]
         })
         .collect();
-    body.push_str(&section(
+    out.push_str(&section(
         "models",
         "Models",
         "Person-level fit in and out of sample (R², Cumming's prediction measure, mean absolute prediction error) and the R² of clinic totals.",
@@ -49,6 +62,12 @@ pub(super) fn evaluation_page(dir: &Path) -> Result<(String, String, String), Er
         ),
     ));
 
+    out
+}
+
+/// Predictive ratios by group and calibration by decile, per model.
+fn ratio_sections(models: &[ModelEvaluation]) -> String {
+    let mut out = String::new();
     let mut ratios_html = String::new();
     let mut calibration_html = String::new();
     for m in models {
@@ -92,22 +111,27 @@ pub(super) fn evaluation_page(dir: &Path) -> Result<(String, String, String), Er
             true,
         ));
     }
-    body.push_str(&section(
+    out.push_str(&section(
         "ratios",
         "Predictive ratios by group",
         "Predicted over observed utilization for every group the model should treat fairly; dots away from the dashed 1.0 line are groups the model over- or under-predicts.",
         &ratios_html,
     ));
-    body.push_str(&section(
+    out.push_str(&section(
         "calibration",
         "Calibration by decile of predicted need",
         "Persons grouped by decile of predicted need: mean observed against mean predicted utilization; a calibrated model lies on the diagonal.",
         &calibration_html,
     ));
 
-    let ladder = &e.ladder;
+    out
+}
+
+/// The insight-versus-simplicity ladder.
+fn ladder_section(ladder: &[Rung]) -> String {
+    let mut out = String::new();
     let categories: Vec<String> = ladder.iter().map(|r| r.rung.clone()).collect();
-    let r2 = |pick: fn(&crate::output::schema::Rung) -> &Metrics| -> Vec<f64> {
+    let r2 = |pick: fn(&Rung) -> &Metrics| -> Vec<f64> {
         ladder
             .iter()
             .map(|r| metric(pick(r), |x| x.r2).unwrap_or(f64::NAN))
@@ -150,11 +174,11 @@ pub(super) fn evaluation_page(dir: &Path) -> Result<(String, String, String), Er
         ],
         &rows,
     ));
-    body.push_str(&section(
+    out.push_str(&section(
         "ladder",
         "The insight-versus-simplicity ladder",
         "Each rung adds a block of terms to the one before; what each block buys in fit, and how much it moves the proposals.",
         &ladder_html,
     ));
-    Ok((title, subtitle, body))
+    out
 }

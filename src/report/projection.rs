@@ -6,9 +6,6 @@ use crate::stats::{self, Rule};
 pub(super) fn projection_page(dir: &Path) -> Result<(String, String, String), Error> {
     let manifest: ProjectManifest = schema::read_json(&dir.join("manifest.json"))?;
     let summary: Vec<ProjectClinicRecord> = rows(&dir.join("summary.csv"))?;
-    let year_rows = |year: i64| -> Vec<&ProjectClinicRecord> {
-        summary.iter().filter(|r| r.year == Some(year)).collect()
-    };
     let mut years: Vec<i64> = summary.iter().filter_map(|r| r.year).collect();
     years.sort_unstable();
     years.dedup();
@@ -23,11 +20,20 @@ pub(super) fn projection_page(dir: &Path) -> Result<(String, String, String), Er
     );
     let mut body = String::new();
 
+    body.push_str(&national_section(&summary, &years, &xs));
+    body.push_str(&movers_section(&summary, &years, first, last));
+    body.push_str(&packages_section(dir, &manifest, &summary, &years, &xs)?);
+    Ok((title, subtitle, body))
+}
+
+/// National L per year, and the quantiles of proposals per capacity.
+fn national_section(summary: &[ProjectClinicRecord], years: &[i64], xs: &[f64]) -> String {
+    let mut out = String::new();
     // National L per year, and the quantiles of proposals per capacity.
     let mut l_by_year = Vec::new();
     let mut bands: [Vec<Option<f64>>; 5] = Default::default();
-    for y in &years {
-        let rows = year_rows(*y);
+    for y in years {
+        let rows = year_rows(summary, *y);
         l_by_year.push(rows.first().and_then(|r| r.L));
         let mut per: Vec<f64> = rows
             .iter()
@@ -45,7 +51,7 @@ pub(super) fn projection_page(dir: &Path) -> Result<(String, String, String), Er
         "National L by year",
         "year",
         "patients per capacity",
-        &xs,
+        xs,
         &[("s1", "L", l_by_year.clone())],
     );
     let [p5, p25, p50, p75, p95] = bands;
@@ -53,7 +59,7 @@ pub(super) fn projection_page(dir: &Path) -> Result<(String, String, String), Er
         "Proposals per capacity by year",
         "year",
         "minimum patients per capacity",
-        &xs,
+        xs,
         &[
             ("s3", "5th percentile", p5),
             ("s2", "25th", p25),
@@ -62,16 +68,22 @@ pub(super) fn projection_page(dir: &Path) -> Result<(String, String, String), Er
             ("s3", "95th", p95),
         ],
     ));
-    body.push_str(&section(
+    out.push_str(&section(
         "national",
         "National L and the distribution of proposals",
         "L falls as capacity grows; the lines show how the spread of proposals per capacity moves year by year.",
         &charts,
     ));
 
+    out
+}
+
+/// The clinics that move most from the first to the last year.
+fn movers_section(summary: &[ProjectClinicRecord], years: &[i64], first: i64, last: i64) -> String {
+    let mut out = String::new();
     // Clinics that move most from the first to the last year.
     let mut by_clinic: BTreeMap<String, BTreeMap<i64, Option<f64>>> = BTreeMap::new();
-    for r in &summary {
+    for r in summary {
         if let Some(y) = r.year {
             by_clinic
                 .entry(shown(r.clinic_id))
@@ -105,7 +117,7 @@ pub(super) fn projection_page(dir: &Path) -> Result<(String, String, String), Er
             row
         })
         .collect();
-    body.push_str(&section(
+    out.push_str(&section(
         "movers",
         "Clinics that move most",
         &format!(
@@ -117,6 +129,18 @@ pub(super) fn projection_page(dir: &Path) -> Result<(String, String, String), Er
         ),
     ));
 
+    out
+}
+
+/// The effect of each care package as it starts.
+fn packages_section(
+    dir: &Path,
+    manifest: &ProjectManifest,
+    summary: &[ProjectClinicRecord],
+    years: &[i64],
+    xs: &[f64],
+) -> Result<String, Error> {
+    let mut out = String::new();
     // The effect of each care package as it starts.
     let mut share_moved = Vec::new();
     let mut package_share = Vec::new();
@@ -127,9 +151,9 @@ pub(super) fn projection_page(dir: &Path) -> Result<(String, String, String), Er
         .iter()
         .map(|y| (i64::from(y.year), y))
         .collect();
-    for y in &years {
+    for y in years {
         let shares: BTreeMap<String, f64> = {
-            let rows = year_rows(*y);
+            let rows = year_rows(summary, *y);
             let total: f64 = rows.iter().filter_map(|r| r.need).sum();
             rows.iter()
                 .map(|r| {
@@ -175,7 +199,7 @@ pub(super) fn projection_page(dir: &Path) -> Result<(String, String, String), Er
         "Care packages: share of national need and need moved between clinics",
         "year",
         "% of national need",
-        &xs,
+        xs,
         &[
             ("s1", "packages' share of need", package_share),
             ("s4", "need share moved since last year", share_moved),
@@ -192,11 +216,16 @@ pub(super) fn projection_page(dir: &Path) -> Result<(String, String, String), Er
         ],
         &package_rows,
     ));
-    body.push_str(&section(
+    out.push_str(&section(
         "packages",
         "The effect of each care package as it starts",
         "A package reweights the patients it covers; the share of national need that moves between clinics in the year a package starts measures its effect on the distribution (with the same population every year, nothing else moves need between clinics).",
         &packages_html,
     ));
-    Ok((title, subtitle, body))
+    Ok(out)
+}
+
+/// The rows of one year.
+fn year_rows(summary: &[ProjectClinicRecord], year: i64) -> Vec<&ProjectClinicRecord> {
+    summary.iter().filter(|r| r.year == Some(year)).collect()
 }

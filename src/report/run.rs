@@ -42,7 +42,18 @@ pub(super) fn run_page(dir: &Path) -> Result<(String, String, String), Error> {
     );
     let mut body = String::new();
 
-    body.push_str(&section(
+    body.push_str(&national_section(&manifest));
+    body.push_str(&clinics_section(&clinics, &names));
+    body.push_str(&gap_section(&areas));
+    body.push_str(&map_section(&areas, &names));
+    body.push_str(&flags_section(&clinics, &names));
+    Ok((title, subtitle, body))
+}
+
+/// The national figures as cards.
+fn national_section(manifest: &RunManifest) -> String {
+    let mut out = String::new();
+    out.push_str(&section(
         "national",
         "National figures",
         "L is the national number of listed patients per doctor capacity; a clinic's proposal is L times its capacities, adjusted for its patients' need.",
@@ -55,6 +66,12 @@ pub(super) fn run_page(dir: &Path) -> Result<(String, String, String), Error> {
         ]),
     ));
 
+    out
+}
+
+/// Proposals per capacity, and need against list size per clinic.
+fn clinics_section(clinics: &[ClinicRecord], names: &BTreeMap<i64, String>) -> String {
+    let mut out = String::new();
     let per_capacity: Vec<f64> = clinics
         .iter()
         .filter_map(|r| {
@@ -71,7 +88,7 @@ pub(super) fn run_page(dir: &Path) -> Result<(String, String, String), Error> {
     let points: Vec<svg::Point> = clinics
         .iter()
         .map(|r| {
-            let kommune = kommune_name(r, &names);
+            let kommune = kommune_name(r, names);
             let flags = &r.flags;
             svg::Point {
                 x: r.need.unwrap_or(f64::NAN),
@@ -99,32 +116,44 @@ pub(super) fn run_page(dir: &Path) -> Result<(String, String, String), Error> {
         ("clinic", "flagged clinic"),
         true,
     ));
-    body.push_str(&section(
+    out.push_str(&section(
         "clinics",
         "Clinics",
         "The distribution of proposals per doctor capacity, and each clinic's need against its current list: points above the diagonal list more patients than their need-weighted share; flagged clinics are red.",
         &histogram,
     ));
 
+    out
+}
+
+/// The capacity gap per sundhedsråd.
+fn gap_section(areas: &[AreaRecord]) -> String {
+    let mut out = String::new();
     let mut gaps: Vec<(String, f64)> = areas
         .iter()
         .filter(|r| r.level == "sundhedsraad")
         .map(|r| (r.name.clone(), r.capacity_gap.unwrap_or(0.0)))
         .collect();
     gaps.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    body.push_str(&section(
+    out.push_str(&section(
         "gap",
         "Capacity gap per sundhedsråd",
         "Doctor capacities in the area minus the capacities its need-weighted citizens call for at the national L; negative means the area lacks capacity.",
         &svg::hbars("Capacity gap (capacities)", "capacities above (+) or below (−) need", &gaps),
     ));
 
+    out
+}
+
+/// The kommune map of norm patients per capacity.
+fn map_section(areas: &[AreaRecord], names: &BTreeMap<i64, String>) -> String {
+    let mut out = String::new();
     let values: BTreeMap<i64, Option<f64>> = areas
         .iter()
         .filter(|r| r.level == "kommune")
         .filter_map(|r| Some((r.code.parse::<i64>().ok()?, r.norm_patients_per_capacity)))
         .collect();
-    body.push_str(&section(
+    out.push_str(&section(
         "map",
         "Norm patients per capacity by kommune",
         "How many need-weighted patients one doctor capacity would serve in each kommune at the national level of need; hover a kommune for its value. Hatched: no listed persons, or too few to show.",
@@ -132,10 +161,16 @@ pub(super) fn run_page(dir: &Path) -> Result<(String, String, String), Error> {
             "Norm patients per capacity",
             "patients per capacity",
             &values,
-            &names,
+            names,
         ),
     ));
 
+    out
+}
+
+/// The clinics with each flag.
+fn flags_section(clinics: &[ClinicRecord], names: &BTreeMap<i64, String>) -> String {
+    let mut out = String::new();
     let mut flags_html = String::new();
     for (flag, meaning) in FLAGS {
         let rows: Vec<Vec<Cell>> = clinics
@@ -144,7 +179,7 @@ pub(super) fn run_page(dir: &Path) -> Result<(String, String, String), Error> {
             .map(|r| {
                 vec![
                     n(number(r.clinic_id), 0),
-                    t(kommune_name(r, &names)),
+                    t(kommune_name(r, names)),
                     n(r.capacities, 2),
                     n(number(r.n_patients), 0),
                     n(r.need, 0),
@@ -186,11 +221,11 @@ pub(super) fn run_page(dir: &Path) -> Result<(String, String, String), Error> {
             );
         }
     }
-    body.push_str(&section(
+    out.push_str(&section(
         "flags",
         "Flagged clinics",
         "Each flag with the clinics that carry it; click a column to sort.",
         &flags_html,
     ));
-    Ok((title, subtitle, body))
+    out
 }

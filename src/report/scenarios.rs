@@ -5,8 +5,6 @@ use super::*;
 pub(super) fn scenarios_page(dir: &Path) -> Result<(String, String, String), Error> {
     let summary: Vec<ScenarioSummaryRecord> = rows(&dir.join("summary.csv"))?;
     let gaps: Vec<CapacityGapRecord> = rows(&dir.join("capacity_gaps.csv"))?;
-    let baseline = summary.first();
-    let base = |pick: fn(&ScenarioSummaryRecord) -> Option<f64>| baseline.and_then(pick);
     let title = "Scenario comparison".to_string();
     let subtitle = format!(
         "{} scenarios beside the baseline",
@@ -15,6 +13,16 @@ pub(super) fn scenarios_page(dir: &Path) -> Result<(String, String, String), Err
     let mut body = String::new();
 
     let names: Vec<String> = summary.iter().map(|r| r.scenario.clone()).collect();
+    body.push_str(&summary_section(&summary, &names));
+    body.push_str(&gaps_section(&gaps, &names));
+    Ok((title, subtitle, body))
+}
+
+/// Each scenario beside the baseline: L, quartiles, flags.
+fn summary_section(summary: &[ScenarioSummaryRecord], names: &[String]) -> String {
+    let mut out = String::new();
+    let baseline = summary.first();
+    let base = |pick: fn(&ScenarioSummaryRecord) -> Option<f64>| baseline.and_then(pick);
     let column = |pick: fn(&ScenarioSummaryRecord) -> Option<f64>| -> Vec<f64> {
         summary
             .iter()
@@ -24,13 +32,13 @@ pub(super) fn scenarios_page(dir: &Path) -> Result<(String, String, String), Err
     let mut charts = svg::grouped_bars(
         "National L per scenario",
         "patients per capacity",
-        &names,
+        names,
         &[("s1", "L", column(|r| r.L))],
     );
     charts.push_str(&svg::grouped_bars(
         "Proposals per capacity: quartiles per scenario",
         "minimum patients per capacity",
-        &names,
+        names,
         &[
             ("s3", "25th percentile", column(|r| r.per_capacity_p25)),
             ("s1", "median", column(|r| r.per_capacity_median)),
@@ -80,13 +88,19 @@ pub(super) fn scenarios_page(dir: &Path) -> Result<(String, String, String), Err
         r#"<div class="scroll">{}</div>"#,
         table("scenarios", &headers, &rows)
     ));
-    body.push_str(&section(
+    out.push_str(&section(
         "summary",
         "Each scenario beside the baseline",
         "The baseline is the model file and run parameters as given; every other row changes what its parameters column says.",
         &charts,
     ));
 
+    out
+}
+
+/// The capacity gap per sundhedsråd and scenario.
+fn gaps_section(gaps: &[CapacityGapRecord], names: &[String]) -> String {
+    let mut out = String::new();
     let mut councils: Vec<String> = gaps.iter().map(|r| r.sundhedsraad.clone()).collect();
     councils.sort();
     councils.dedup();
@@ -118,7 +132,7 @@ pub(super) fn scenarios_page(dir: &Path) -> Result<(String, String, String), Err
             row
         })
         .collect();
-    body.push_str(&section(
+    out.push_str(&section(
         "gaps",
         "Capacity gap per sundhedsråd",
         "Capacities minus the capacities need calls for, per council and scenario.",
@@ -127,7 +141,7 @@ pub(super) fn scenarios_page(dir: &Path) -> Result<(String, String, String), Err
             table("gaps", &header_refs, &rows)
         ),
     ));
-    Ok((title, subtitle, body))
+    out
 }
 
 /// A flag's clinic count in a scenario's summary row.
