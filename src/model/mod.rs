@@ -9,6 +9,7 @@
 mod check;
 pub mod coefficient;
 pub mod file;
+pub mod format2;
 
 use crate::error::ModelError;
 use check::Check;
@@ -159,6 +160,14 @@ impl Model {
             detail: format!("not valid UTF-8 text ({e})"),
         })?;
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        if format2::is_format2(text) {
+            // Checked in full, so a format-2 file's own mistakes are named.
+            format2::parse(text, path)?;
+            return Err(ModelError::Parse {
+                path: path.to_path_buf(),
+                detail: "a format-2 model file (SPEC 3.1): it is valid, but the computation does not take format 2 yet; use a format-1 file".into(),
+            });
+        }
         let file: ModelFile = toml::from_str(text).map_err(|e| ModelError::Parse {
             path: path.to_path_buf(),
             detail: one_line(&e.to_string()),

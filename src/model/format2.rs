@@ -1,0 +1,679 @@
+//! Format-2 model files (SPEC section 3.1): declared variables, hierarchies,
+//! table terms over the product of any variables, numeric terms and
+//! packages that qualify by flags or a count. This module reads such a file
+//! and validates it into a `Spec`: every variable resolved, every table's
+//! shape checked against its variables' levels and flattened, every package
+//! rule resolved. Not yet wired into the commands (issue 13).
+
+use super::check::Check;
+use super::file::{Header, ProposalFile};
+use super::{Link, ProposalRules};
+use crate::error::ModelError;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// The `[model]` table of a format-2 file: format 1's keys and `format`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Header2 {
+    pub format: i64,
+    #[serde(flatten)]
+    pub rest: HeaderKeys,
+}
+
+/// Format 1's header keys (`file::Header` denies unknown keys, so it cannot
+/// be flattened beside `format`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct HeaderKeys {
+    pub id: String,
+    #[serde(default)]
+    pub description: String,
+    pub link: String,
+    pub outcome: String,
+    pub data_year: i32,
+}
+
+impl From<HeaderKeys> for Header {
+    fn from(h: HeaderKeys) -> Header {
+        Header {
+            id: h.id,
+            description: h.description,
+            link: h.link,
+            outcome: h.outcome,
+            data_year: h.data_year,
+        }
+    }
+}
+
+/// One `[variables]` entry as on disk: exactly one of `levels`, `edges`
+/// (with `column`) or `count` (with `top`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VariableFile {
+    pub column: Option<String>,
+    pub levels: Option<Vec<i64>>,
+    pub edges: Option<Vec<i64>>,
+    pub count: Option<Vec<String>>,
+    pub top: Option<i64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HierarchyFile {
+    #[serde(rename = "if")]
+    pub if_flag: String,
+    pub drop: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TermFile {
+    pub id: String,
+    pub component: String,
+    #[serde(default)]
+    pub by: Vec<String>,
+    pub values: Option<toml::Value>,
+    pub numeric: Option<String>,
+    pub coefficient: Option<f64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CountAtLeast {
+    pub variable: String,
+    pub value: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PackageFile2 {
+    pub id: String,
+    pub start_year: i32,
+    #[serde(default)]
+    pub any_of: Vec<String>,
+    pub count_at_least: Option<CountAtLeast>,
+    #[serde(default)]
+    pub add: f64,
+    #[serde(default = "one")]
+    pub multiply: f64,
+    #[serde(default)]
+    pub phase_in: Vec<f64>,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+/// A format-2 model file as on disk.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct File2 {
+    pub model: Header2,
+    #[serde(default)]
+    pub variables: BTreeMap<String, VariableFile>,
+    #[serde(default)]
+    pub hierarchies: Vec<HierarchyFile>,
+    #[serde(default)]
+    pub terms: Vec<TermFile>,
+    #[serde(default)]
+    pub packages: Vec<PackageFile2>,
+    pub proposal: ProposalFile,
+}
+
+/// What a term's parts are reported under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Component {
+    AgeSex,
+    Socioeconomic,
+    Conditions,
+    Multimorbidity,
+    Area,
+}
+
+impl Component {
+    fn parse(text: &str) -> Option<Component> {
+        Some(match text {
+            "age_sex" => Component::AgeSex,
+            "socioeconomic" => Component::Socioeconomic,
+            "conditions" => Component::Conditions,
+            "multimorbidity" => Component::Multimorbidity,
+            "area" => Component::Area,
+            _ => return None,
+        })
+    }
+}
+
+/// How a variable gets a person's level from the population.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Kind {
+    /// An integer column whose values are the declared levels.
+    Levels { column: String, levels: Vec<i64> },
+    /// An integer column cut at lower edges; the last level is open above.
+    Bands { column: String, edges: Vec<i64> },
+    /// How many of these flags are true, top-coded at `top`.
+    Count { flags: Vec<String>, top: u32 },
+    /// A boolean column: levels false, true.
+    Flag { column: String },
+}
+
+/// A validated variable.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Variable {
+    pub name: String,
+    pub kind: Kind,
+}
+
+impl Variable {
+    /// The number of levels.
+    pub fn levels(&self) -> usize {
+        match &self.kind {
+            Kind::Levels { levels, .. } => levels.len(),
+            Kind::Bands { edges, .. } => edges.len(),
+            Kind::Count { top, .. } => *top as usize + 1,
+            Kind::Flag { .. } => 2,
+        }
+    }
+}
+
+/// A validated term.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Term {
+    /// A table over the product of `by`'s levels, flattened with the last
+    /// variable varying fastest.
+    Table {
+        id: String,
+        component: Component,
+        by: Vec<usize>,
+        shape: Vec<usize>,
+        values: Vec<f64>,
+    },
+    /// `coefficient × column`.
+    Numeric {
+        id: String,
+        component: Component,
+        column: String,
+        coefficient: f64,
+    },
+}
+
+/// A validated package.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Package2 {
+    pub id: String,
+    pub start_year: i32,
+    pub any_of: Vec<String>,
+    /// (count variable index, level reached).
+    pub count_at_least: Option<(usize, u32)>,
+    pub add: f64,
+    pub multiply: f64,
+    pub phase_in: Vec<f64>,
+}
+
+/// A validated format-2 model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Spec {
+    pub id: String,
+    pub description: String,
+    pub link: Link,
+    pub outcome: String,
+    pub data_year: i32,
+    pub variables: Vec<Variable>,
+    /// (the `if` flag, the flags it drops).
+    pub hierarchies: Vec<(String, Vec<String>)>,
+    pub terms: Vec<Term>,
+    pub packages: Vec<Package2>,
+    pub proposal: ProposalRules,
+}
+
+/// Whether model text declares `format = 2` in its `[model]` table.
+pub fn is_format2(text: &str) -> bool {
+    toml::from_str::<toml::Table>(text)
+        .ok()
+        .and_then(|t| t.get("model")?.get("format")?.as_integer())
+        == Some(2)
+}
+
+/// Reads and validates format-2 model text; errors name `path` and the key.
+pub fn parse(text: &str, path: &Path) -> Result<Spec, ModelError> {
+    let file: File2 = toml::from_str(text).map_err(|e| ModelError::Parse {
+        path: path.to_path_buf(),
+        detail: super::one_line(&e.to_string()),
+    })?;
+    validate(file, path)
+}
+
+/// Validates a format-2 file.
+pub fn validate(file: File2, path: &Path) -> Result<Spec, ModelError> {
+    let check = Check { path };
+    if file.model.format != 2 {
+        return Err(check.invalid(
+            "model.format",
+            format!("format `{}` is not 2", file.model.format),
+        ));
+    }
+    let header: Header = file.model.rest.into();
+    if header.id.trim().is_empty() {
+        return Err(check.invalid("model.id", "must not be empty".into()));
+    }
+    let link = check.link(&header.link)?;
+    let mut variables = Vec::new();
+    for (name, v) in &file.variables {
+        variables.push(variable(&check, name, v)?);
+    }
+    let mut hierarchies = Vec::new();
+    for (k, h) in file.hierarchies.iter().enumerate() {
+        if h.drop.is_empty() {
+            return Err(check.invalid(
+                &format!("hierarchies[{k}].drop"),
+                "names no flag to drop".into(),
+            ));
+        }
+        hierarchies.push((h.if_flag.clone(), h.drop.clone()));
+    }
+    let mut terms = Vec::new();
+    for (k, t) in file.terms.iter().enumerate() {
+        if terms.iter().any(|other: &Term| term_id(other) == t.id) {
+            return Err(check.invalid(
+                &format!("terms[{k}].id"),
+                format!("term id `{}` is used twice", t.id),
+            ));
+        }
+        terms.push(term(&check, k, t, &mut variables)?);
+    }
+    let mut packages = Vec::new();
+    for (k, p) in file.packages.iter().enumerate() {
+        packages.push(package(&check, k, p, &variables)?);
+    }
+    let proposal = check.proposal(&file.proposal)?;
+    Ok(Spec {
+        id: header.id,
+        description: header.description,
+        link,
+        outcome: header.outcome,
+        data_year: header.data_year,
+        variables,
+        hierarchies,
+        terms,
+        packages,
+        proposal,
+    })
+}
+
+fn term_id(term: &Term) -> &str {
+    match term {
+        Term::Table { id, .. } | Term::Numeric { id, .. } => id,
+    }
+}
+
+fn variable(check: &Check, name: &str, v: &VariableFile) -> Result<Variable, ModelError> {
+    let key = format!("variables.{name}");
+    let kind =
+        match (&v.levels, &v.edges, &v.count) {
+            (Some(levels), None, None) => {
+                if levels.is_empty() || levels.windows(2).any(|w| w[0] >= w[1]) {
+                    return Err(check.invalid(
+                        &format!("{key}.levels"),
+                        "levels must be one or more integers in increasing order".into(),
+                    ));
+                }
+                Kind::Levels {
+                    column: v.column.clone().unwrap_or_else(|| name.to_string()),
+                    levels: levels.clone(),
+                }
+            }
+            (None, Some(edges), None) => {
+                if edges.is_empty() || edges.windows(2).any(|w| w[0] >= w[1]) {
+                    return Err(check.invalid(
+                        &format!("{key}.edges"),
+                        "edges must be one or more integers in increasing order".into(),
+                    ));
+                }
+                Kind::Bands {
+                    column: v.column.clone().unwrap_or_else(|| name.to_string()),
+                    edges: edges.clone(),
+                }
+            }
+            (None, None, Some(flags)) => {
+                let top = v.top.ok_or_else(|| {
+                    check.invalid(&format!("{key}.top"), "a count needs `top`".into())
+                })?;
+                if !(1..=64).contains(&top) || flags.is_empty() {
+                    return Err(check.invalid(
+                        &format!("{key}.top"),
+                        format!("value `{top}` must be 1..=64, over one or more flags"),
+                    ));
+                }
+                Kind::Count {
+                    flags: flags.clone(),
+                    top: top as u32,
+                }
+            }
+            _ => return Err(check.invalid(
+                &key,
+                "declare exactly one of `levels`, `edges` (with `column`) or `count` (with `top`)"
+                    .into(),
+            )),
+        };
+    if v.top.is_some() && !matches!(kind, Kind::Count { .. }) {
+        return Err(check.invalid(&format!("{key}.top"), "only a count has `top`".into()));
+    }
+    Ok(Variable {
+        name: name.to_string(),
+        kind,
+    })
+}
+
+/// The variable `name` names: a declared one, or a boolean column (added).
+fn resolve(name: &str, variables: &mut Vec<Variable>) -> usize {
+    if let Some(k) = variables.iter().position(|v| v.name == name) {
+        return k;
+    }
+    variables.push(Variable {
+        name: name.to_string(),
+        kind: Kind::Flag {
+            column: name.to_string(),
+        },
+    });
+    variables.len() - 1
+}
+
+fn term(
+    check: &Check,
+    k: usize,
+    t: &TermFile,
+    variables: &mut Vec<Variable>,
+) -> Result<Term, ModelError> {
+    let key = format!("terms[{k}]");
+    if t.id.trim().is_empty() {
+        return Err(check.invalid(&format!("{key}.id"), "must not be empty".into()));
+    }
+    let component = Component::parse(&t.component).ok_or_else(|| {
+        check.invalid(
+            &format!("{key}.component"),
+            format!(
+                "`{}` is not a component; expected age_sex, socioeconomic, conditions, multimorbidity or area",
+                t.component
+            ),
+        )
+    })?;
+    match (&t.numeric, &t.values) {
+        (Some(column), None) => {
+            if !t.by.is_empty() {
+                return Err(check.invalid(
+                    &format!("{key}.by"),
+                    format!("numeric term `{}` has no `by`", t.id),
+                ));
+            }
+            let coefficient = t.coefficient.ok_or_else(|| {
+                check.invalid(
+                    &format!("{key}.coefficient"),
+                    format!("numeric term `{}` needs a coefficient", t.id),
+                )
+            })?;
+            Ok(Term::Numeric {
+                id: t.id.clone(),
+                component,
+                column: column.clone(),
+                coefficient: check.finite(&format!("{key}.coefficient"), coefficient)?,
+            })
+        }
+        (None, Some(values)) => {
+            if t.by.is_empty() || t.coefficient.is_some() {
+                return Err(check.invalid(
+                    &key,
+                    format!(
+                        "table term `{}` needs `by` and `values`, not `coefficient`",
+                        t.id
+                    ),
+                ));
+            }
+            let by: Vec<usize> = t.by.iter().map(|n| resolve(n, variables)).collect();
+            let shape: Vec<usize> = by.iter().map(|&v| variables[v].levels()).collect();
+            let mut flat = Vec::with_capacity(shape.iter().product());
+            flatten(values, &shape, &mut flat).map_err(|()| {
+                let dims: Vec<String> = shape.iter().map(usize::to_string).collect();
+                check.invalid(
+                    &format!("{key}.values"),
+                    format!(
+                        "term `{}` needs values nested as [{}] (by {}), finite numbers",
+                        t.id,
+                        dims.join("]["),
+                        t.by.join(" × ")
+                    ),
+                )
+            })?;
+            Ok(Term::Table {
+                id: t.id.clone(),
+                component,
+                by,
+                shape,
+                values: flat,
+            })
+        }
+        _ => Err(check.invalid(
+            &key,
+            format!(
+                "term `{}` needs either `by` and `values` or `numeric`",
+                t.id
+            ),
+        )),
+    }
+}
+
+/// Appends a nested array of `shape` to `out`, outer dimension first.
+fn flatten(value: &toml::Value, shape: &[usize], out: &mut Vec<f64>) -> Result<(), ()> {
+    let Some((&n, rest)) = shape.split_first() else {
+        let number = match value {
+            toml::Value::Float(f) => *f,
+            toml::Value::Integer(i) => *i as f64,
+            _ => return Err(()),
+        };
+        if !number.is_finite() {
+            return Err(());
+        }
+        out.push(number);
+        return Ok(());
+    };
+    let items = value.as_array().ok_or(())?;
+    if items.len() != n {
+        return Err(());
+    }
+    items.iter().try_for_each(|item| flatten(item, rest, out))
+}
+
+fn package(
+    check: &Check,
+    k: usize,
+    p: &PackageFile2,
+    variables: &[Variable],
+) -> Result<Package2, ModelError> {
+    let key = format!("packages[{k}]");
+    if p.id.trim().is_empty() {
+        return Err(check.invalid(&format!("{key}.id"), "must not be empty".into()));
+    }
+    let count_at_least = match &p.count_at_least {
+        None => None,
+        Some(rule) => {
+            let v = variables
+                .iter()
+                .position(|v| v.name == rule.variable)
+                .filter(|&v| matches!(variables[v].kind, Kind::Count { .. }))
+                .ok_or_else(|| {
+                    check.invalid(
+                        &format!("{key}.count_at_least.variable"),
+                        format!("`{}` is not a declared count variable", rule.variable),
+                    )
+                })?;
+            let top = variables[v].levels() as i64 - 1;
+            if !(1..=top).contains(&rule.value) {
+                return Err(check.invalid(
+                    &format!("{key}.count_at_least.value"),
+                    format!("value `{}` must be 1..={top}", rule.value),
+                ));
+            }
+            Some((v, rule.value as u32))
+        }
+    };
+    if p.any_of.is_empty() && count_at_least.is_none() {
+        return Err(check.invalid(
+            &key,
+            format!(
+                "package `{}` has no qualifying rule: name `any_of` or set `count_at_least`",
+                p.id
+            ),
+        ));
+    }
+    let multiply = check.finite(&format!("{key}.multiply"), p.multiply)?;
+    if multiply < 0.0 {
+        return Err(check.invalid(
+            &format!("{key}.multiply"),
+            format!("value `{multiply}` is negative, expected a factor of 0 or more"),
+        ));
+    }
+    for (j, &share) in p.phase_in.iter().enumerate() {
+        if !(0.0..=1.0).contains(&share) {
+            return Err(check.invalid(
+                &format!("{key}.phase_in[{j}]"),
+                format!("share `{share}` is outside 0..=1"),
+            ));
+        }
+    }
+    Ok(Package2 {
+        id: p.id.clone(),
+        start_year: p.start_year,
+        any_of: p.any_of.clone(),
+        count_at_least,
+        add: check.finite(&format!("{key}.add"), p.add)?,
+        multiply,
+        phase_in: p.phase_in.clone(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PROPOSAL: &str = "[proposal]\nclosing_fraction = 1.0\nround_to = 10\nmin_per_capacity = 0\nmax_per_capacity = 0\nmax_increase = 0.05\nmax_decrease = 0.10\ndialogue_threshold = 0.10\nuncertainty_threshold = 0.10\n";
+
+    fn model(body: &str) -> String {
+        format!("[model]\nformat = 2\nid = \"t\"\nlink = \"identity\"\noutcome = \"x\"\ndata_year = 2025\n{body}\n{PROPOSAL}")
+    }
+
+    fn error(body: &str) -> String {
+        parse(&model(body), Path::new("m.toml"))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn an_interaction_a_flag_a_count_and_a_numeric_term() {
+        let text = model(
+            r#"
+[variables]
+sex = { levels = [1, 2] }
+age_band = { column = "age", edges = [0, 65, 80] }
+n_conditions = { count = ["cond_copd", "cond_asthma"], top = 2 }
+
+[[hierarchies]]
+if = "cond_copd"
+drop = ["cond_asthma"]
+
+[[terms]]
+id = "age_sex"
+component = "age_sex"
+by = ["sex", "age_band"]
+values = [[1, 2, 3], [4, 5, 6]]
+
+[[terms]]
+id = "copd_by_age"
+component = "conditions"
+by = ["cond_copd", "age_band"]
+values = [[0, 0, 0], [10.5, 20, 30]]
+
+[[terms]]
+id = "area"
+component = "area"
+numeric = "area_index"
+coefficient = 280.0
+
+[[packages]]
+id = "multi"
+start_year = 2031
+count_at_least = { variable = "n_conditions", value = 2 }
+add = 240.0
+"#,
+        );
+        assert!(is_format2(&text));
+        let spec = parse(&text, Path::new("m.toml")).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(spec.terms.len(), 3);
+        let Term::Table {
+            shape, values, by, ..
+        } = &spec.terms[1]
+        else {
+            panic!("a table")
+        };
+        assert_eq!(shape, &vec![2, 3]);
+        assert_eq!(values, &vec![0.0, 0.0, 0.0, 10.5, 20.0, 30.0]);
+        // `cond_copd` was not declared: a boolean flag variable.
+        assert_eq!(
+            spec.variables[by[0]].kind,
+            Kind::Flag {
+                column: "cond_copd".into()
+            }
+        );
+        assert_eq!(spec.variables[by[1]].levels(), 3);
+        let count = spec.packages[0].count_at_least.unwrap_or((usize::MAX, 0));
+        assert_eq!(spec.variables[count.0].name, "n_conditions");
+        assert_eq!(count.1, 2);
+        assert_eq!(
+            spec.hierarchies,
+            vec![("cond_copd".to_string(), vec!["cond_asthma".to_string()])]
+        );
+    }
+
+    #[test]
+    fn a_shape_mismatch_names_the_term_and_the_shape() {
+        let e = error(
+            "[variables]\nsex = { levels = [1, 2] }\n[[terms]]\nid = \"s\"\ncomponent = \"age_sex\"\nby = [\"sex\"]\nvalues = [1, 2, 3]\n",
+        );
+        assert!(
+            e.contains("terms[0].values") && e.contains("`s`") && e.contains("[2]"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn bad_declarations_are_named() {
+        for (body, expect) in [
+            ("[variables]\nx = { levels = [2, 1] }\n", "variables.x.levels"),
+            ("[variables]\nx = { column = \"age\", edges = [0, 0] }\n", "variables.x.edges"),
+            ("[variables]\nx = { count = [\"cond_a\"] }\n", "variables.x.top"),
+            ("[variables]\nx = { levels = [1], edges = [0] }\n", "exactly one"),
+            ("[[terms]]\nid = \"a\"\ncomponent = \"weird\"\nnumeric = \"z\"\ncoefficient = 1.0\n", "not a component"),
+            ("[[packages]]\nid = \"p\"\nstart_year = 2027\n", "no qualifying rule"),
+            ("[[packages]]\nid = \"p\"\nstart_year = 2027\ncount_at_least = { variable = \"n\", value = 2 }\n", "not a declared count"),
+            ("[variables]\nq = { levels = [1] }\nbogus = 1\n", "m.toml"),
+        ] {
+            let e = error(body);
+            assert!(e.contains(expect), "{body}: {e}");
+        }
+    }
+
+    #[test]
+    fn an_unknown_header_key_is_an_error() {
+        let text = model("").replace("data_year = 2025", "data_year = 2025\nbogus = 1");
+        let e = parse(&text, Path::new("m.toml"))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.contains("bogus"), "{e}");
+    }
+
+    #[test]
+    fn format_1_text_is_not_format_2() {
+        assert!(!is_format2("[model]\nid = \"x\"\n"));
+        assert!(!is_format2("not toml ["));
+    }
+}
