@@ -12,6 +12,7 @@ pub mod evaluate;
 pub mod explain;
 pub mod fit;
 pub mod logging;
+pub mod model;
 pub mod project;
 pub mod report;
 pub mod run;
@@ -26,6 +27,7 @@ use diff::DiffArgs;
 use evaluate::EvaluateArgs;
 use explain::ExplainArgs;
 use fit::FitArgs;
+use model::ModelArgs;
 use project::ProjectArgs;
 use report::ReportArgs;
 use run::RunArgs;
@@ -98,6 +100,11 @@ pub enum Command {
         after_help = "Example: fordeling scenarios --scenarios scenarios.toml --out scenario-results"
     )]
     Scenarios(ScenariosArgs),
+    /// Check or describe a model file (format 1 or 2).
+    #[command(
+        after_help = "Example: fordeling model check models/reference-2027.toml --population dk/population.parquet"
+    )]
+    Model(ModelArgs),
     /// Write report.html for an existing output directory of run, project, evaluate or scenarios.
     #[command(
         after_help = "Example: fordeling report out   (then open out/report.html in a browser)"
@@ -123,6 +130,7 @@ impl Command {
             Command::Diff(args) => diff::execute(&args),
             Command::Scenarios(args) => scenarios::execute(&args),
             Command::Report(args) => report::execute(&args),
+            Command::Model(args) => model::execute(&args),
             Command::Completions(args) => completions::execute(&args),
         }
     }
@@ -140,6 +148,7 @@ impl Command {
             Command::Diff(a) => a.quiet,
             Command::Report(a) => a.quiet,
             Command::Completions(_) => true,
+            Command::Model(_) => true,
         }
     }
 }

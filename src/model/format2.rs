@@ -550,6 +550,145 @@ fn package(
     })
 }
 
+impl Spec {
+    /// The free parameters of each term under SPEC 3.1's fitting rule:
+    /// every cell of the first term, the cells of other tables where no
+    /// variable is at its first level, and each numeric coefficient.
+    pub fn free_parameters(&self) -> Vec<usize> {
+        self.terms
+            .iter()
+            .enumerate()
+            .map(|(k, term)| match term {
+                Term::Table { shape, .. } if k == 0 => shape.iter().product(),
+                Term::Table { shape, .. } => shape.iter().map(|n| n.saturating_sub(1)).product(),
+                Term::Numeric { .. } => 1,
+            })
+            .collect()
+    }
+
+    /// The population columns the model names (sorted, each once);
+    /// numeric terms' columns may instead come from the geography.
+    pub fn columns(&self) -> (Vec<String>, Vec<String>) {
+        let mut population = std::collections::BTreeSet::new();
+        for v in &self.variables {
+            match &v.kind {
+                Kind::Levels { column, .. }
+                | Kind::Bands { column, .. }
+                | Kind::Flag { column } => {
+                    population.insert(column.clone());
+                }
+                Kind::Count { flags, .. } => population.extend(flags.iter().cloned()),
+            }
+        }
+        for (flag, dropped) in &self.hierarchies {
+            population.insert(flag.clone());
+            population.extend(dropped.iter().cloned());
+        }
+        for p in &self.packages {
+            population.extend(p.any_of.iter().cloned());
+        }
+        let numeric = self
+            .terms
+            .iter()
+            .filter_map(|t| match t {
+                Term::Numeric { column, .. } => Some(column.clone()),
+                Term::Table { .. } => None,
+            })
+            .collect();
+        (population.into_iter().collect(), numeric)
+    }
+
+    /// The model as a readable table: variables, terms with their shapes
+    /// and free parameters, packages.
+    pub fn describe(&self) -> String {
+        use std::fmt::Write;
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "model {} (format 2, {} link)",
+            self.id,
+            self.link.as_str()
+        );
+        let _ = writeln!(out, "\nvariables");
+        for v in &self.variables {
+            let what = match &v.kind {
+                Kind::Levels { column, levels } => format!("column `{column}`, levels {levels:?}"),
+                Kind::Bands { column, edges } => format!("column `{column}`, bands from {edges:?}"),
+                Kind::Count { flags, top } => format!("count of {}, top {top}", flags.join(", ")),
+                Kind::Flag { column } => format!("flag `{column}`"),
+            };
+            let _ = writeln!(out, "  {:<20} {:>3} levels  {what}", v.name, v.levels());
+        }
+        let _ = writeln!(out, "\nterms");
+        let free = self.free_parameters();
+        for (term, free) in self.terms.iter().zip(&free) {
+            let (id, component, shape) = match term {
+                Term::Table {
+                    id,
+                    component,
+                    by,
+                    shape,
+                    ..
+                } => {
+                    let names: Vec<&str> = by
+                        .iter()
+                        .map(|&v| self.variables[v].name.as_str())
+                        .collect();
+                    let dims: Vec<String> = shape.iter().map(usize::to_string).collect();
+                    (
+                        id,
+                        component,
+                        format!("{} [{}]", names.join(" × "), dims.join("×")),
+                    )
+                }
+                Term::Numeric {
+                    id,
+                    component,
+                    column,
+                    ..
+                } => (id, component, format!("× `{column}`")),
+            };
+            let _ = writeln!(
+                out,
+                "  {id:<20} {:<15} {shape:<40} {free} free",
+                format!("{component:?}")
+            );
+        }
+        let _ = writeln!(
+            out,
+            "  {:<20} {:<15} {:<40} {} free",
+            "total",
+            "",
+            "",
+            free.iter().sum::<usize>()
+        );
+        if !self.hierarchies.is_empty() {
+            let _ = writeln!(out, "\nhierarchies");
+            for (flag, dropped) in &self.hierarchies {
+                let _ = writeln!(out, "  {flag} drops {}", dropped.join(", "));
+            }
+        }
+        if !self.packages.is_empty() {
+            let _ = writeln!(out, "\npackages");
+            for p in &self.packages {
+                let mut rule = p.any_of.join(" or ");
+                if let Some((v, level)) = p.count_at_least {
+                    if !rule.is_empty() {
+                        rule.push_str(" or ");
+                    }
+                    let _ = write!(rule, "{} ≥ {level}", self.variables[v].name);
+                }
+                let _ = writeln!(
+                    out,
+                    "  {:<20} from {}  {rule}  add {} multiply {}",
+                    p.id, p.start_year, p.add, p.multiply
+                );
+            }
+        }
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -413,3 +413,74 @@ fn output_tables_read_back_through_their_schema() {
     let summary: Vec<ProjectClinicRecord> = read_csv(&dir.path().join("p/summary.csv")).unwrap();
     assert_eq!(summary.len(), 2 * 38, "two years of 38 clinics");
 }
+
+/// `fordeling model check` and `describe` on a format-2 file with an
+/// interaction: its shape and free parameters (first term 2×20 = 40 free,
+/// the copd × sex table (2−1)×(2−1) = 1), and a missing column named.
+#[test]
+fn model_check_and_describe_a_format_2_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let edges: Vec<String> = (0..20).map(|k| (5 * k).to_string()).collect();
+    let row = vec!["1000"; 20].join(", ");
+    let proposal = "[proposal]\nclosing_fraction = 1.0\nround_to = 10\nmin_per_capacity = 0\nmax_per_capacity = 0\nmax_increase = 0.05\nmax_decrease = 0.10\ndialogue_threshold = 0.10\nuncertainty_threshold = 0.10\n";
+    let text = format!(
+        "[model]\nformat = 2\nid = \"two\"\nlink = \"identity\"\noutcome = \"x\"\ndata_year = 2025\n\
+         [variables]\nsex = {{ levels = [1, 2] }}\nage_band = {{ column = \"age\", edges = [{}] }}\n\
+         [[terms]]\nid = \"age_sex\"\ncomponent = \"age_sex\"\nby = [\"sex\", \"age_band\"]\nvalues = [[{row}], [{row}]]\n\
+         [[terms]]\nid = \"copd_sex\"\ncomponent = \"conditions\"\nby = [\"cond_copd\", \"sex\"]\nvalues = [[0, 0], [900, 950]]\n{proposal}",
+        edges.join(", ")
+    );
+    std::fs::write(dir.path().join("two.toml"), &text).unwrap();
+    let population = repo()
+        .join("fixtures/population.parquet")
+        .display()
+        .to_string();
+    let out = run_in(
+        dir.path(),
+        &["model", "check", "two.toml", "--population", &population],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("valid: two.toml"), "{stdout}");
+    assert!(
+        stdout.contains("[2×20]") && stdout.contains("40 free"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("copd_sex") && stdout.contains("41 free"),
+        "{stdout}"
+    );
+
+    std::fs::write(
+        dir.path().join("three.toml"),
+        text.replace("\"cond_copd\"", "\"cond_nowhere\""),
+    )
+    .unwrap();
+    let out = run_in(
+        dir.path(),
+        &["model", "check", "three.toml", "--population", &population],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("cond_nowhere") && stderr.contains("population.parquet"),
+        "{stderr}"
+    );
+
+    std::fs::write(
+        dir.path().join("bad.toml"),
+        text.replace("[[0, 0], [900, 950]]", "[0, 900]"),
+    )
+    .unwrap();
+    let out = run_in(dir.path(), &["model", "describe", "bad.toml"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("terms[1].values") && stderr.contains("[2][2]"),
+        "{stderr}"
+    );
+}
