@@ -36,4 +36,4 @@ pub mod weights;
 pub mod year;
 
 pub use inputs::{load_inputs, load_streamed, InputPaths, Inputs, Source};
-pub use year::{compute, compute_from_sums, compute_with, compute_year, RunParams, RunResult};
+pub use year::{compute, compute_with, compute_year, RunParams, RunResult};

@@ -79,7 +79,7 @@ pub fn compute_year(
 
 /// The rest of a year once the per-clinic and per-kommune sums are known:
 /// weights, the reference load, proposals, areas and warnings.
-pub fn compute_from_sums(
+fn compute_from_sums(
     inputs: &Inputs,
     model: &model::Model,
     sums: aggregate::NeedSums,

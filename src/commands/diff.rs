@@ -310,10 +310,8 @@ pub fn diff(a_dir: &Path, b_dir: &Path, out: &Path) -> Result<DiffSummary, Error
         table.write_parquet(&dir.join("diff.parquet"))?;
         table.write_csv(&dir.join("diff.csv"))?;
         let path = dir.join("summary.json");
-        let mut text =
-            serde_json::to_string_pretty(&summary).map_err(|e| OutputError::write(&path, e))?;
-        text.push('\n');
-        std::fs::write(&path, text).map_err(|e| OutputError::write(&path, e))
+        let text = crate::output::json_text(&summary).map_err(|e| OutputError::write(&path, e))?;
+        crate::output::write_text(&path, &text)
     })?;
     Ok(summary)
 }

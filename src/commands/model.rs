@@ -4,7 +4,7 @@
 //! described term by term; `convert` comes with the format-2 computation.
 
 use super::Failure;
-use crate::error::{Error, InputError, ModelError};
+use crate::error::{Error, InputError};
 use crate::ingest::columns::ParquetFile;
 use crate::model::{format2, Model};
 use clap::{Args, Subcommand};
@@ -48,11 +48,7 @@ fn load(path: &Path) -> Result<Loaded, Error> {
         path: path.to_path_buf(),
         source,
     })?;
-    let text = std::str::from_utf8(&bytes).map_err(|e| ModelError::Parse {
-        path: path.to_path_buf(),
-        detail: format!("not valid UTF-8 text ({e})"),
-    })?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let text = crate::model::toml_text(&bytes, path)?;
     if format2::is_format2(text) {
         Ok(Loaded::Two(Box::new(format2::parse(text, path)?)))
     } else {
@@ -62,18 +58,11 @@ fn load(path: &Path) -> Result<Loaded, Error> {
 
 /// Format 1's population columns: the fixed ones and `cond_<name>`.
 fn format1_columns(model: &Model) -> Vec<String> {
-    let mut columns: Vec<String> = [
-        "age",
-        "sex",
-        "education",
-        "income_quintile",
-        "labour",
-        "origin",
-        "lives_alone",
-    ]
-    .iter()
-    .map(|c| c.to_string())
-    .collect();
+    let mut columns: Vec<String> = ["age", "sex"]
+        .iter()
+        .chain(crate::ingest::SOCIOECONOMIC_COLUMNS.iter())
+        .map(|c| c.to_string())
+        .collect();
     columns.extend(
         model
             .conditions

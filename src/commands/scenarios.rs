@@ -297,9 +297,7 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<Vec<Variant>, ModelError> {
         path: path.to_path_buf(),
         detail,
     };
-    let text = std::str::from_utf8(bytes)
-        .map_err(|e| parse_error(format!("not valid UTF-8 text ({e})")))?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let text = crate::model::toml_text(bytes, path)?;
     let file: ScenarioFile =
         toml::from_str(text).map_err(|e| parse_error(crate::model::one_line(&e.to_string())))?;
     let mut variants = file.scenario;

@@ -155,11 +155,7 @@ impl Model {
 
     /// Parses and validates model text; `path` is only used in messages.
     pub fn parse(bytes: &[u8], path: &Path) -> Result<Model, ModelError> {
-        let text = std::str::from_utf8(bytes).map_err(|e| ModelError::Parse {
-            path: path.to_path_buf(),
-            detail: format!("not valid UTF-8 text ({e})"),
-        })?;
-        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let text = toml_text(bytes, path)?;
         if format2::is_format2(text) {
             // Checked in full, so a format-2 file's own mistakes are named.
             format2::parse(text, path)?;
@@ -364,6 +360,16 @@ fn level_table<const N: usize>(
         out[index] = value;
     }
     Ok(out)
+}
+
+/// The text of a TOML file (model or scenarios): UTF-8, a leading byte-order
+/// mark dropped; `path` is only used in messages.
+pub fn toml_text<'a>(bytes: &'a [u8], path: &Path) -> Result<&'a str, ModelError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| ModelError::Parse {
+        path: path.to_path_buf(),
+        detail: format!("not valid UTF-8 text ({e})"),
+    })?;
+    Ok(text.strip_prefix('\u{feff}').unwrap_or(text))
 }
 
 /// Lower-case hex SHA-256 of some bytes.

@@ -531,10 +531,9 @@ pub fn write(spec: &SynthSpec, out: &Path) -> Result<SynthSummary, Error> {
         spec.scale,
     );
     let summary_path = out.join("summary.json");
-    let mut text =
-        serde_json::to_string_pretty(&summary).map_err(|e| OutputError::write(&summary_path, e))?;
-    text.push('\n');
-    std::fs::write(&summary_path, text).map_err(|e| OutputError::write(&summary_path, e))?;
+    let text =
+        crate::output::json_text(&summary).map_err(|e| OutputError::write(&summary_path, e))?;
+    crate::output::write_text(&summary_path, &text)?;
     Ok(summary)
 }
 
