@@ -10,6 +10,7 @@
 //! row group, and one entry per person whose need could be clipped.
 
 use crate::domain::Population;
+use crate::terms::BLOCK_PERSONS;
 use crate::weights::{BaseNeed, Components, YearTables};
 use rayon::prelude::*;
 
@@ -274,44 +275,48 @@ impl Basis {
         let table = (rows.len() > 1 << 18)
             .then(|| tables.mask_table())
             .flatten();
-        for i in rows {
-            let base = match &table {
-                Some(table) => tables.base_from_table(table, population, i),
-                None => tables.base(population, i),
-            };
-            let b = base.need;
-            if !b.is_finite() && part.first_non_finite.is_none() {
-                part.first_non_finite = Some(i - first);
+        let mut block = [BaseNeed::default(); BLOCK_PERSONS];
+        let mut start = rows.start;
+        while start < rows.end {
+            let n = (rows.end - start).min(BLOCK_PERSONS);
+            tables.bases(table.as_ref(), population, start, &mut block[..n]);
+            for (j, &base) in block[..n].iter().enumerate() {
+                let i = start + j;
+                let b = base.need;
+                if !b.is_finite() && part.first_non_finite.is_none() {
+                    part.first_non_finite = Some(i - first);
+                }
+                let slot = part.slot(base.signature);
+                if slot == thresholds.len() {
+                    thresholds.push(tables.never_clipped_from(base.signature));
+                    running.resize(part.groups.len(), Running::default());
+                }
+                let c = population.clinic[i] as usize;
+                let kommune = population.kommune[i];
+                part.persons += 1;
+                if b < thresholds[slot] {
+                    part.low.push(Low {
+                        clinic: c as u32,
+                        kommune,
+                        base,
+                    });
+                    continue;
+                }
+                let r = &mut running[slot * n_clinics + c];
+                if r.n == 0 {
+                    r.shift = b;
+                }
+                r.n += 1;
+                r.sum += b;
+                let d = b - r.shift;
+                r.s1 += d;
+                r.s2 += d * d;
+                part.clinic_parts[c].add(&base.components);
+                let k = slot * n_kommuner + usize::from(kommune);
+                part.kommune_groups[k].0 += 1;
+                part.kommune_groups[k].1 += b;
             }
-            let slot = part.slot(base.signature);
-            if slot == thresholds.len() {
-                thresholds.push(tables.never_clipped_from(base.signature));
-                running.resize(part.groups.len(), Running::default());
-            }
-            let c = population.clinic[i] as usize;
-            let kommune = population.kommune[i];
-            part.persons += 1;
-            if b < thresholds[slot] {
-                part.low.push(Low {
-                    clinic: c as u32,
-                    kommune,
-                    base,
-                });
-                continue;
-            }
-            let r = &mut running[slot * n_clinics + c];
-            if r.n == 0 {
-                r.shift = b;
-            }
-            r.n += 1;
-            r.sum += b;
-            let d = b - r.shift;
-            r.s1 += d;
-            r.s2 += d * d;
-            part.clinic_parts[c].add(&base.components);
-            let k = slot * n_kommuner + usize::from(kommune);
-            part.kommune_groups[k].0 += 1;
-            part.kommune_groups[k].1 += b;
+            start += n;
         }
         for (group, r) in part.groups.iter_mut().zip(&running) {
             if r.n > 0 {

@@ -100,8 +100,15 @@ pub struct Population {
     pub labour: Vec<u8>,
     pub origin: Vec<u8>,
     pub lives_alone: Vec<bool>,
-    /// Bit `k` set when the person has the model's condition `k`.
+    /// Bit `k` set when the person has the model's condition `k` (format
+    /// 2: flag `k` of `Spec::flags`, before hierarchies).
     pub conditions: Vec<u64>,
+    /// Format 2: the person's level (0-based) of each variable read from
+    /// an integer column, one column per `Spec::coded` variable (format 1:
+    /// empty, the fixed columns above are used).
+    pub codes: Vec<Vec<u8>>,
+    /// Format 2: the float columns of numeric terms (`Spec::numeric_columns`).
+    pub numeric: Vec<Vec<f64>>,
     pub utilization: Option<Vec<f64>>,
     pub exposure: Option<Vec<f64>>,
     /// Rows per row group of the file the persons came from (empty: one

@@ -31,6 +31,7 @@ pub mod proposal;
 pub mod report;
 pub mod stats;
 pub mod synth;
+pub mod terms;
 pub mod validate;
 pub mod weights;
 pub mod year;

@@ -197,6 +197,8 @@ pub fn references(
         origin: raw.origin,
         lives_alone: raw.lives_alone,
         conditions: raw.conditions,
+        codes: raw.codes,
+        numeric: raw.numeric,
         utilization: raw.utilization,
         exposure: raw.exposure,
         row_groups: raw.row_groups,

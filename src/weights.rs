@@ -7,6 +7,7 @@
 use crate::domain::{Geography, Population};
 use crate::error::ModelError;
 use crate::model::{age_band, Link, Model, MAX_CONDITIONS};
+use crate::terms::{Compiled, FlagParts, BLOCK_PERSONS};
 use std::path::Path;
 
 /// The parts of a person's raw need. For the identity link they are the
@@ -81,6 +82,8 @@ impl Components {
 struct ActivePackage {
     condition_mask: u64,
     min_conditions: u32,
+    count_mask: u64,
+    count_top: u32,
     add: f64,
     factor: f64,
     /// The package's most negative addition in any year (`add` at full
@@ -108,6 +111,8 @@ pub struct YearTables {
     area: Vec<f64>,
     packages: Vec<ActivePackage>,
     condition_mask: u64,
+    /// A format-2 model's compiled terms (the tables above are then 0).
+    terms: Option<Compiled>,
 }
 
 /// One person's raw need and its parts.
@@ -128,6 +133,16 @@ impl YearTables {
         year: i32,
         model_path: &Path,
     ) -> Result<Self, ModelError> {
+        let terms = match &model.format2 {
+            Some(spec) => Some(Compiled::new(spec, geography).map_err(|(key, detail)| {
+                ModelError::Invalid {
+                    path: model_path.to_path_buf(),
+                    key,
+                    detail,
+                }
+            })?),
+            None => None,
+        };
         let mut age_sex = Box::new([[0.0; 121]; 2]);
         for sex in 0..2 {
             for age in 0..=120u8 {
@@ -177,6 +192,8 @@ impl YearTables {
                 ActivePackage {
                     condition_mask: p.condition_mask,
                     min_conditions: p.min_conditions,
+                    count_mask: p.count_mask,
+                    count_top: p.count_top,
                     add: share * p.add,
                     factor: 1.0 + share * (p.multiply - 1.0),
                     worst_add: p.add.min(0.0),
@@ -184,10 +201,14 @@ impl YearTables {
                 }
             })
             .collect();
-        let condition_mask = if model.conditions.len() >= 64 {
+        let flags = match &terms {
+            Some(terms) => terms.flag_bits as usize,
+            None => model.conditions.len(),
+        };
+        let condition_mask = if flags >= 64 {
             u64::MAX
         } else {
-            (1u64 << model.conditions.len()) - 1
+            (1u64 << flags) - 1
         };
         Ok(YearTables {
             link: model.link,
@@ -202,6 +223,7 @@ impl YearTables {
             area,
             packages,
             condition_mask,
+            terms,
         })
     }
 
@@ -309,17 +331,29 @@ impl YearTables {
             conditions += self.conditions[bits.trailing_zeros() as usize];
             bits &= bits - 1;
         }
-        let mut signature = 0u32;
-        for (k, package) in self.packages.iter().enumerate().take(32) {
-            let qualifies = (mask & package.condition_mask) != 0
-                || (package.min_conditions > 0 && mask.count_ones() >= package.min_conditions);
-            signature |= u32::from(qualifies) << k;
-        }
         MaskTerms {
             conditions,
             multimorbidity: self.multimorbidity[mask.count_ones() as usize],
-            signature,
+            signature: self.signature(mask),
         }
+    }
+
+    /// Which packages a person with these flags qualifies for (bit k =
+    /// package k, whatever the year); for format 2, the flags after
+    /// hierarchies.
+    #[inline]
+    fn signature(&self, mask: u64) -> u32 {
+        let mut signature = 0u32;
+        for (k, package) in self.packages.iter().enumerate().take(32) {
+            let qualifies = (mask & package.condition_mask) != 0
+                || (package.min_conditions > 0
+                    && (mask & package.count_mask)
+                        .count_ones()
+                        .min(package.count_top)
+                        >= package.min_conditions);
+            signature |= u32::from(qualifies) << k;
+        }
+        signature
     }
 
     /// The terms of every condition mask, for looking up instead of
@@ -327,11 +361,99 @@ impl YearTables {
     /// conditions (the table would outgrow the cache).
     pub fn mask_table(&self) -> Option<MaskTable> {
         let bits = self.condition_mask.count_ones();
-        (bits <= 16).then(|| MaskTable {
-            entries: (0..1u64 << bits)
-                .map(|mask| self.mask_terms(mask))
-                .collect(),
+        if bits > 16 {
+            return None;
+        }
+        Some(match &self.terms {
+            None => MaskTable::Fixed(
+                (0..1u64 << bits)
+                    .map(|mask| self.mask_terms(mask))
+                    .collect(),
+            ),
+            Some(terms) => MaskTable::Terms(
+                (0..1u64 << bits)
+                    .map(|mask| self.flag_terms(terms, mask))
+                    .collect(),
+            ),
         })
+    }
+
+    /// The base needs of the persons `start..start + out.len()` (at most
+    /// `BLOCK_PERSONS`), the masks' terms looked up in `table` when given:
+    /// the same bits as `base` person by person. A format-2 model's terms
+    /// are evaluated a term at a time over the block.
+    pub fn bases(
+        &self,
+        table: Option<&MaskTable>,
+        population: &Population,
+        start: usize,
+        out: &mut [BaseNeed],
+    ) {
+        let Some(terms) = &self.terms else {
+            for (j, base) in out.iter_mut().enumerate() {
+                *base = match table {
+                    Some(table) => self.base_from_table(table, population, start + j),
+                    None => self.base(population, start + j),
+                };
+            }
+            return;
+        };
+        let n = out.len().min(BLOCK_PERSONS);
+        let mut flags = [(FlagParts::default(), 0u32); BLOCK_PERSONS];
+        let mut masks = [0u64; BLOCK_PERSONS];
+        let entries = match table {
+            Some(MaskTable::Terms(entries)) => entries.as_slice(),
+            _ => &[],
+        };
+        for j in 0..n {
+            let mask = population.conditions[start + j] & self.condition_mask;
+            flags[j] = match entries.get(mask as usize) {
+                Some(&entry) => entry,
+                None => self.flag_terms(terms, mask),
+            };
+            masks[j] = flags[j].0.mask;
+        }
+        let mut parts = [[0.0; BLOCK_PERSONS]; 5];
+        terms.block_parts(population, start, &masks[..n], &mut parts);
+        for (j, base) in out.iter_mut().take(n).enumerate() {
+            let (f, signature) = flags[j];
+            let components = Components {
+                age_sex: parts[0][j] + f.parts[0],
+                socioeconomic: parts[1][j] + f.parts[1],
+                conditions: parts[2][j] + f.parts[2],
+                multimorbidity: parts[3][j] + f.parts[3],
+                area: parts[4][j] + f.parts[4],
+                packages: 0.0,
+            };
+            *base = self.finish(components, signature);
+        }
+    }
+
+    /// A format-2 flag mask's parts and package signature.
+    fn flag_terms(&self, terms: &Compiled, mask: u64) -> (FlagParts, u32) {
+        let parts = terms.flag_parts(mask);
+        (parts, self.signature(parts.mask))
+    }
+
+    /// A format-2 person's base need from their flag mask's terms.
+    #[inline(always)]
+    fn base_terms(
+        &self,
+        terms: &Compiled,
+        population: &Population,
+        i: usize,
+        (flags, signature): (FlagParts, u32),
+    ) -> BaseNeed {
+        let a = terms.person_parts(population, i, flags.mask);
+        let parts = Components {
+            age_sex: a[0] + flags.parts[0],
+            socioeconomic: a[1] + flags.parts[1],
+            conditions: a[2] + flags.parts[2],
+            multimorbidity: a[3] + flags.parts[3],
+            area: a[4] + flags.parts[4],
+            packages: 0.0,
+        };
+        self.finish(parts, signature)
     }
 
     /// Person `i`'s need before packages, its parts, and which packages
@@ -339,7 +461,10 @@ impl YearTables {
     #[inline]
     pub fn base(&self, population: &Population, i: usize) -> BaseNeed {
         let mask = population.conditions[i] & self.condition_mask;
-        self.base_with(population, i, self.mask_terms(mask))
+        match &self.terms {
+            None => self.base_with(population, i, self.mask_terms(mask)),
+            Some(terms) => self.base_terms(terms, population, i, self.flag_terms(terms, mask)),
+        }
     }
 
     /// `base`, with the mask's terms looked up in `table` (built by
@@ -352,11 +477,23 @@ impl YearTables {
         i: usize,
     ) -> BaseNeed {
         let mask = population.conditions[i] & self.condition_mask;
-        let terms = match table.entries.get(mask as usize) {
-            Some(&terms) => terms,
-            None => self.mask_terms(mask),
-        };
-        self.base_with(population, i, terms)
+        match (table, &self.terms) {
+            (MaskTable::Fixed(entries), None) => {
+                let terms = match entries.get(mask as usize) {
+                    Some(&terms) => terms,
+                    None => self.mask_terms(mask),
+                };
+                self.base_with(population, i, terms)
+            }
+            (MaskTable::Terms(entries), Some(terms)) => {
+                let flags = match entries.get(mask as usize) {
+                    Some(&flags) => flags,
+                    None => self.flag_terms(terms, mask),
+                };
+                self.base_terms(terms, population, i, flags)
+            }
+            _ => self.base(population, i),
+        }
     }
 
     #[inline(always)]
@@ -374,7 +511,6 @@ impl YearTables {
             signature,
         } = terms;
         let area = self.area[usize::from(population.kommune[i])];
-        let eta = age_sex + socioeconomic + conditions + multimorbidity + area;
         let terms = Components {
             age_sex,
             socioeconomic,
@@ -383,6 +519,17 @@ impl YearTables {
             area,
             packages: 0.0,
         };
+        self.finish(terms, signature)
+    }
+
+    /// The base need from the terms of the linear predictor, by component.
+    #[inline(always)]
+    fn finish(&self, terms: Components, signature: u32) -> BaseNeed {
+        let eta = terms.age_sex
+            + terms.socioeconomic
+            + terms.conditions
+            + terms.multimorbidity
+            + terms.area;
         let (need, components) = match self.link {
             Link::Identity => (eta, terms),
             Link::Log => {
@@ -410,15 +557,17 @@ impl YearTables {
 
 /// The terms one condition mask contributes to a person's base need.
 #[derive(Debug, Clone, Copy)]
-struct MaskTerms {
+pub struct MaskTerms {
     conditions: f64,
     multimorbidity: f64,
     signature: u32,
 }
 
-/// `MaskTerms` for every mask of a model's conditions.
-pub struct MaskTable {
-    entries: Vec<MaskTerms>,
+/// The terms of every mask of a model's flags: format 1's `MaskTerms`,
+/// or a format-2 model's flag parts and package signature.
+pub enum MaskTable {
+    Fixed(Vec<MaskTerms>),
+    Terms(Vec<(FlagParts, u32)>),
 }
 
 /// A person's need before care packages.

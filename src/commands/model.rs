@@ -1,7 +1,7 @@
-//! `fordeling model check FILE` and `fordeling model describe FILE`:
-//! validate a model file (against a population's columns, with
-//! `--population`) and print its structure. Format-2 files (SPEC 3.1) are
-//! described term by term; `convert` comes with the format-2 computation.
+//! `fordeling model check|describe|convert FILE`: validate a model file
+//! (against a population's columns, with `--population`), print its
+//! structure term by term (a format-1 file as the format-2 model it is
+//! equivalent to), and write any model as a format-2 file (SPEC 3.1).
 
 use super::Failure;
 use crate::error::{Error, InputError};
@@ -29,6 +29,17 @@ pub enum ModelAction {
         #[arg(long)]
         population: Option<PathBuf>,
     },
+    /// Write a model (format 1 or 2) as a format-2 file with the same results.
+    #[command(
+        after_help = "Example: fordeling model convert models/reference-2027.toml --out reference-2027.format2.toml"
+    )]
+    Convert {
+        /// The model file.
+        file: PathBuf,
+        /// Where to write the format-2 file.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Print a model's variables, terms (with each table's shape and free parameters) and packages.
     #[command(after_help = "Example: fordeling model describe my-model.toml")]
     Describe {
@@ -37,73 +48,76 @@ pub enum ModelAction {
     },
 }
 
-/// What a model file is.
-enum Loaded {
-    One(Box<Model>),
-    Two(Box<format2::Spec>),
-}
-
-fn load(path: &Path) -> Result<Loaded, Error> {
+fn load(path: &Path) -> Result<Model, Error> {
     let bytes = std::fs::read(path).map_err(|source| InputError::Open {
         path: path.to_path_buf(),
         source,
     })?;
-    let text = crate::model::toml_text(&bytes, path)?;
-    if format2::is_format2(text) {
-        Ok(Loaded::Two(Box::new(format2::parse(text, path)?)))
-    } else {
-        Ok(Loaded::One(Box::new(Model::parse(text.as_bytes(), path)?)))
+    Ok(Model::parse(&bytes, path)?)
+}
+
+/// The format-2 model a model is (a format-1 model converted).
+fn spec_of(model: &Model, path: &Path) -> Result<format2::Spec, Error> {
+    model.spec().map_err(|detail| {
+        Error::from(crate::error::ModelError::Invalid {
+            path: path.to_path_buf(),
+            key: "packages".into(),
+            detail,
+        })
+    })
+}
+
+/// The model as a readable table, saying which format the file is.
+fn describe(model: &Model, path: &Path) -> Result<String, Error> {
+    let spec = spec_of(model, path)?;
+    let mut text = spec.describe();
+    if model.format2.is_none() {
+        text = text.replacen(
+            "(format 2,",
+            "(format 1, read as the format-2 model it is equivalent to;",
+            1,
+        );
     }
-}
-
-/// Format 1's population columns: the fixed ones and `cond_<name>`.
-fn format1_columns(model: &Model) -> Vec<String> {
-    let mut columns: Vec<String> = ["age", "sex"]
-        .iter()
-        .chain(crate::ingest::SOCIOECONOMIC_COLUMNS.iter())
-        .map(|c| c.to_string())
-        .collect();
-    columns.extend(
-        model
-            .conditions
-            .iter()
-            .map(|(n, _)| Model::condition_column(n)),
-    );
-    columns
-}
-
-fn describe_format1(model: &Model) -> String {
-    format!(
-        "model {} (format 1, {} link)\n  age_sex [2×20], socioeconomic levels, {} conditions, {} multimorbidity thresholds, {}area term, {} packages\n",
-        model.id,
-        model.link.as_str(),
-        model.conditions.len(),
-        model.multimorbidity.len(),
-        if model.area.is_some() { "an " } else { "no " },
-        model.packages.len()
-    )
+    Ok(text)
 }
 
 /// Runs `fordeling model …`.
 pub fn execute(args: &ModelArgs) -> Result<(), Failure> {
     match &args.action {
         ModelAction::Describe { file } => {
-            let text = match load(file)? {
-                Loaded::One(model) => describe_format1(&model),
-                Loaded::Two(spec) => spec.describe(),
-            };
-            print!("{text}");
+            print!("{}", describe(&load(file)?, file)?);
+            Ok(())
+        }
+        ModelAction::Convert { file, out } => {
+            let model = load(file)?;
+            let spec = spec_of(&model, file)?;
+            let text = format!(
+                "# {} in format 2 (SPEC 3.1), written by `fordeling model convert` from {}\n# (format {}); it gives the same outputs, byte for byte.\n\n{}",
+                spec.id,
+                file.display(),
+                if model.format2.is_some() { 2 } else { 1 },
+                spec.to_toml()
+            );
+            // What is written must read back as the same model.
+            let again = format2::parse(&text, out).map_err(Error::from)?;
+            if again != spec {
+                return Err(Failure {
+                    code: 3,
+                    message: format!(
+                        "`{}`: the converted model does not read back to the same model (a bug)",
+                        out.display()
+                    ),
+                });
+            }
+            crate::output::write_text(out, &text).map_err(Error::from)?;
+            println!("wrote {}", out.display());
             Ok(())
         }
         ModelAction::Check { file, population } => {
-            let loaded = load(file)?;
-            let (needed, numeric, summary) = match &loaded {
-                Loaded::One(model) => (format1_columns(model), Vec::new(), describe_format1(model)),
-                Loaded::Two(spec) => {
-                    let (needed, numeric) = spec.columns();
-                    (needed, numeric, spec.describe())
-                }
-            };
+            let model = load(file)?;
+            let summary = describe(&model, file)?;
+            let spec = spec_of(&model, file)?;
+            let (needed, numeric) = spec.columns();
             if let Some(path) = population {
                 let parquet = ParquetFile::open(path).map_err(Error::from)?;
                 let mut required = vec![
@@ -120,10 +134,16 @@ pub fn execute(args: &ModelArgs) -> Result<(), Failure> {
                     })
                     .into());
                 }
-                for column in numeric.iter().filter(|c| !parquet.has_column(c)) {
-                    println!(
-                        "note: `{column}` is not in the population; it must be a geography column"
-                    );
+                if let Some(column) = numeric
+                    .iter()
+                    .find(|c| *c != format2::GEOGRAPHY_NUMERIC && !parquet.has_column(c))
+                {
+                    return Err(Error::from(InputError::MissingColumn {
+                        path: path.clone(),
+                        column: column.clone(),
+                        hint: format!(" (the model `{}` names it)", file.display()),
+                    })
+                    .into());
                 }
             }
             print!("{summary}");

@@ -434,6 +434,8 @@ mod tests {
 
     fn tiny(u: &[f64]) -> Population {
         Population {
+            codes: Vec::new(),
+            numeric: Vec::new(),
             person_id: (0..u.len() as i64).collect(),
             clinic: vec![0; u.len()],
             kommune: vec![0; u.len()],

@@ -203,6 +203,36 @@ impl ParquetFile {
             .any(|f| f.name() == name)
     }
 
+    /// The narrowest `Target` that holds every value of a top-level
+    /// integer column, from its declared type (`I64` when it is not a
+    /// plain integer column: the read then reports what it is).
+    pub fn integer_target(&self, name: &str) -> Target {
+        let schema = self.metadata.file_metadata().schema_descr();
+        let leaf = (0..schema.num_columns()).find(|&i| {
+            let parts = schema.column(i).path().parts().to_vec();
+            parts.len() == 1 && parts[0] == name
+        });
+        let Some(leaf) = leaf else {
+            return Target::I64;
+        };
+        let descr = schema.column(leaf);
+        let (found, integer, sign) = describe(&descr);
+        if !integer {
+            return Target::I64;
+        }
+        let bits: u32 = found
+            .trim_start_matches("UInt")
+            .trim_start_matches("Int")
+            .parse()
+            .unwrap_or(64);
+        match (sign, bits) {
+            (Sign::Unsigned, 8) => Target::U8,
+            (Sign::Signed, ..=16) | (Sign::Unsigned, ..=8) => Target::I16,
+            (Sign::Signed, ..=32) | (Sign::Unsigned, ..=16) => Target::I32,
+            _ => Target::I64,
+        }
+    }
+
     fn locate(&self, request: &Request) -> Result<Option<Located>, InputError> {
         let schema = self.metadata.file_metadata().schema_descr();
         let roots: Vec<_> = schema
@@ -235,6 +265,7 @@ impl ParquetFile {
             expected: match request.kind {
                 Kind::Int { .. } => "an integer".into(),
                 Kind::Bool => "a boolean".into(),
+                Kind::Float if request.float_only => "a float (Float32 or Float64)".into(),
                 Kind::Float => "a float".into(),
             },
         };
@@ -257,7 +288,7 @@ impl ParquetFile {
             Kind::Int { .. } => integer,
             Kind::Bool => descr.physical_type() == PhysicalType::BOOLEAN,
             Kind::Float => {
-                integer
+                (integer && !request.float_only)
                     || matches!(
                         descr.physical_type(),
                         PhysicalType::DOUBLE | PhysicalType::FLOAT

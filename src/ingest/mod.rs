@@ -8,6 +8,7 @@ pub mod geography;
 
 use crate::domain::OLD_CLOSING_LIMIT;
 use crate::error::InputError;
+use crate::model::format2::{Kind, Spec};
 use crate::model::Model;
 use columns::{concat, Chunk, Column, ColumnId, Nulls, ParquetFile, Request, Requests, Target};
 use std::path::Path;
@@ -123,6 +124,9 @@ pub struct RawPopulation {
     pub origin: Vec<u8>,
     pub lives_alone: Vec<bool>,
     pub conditions: Vec<u64>,
+    /// Format 2: levels per coded variable, and numeric columns.
+    pub codes: Vec<Vec<u8>>,
+    pub numeric: Vec<Vec<f64>>,
     pub utilization: Option<Vec<f64>>,
     pub exposure: Option<Vec<f64>>,
     /// Nulls mapped to the unknown or reference level, per socioeconomic
@@ -153,22 +157,14 @@ pub struct PopulationOptions {
 }
 
 /// Opens the population file and checks its columns against SPEC
-/// section 2 and the model's conditions.
+/// section 2 and the model: format 1's fixed columns and `cond_<name>`, or
+/// the columns a format-2 model names (SPEC 3.1).
 pub fn population_reader(
     path: &Path,
     model: &Model,
     options: PopulationOptions,
 ) -> Result<PopulationReader, InputError> {
     let file = ParquetFile::open(path)?;
-    let socio = |request: Request| {
-        if options.nulls_as_unknown {
-            request.nulls(Nulls::MapTo(0))
-        } else {
-            request.null_hint(
-                " (pass --nulls-as-unknown to map socioeconomic nulls to the unknown level)",
-            )
-        }
-    };
     let mut requests = Requests::new();
     let person_id = requests.push(Request::int(
         "person_id",
@@ -179,6 +175,52 @@ pub fn population_reader(
     ));
     let clinic_id = requests.push(clinic_id_request());
     let kommune = requests.push(kommune_request());
+    let layout = match &model.format2 {
+        None => Layout::Fixed(fixed_columns(&file, path, model, options, &mut requests)?),
+        Some(spec) => Layout::Terms(term_columns(&file, path, spec, &mut requests)?),
+    };
+    let outcomes = options.outcomes.then(|| {
+        let utilization = requests.push(Request::float(
+            "utilization",
+            |v| v >= 0.0,
+            "a utilization of 0 or more",
+        ));
+        let exposure = requests.push(
+            Request::float("exposure", |v| v > 0.0 && v <= 1.0, "an exposure in (0, 1]").optional(),
+        );
+        (utilization, exposure)
+    });
+    Ok(PopulationReader {
+        file,
+        requests,
+        columns: PopulationColumns {
+            person_id,
+            clinic_id,
+            kommune,
+            layout,
+            outcomes,
+        },
+    })
+}
+
+/// Format 1's columns: age, sex, the socioeconomic columns and one
+/// `cond_<name>` per condition.
+fn fixed_columns(
+    file: &ParquetFile,
+    path: &Path,
+    model: &Model,
+    options: PopulationOptions,
+    requests: &mut Requests,
+) -> Result<FixedColumns, InputError> {
+    let socio = |request: Request| {
+        if options.nulls_as_unknown {
+            request.nulls(Nulls::MapTo(0))
+        } else {
+            request.null_hint(
+                " (pass --nulls-as-unknown to map socioeconomic nulls to the unknown level)",
+            )
+        }
+    };
     let age = requests.push(Request::int("age", 0, 120, Target::U8, "an age 0..=120"));
     let sex = requests.push(Request::int(
         "sex",
@@ -228,30 +270,82 @@ pub fn population_reader(
         }
         conditions.push(requests.push(Request::boolean(&column).packed()));
     }
-    let outcomes = options.outcomes.then(|| {
-        let utilization = requests.push(Request::float(
-            "utilization",
-            |v| v >= 0.0,
-            "a utilization of 0 or more",
-        ));
-        let exposure = requests.push(
-            Request::float("exposure", |v| v > 0.0 && v <= 1.0, "an exposure in (0, 1]").optional(),
+    Ok(FixedColumns {
+        age,
+        sex,
+        socioeconomic: [education, income_quintile, labour, origin, lives_alone],
+        conditions,
+    })
+}
+
+/// A format-2 model's columns: one integer request per column its levels
+/// and band variables read, one packed boolean per flag, one float per
+/// numeric population column. A missing column names what needs it.
+fn term_columns(
+    file: &ParquetFile,
+    path: &Path,
+    spec: &Spec,
+    requests: &mut Requests,
+) -> Result<TermColumns, InputError> {
+    let require = |column: &str| -> Result<(), InputError> {
+        if file.has_column(column) {
+            return Ok(());
+        }
+        Err(InputError::MissingColumn {
+            path: path.to_path_buf(),
+            column: column.to_string(),
+            hint: format!(" (the model {} names it)", spec.named_by(column)),
+        })
+    };
+    let mut integers: Vec<(String, ColumnId)> = Vec::new();
+    let mut coded = Vec::new();
+    for v in spec.coded() {
+        let variable = &spec.variables[v];
+        let (column, coding) = match &variable.kind {
+            Kind::Levels { column, levels } => (column, Coding::Levels(levels.clone())),
+            Kind::Bands { column, edges } => (column, Coding::Bands(edges.clone())),
+            Kind::Count { .. } | Kind::Flag { .. } => continue,
+        };
+        require(column)?;
+        let id = match integers.iter().find(|(c, _)| c == column) {
+            Some(&(_, id)) => id,
+            None => {
+                // Read at the column's own width: no wider copy is made.
+                let target = file.integer_target(column);
+                let (min, max) = match target {
+                    Target::U8 => (0, 255),
+                    Target::I16 => (i16::MIN.into(), i16::MAX.into()),
+                    Target::I32 => (i32::MIN.into(), i32::MAX.into()),
+                    Target::I64 => (i64::MIN, i64::MAX),
+                };
+                let id = requests.push(Request::int(column, min, max, target, "an integer"));
+                integers.push((column.clone(), id));
+                id
+            }
+        };
+        coded.push(Coded {
+            id,
+            column: column.clone(),
+            variable: variable.name.clone(),
+            coding,
+        });
+    }
+    let mut flags = Vec::new();
+    for flag in spec.flags() {
+        require(&flag)?;
+        flags.push(requests.push(Request::boolean(&flag).packed()));
+    }
+    let mut numeric = Vec::new();
+    for column in spec.numeric_columns() {
+        require(&column)?;
+        numeric.push(
+            requests.push(Request::float(&column, f64::is_finite, "a finite number").float_only()),
         );
-        (utilization, exposure)
-    });
-    Ok(PopulationReader {
-        file,
-        requests,
-        columns: PopulationColumns {
-            person_id,
-            clinic_id,
-            kommune,
-            age,
-            sex,
-            socioeconomic: [education, income_quintile, labour, origin, lives_alone],
-            conditions,
-            outcomes,
-        },
+    }
+    Ok(TermColumns {
+        coded,
+        flags,
+        numeric,
     })
 }
 
@@ -261,14 +355,137 @@ struct PopulationColumns {
     person_id: ColumnId,
     clinic_id: ColumnId,
     kommune: ColumnId,
+    layout: Layout,
+    /// `utilization` and `exposure`, when outcomes are read.
+    outcomes: Option<(ColumnId, ColumnId)>,
+}
+
+/// The model's columns: format 1's fixed ones, or a format-2 model's.
+#[derive(Debug, Clone)]
+enum Layout {
+    Fixed(FixedColumns),
+    Terms(TermColumns),
+}
+
+#[derive(Debug, Clone)]
+struct FixedColumns {
     age: ColumnId,
     sex: ColumnId,
     /// In the order of `SOCIOECONOMIC_COLUMNS`.
     socioeconomic: [ColumnId; 5],
     /// One per model condition, in the model's order (bit k).
     conditions: Vec<ColumnId>,
-    /// `utilization` and `exposure`, when outcomes are read.
-    outcomes: Option<(ColumnId, ColumnId)>,
+}
+
+#[derive(Debug, Clone)]
+struct TermColumns {
+    /// One per `Spec::coded` variable.
+    coded: Vec<Coded>,
+    /// One per `Spec::flags` flag (bit k).
+    flags: Vec<ColumnId>,
+    /// One per `Spec::numeric_columns` column.
+    numeric: Vec<ColumnId>,
+}
+
+/// A levels or band variable: the integer column it reads and how a value
+/// becomes a level.
+#[derive(Debug, Clone)]
+struct Coded {
+    id: ColumnId,
+    column: String,
+    variable: String,
+    coding: Coding,
+}
+
+#[derive(Debug, Clone)]
+enum Coding {
+    Levels(Vec<i64>),
+    Bands(Vec<i64>),
+}
+
+impl Coded {
+    /// The 0-based levels of `values`; the first value outside the
+    /// variable's levels (or below its first edge) is an error naming the
+    /// row (`first_row` is the chunk's first row, 0-based).
+    fn code<T: Copy + Into<i64>>(
+        &self,
+        values: &[T],
+        path: &Path,
+        first_row: u64,
+    ) -> Result<Vec<u8>, InputError> {
+        let bad = |j: usize, expected: String| InputError::BadValue {
+            path: path.to_path_buf(),
+            column: self.column.clone(),
+            row: first_row + j as u64 + 1,
+            value: values[j].into().to_string(),
+            expected,
+        };
+        let mut out = Vec::with_capacity(values.len());
+        match &self.coding {
+            Coding::Levels(levels) => {
+                let first = levels[0];
+                // Consecutive levels (the usual case) code by subtraction.
+                let consecutive = levels.windows(2).all(|w| w[1] == w[0] + 1);
+                for (j, &v) in values.iter().enumerate() {
+                    let v: i64 = v.into();
+                    let level = if consecutive {
+                        v.checked_sub(first)
+                            .filter(|&d| (0..levels.len() as i64).contains(&d))
+                            .map(|d| d as usize)
+                    } else {
+                        levels.binary_search(&v).ok()
+                    };
+                    match level {
+                        Some(level) => out.push(level as u8),
+                        None => {
+                            return Err(bad(
+                                j,
+                                format!(
+                                    "one of the levels {levels:?} of variable `{}`",
+                                    self.variable
+                                ),
+                            ))
+                        }
+                    }
+                }
+            }
+            Coding::Bands(edges) => {
+                // A lookup table over the first edges' span keeps the
+                // common case (ages) to one load.
+                let (low, high) = (edges[0], edges[edges.len() - 1]);
+                let span = high - low;
+                let table: Vec<u8> = if span <= 4096 {
+                    (0..=span)
+                        .map(|d| (edges.partition_point(|&e| e <= low + d) - 1) as u8)
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                let last = (edges.len() - 1) as u8;
+                for (j, &v) in values.iter().enumerate() {
+                    let v: i64 = v.into();
+                    if v < low {
+                        return Err(bad(
+                            j,
+                            format!(
+                                "at least {low}, the first edge of variable `{}`",
+                                self.variable
+                            ),
+                        ));
+                    }
+                    let level = if v >= high {
+                        last
+                    } else if table.is_empty() {
+                        (edges.partition_point(|&e| e <= v) - 1) as u8
+                    } else {
+                        table[(v - low) as usize]
+                    };
+                    out.push(level);
+                }
+            }
+        }
+        Ok(out)
+    }
 }
 
 /// A population file ready to be read whole or streamed.
@@ -294,7 +511,7 @@ impl PopulationReader {
                 self.file.read_windowed(
                     self.requests.as_slice(),
                     window,
-                    |chunk, first_row| map(self.to_raw(chunk), first_row),
+                    |chunk, first_row| map(self.to_raw(chunk, first_row)?, first_row),
                     merge,
                 )
             },
@@ -304,47 +521,64 @@ impl PopulationReader {
         sha256
     }
 
-    /// One row group's columns as a `RawPopulation`, the condition flags
-    /// folded into a mask on the worker.
-    fn to_raw(&self, mut chunk: Chunk) -> RawPopulation {
+    /// One row group's columns as a `RawPopulation`, the flags folded into
+    /// a mask and a format-2 model's levels coded on the worker.
+    fn to_raw(&self, mut chunk: Chunk, first_row: u64) -> Result<RawPopulation, InputError> {
         let columns = &self.columns;
-        let mut mask = vec![0u64; chunk.rows];
-        for (k, &id) in columns.conditions.iter().enumerate() {
-            let words = chunk.take(id).into_bits(chunk.rows);
-            // Conditions are rare: visit only the set bits.
-            for (w, &word) in words.iter().enumerate() {
-                let mut bits = word;
-                while bits != 0 {
-                    if let Some(m) = mask.get_mut(w * 64 + bits.trailing_zeros() as usize) {
-                        *m |= 1 << k;
-                    }
-                    bits &= bits - 1;
-                }
-            }
-        }
-        let [education, income_quintile, labour, origin, lives_alone] = columns.socioeconomic;
         let (utilization, exposure) = match columns.outcomes {
             Some((u, e)) => (chunk.take(u).into_f64(), chunk.take(e).into_f64()),
             None => (None, None),
         };
-        RawPopulation {
-            conditions: mask,
+        let mut raw = RawPopulation {
             row_groups: vec![chunk.rows],
-            nulls_mapped: columns.socioeconomic.map(|id| chunk.nulls_mapped(id)),
             person_id: chunk.take(columns.person_id).into_i64(),
             clinic_id: chunk.take(columns.clinic_id).into_i32(),
             kommune: chunk.take(columns.kommune).into_i16(),
-            age: chunk.take(columns.age).into_u8(),
-            sex: chunk.take(columns.sex).into_u8(),
-            education: chunk.take(education).into_u8(),
-            income_quintile: chunk.take(income_quintile).into_u8(),
-            labour: chunk.take(labour).into_u8(),
-            origin: chunk.take(origin).into_u8(),
-            lives_alone: chunk.take(lives_alone).into_bool(),
             utilization,
             exposure,
-            sha256: String::new(),
+            ..RawPopulation::default()
+        };
+        match &columns.layout {
+            Layout::Fixed(fixed) => {
+                raw.conditions = fold_flags(&mut chunk, &fixed.conditions);
+                let [education, income_quintile, labour, origin, lives_alone] = fixed.socioeconomic;
+                raw.nulls_mapped = fixed.socioeconomic.map(|id| chunk.nulls_mapped(id));
+                raw.age = chunk.take(fixed.age).into_u8();
+                raw.sex = chunk.take(fixed.sex).into_u8();
+                raw.education = chunk.take(education).into_u8();
+                raw.income_quintile = chunk.take(income_quintile).into_u8();
+                raw.labour = chunk.take(labour).into_u8();
+                raw.origin = chunk.take(origin).into_u8();
+                raw.lives_alone = chunk.take(lives_alone).into_bool();
+            }
+            Layout::Terms(terms) => {
+                raw.conditions = fold_flags(&mut chunk, &terms.flags);
+                let mut taken: Vec<(ColumnId, Column)> = Vec::new();
+                for coded in &terms.coded {
+                    if !taken.iter().any(|(id, _)| *id == coded.id) {
+                        taken.push((coded.id, chunk.take(coded.id)));
+                    }
+                    let column = taken
+                        .iter()
+                        .find(|(id, _)| *id == coded.id)
+                        .map_or(&Column::Absent, |(_, c)| c);
+                    let path = &self.file.path;
+                    raw.codes.push(match column {
+                        Column::U8(v) => coded.code(v, path, first_row)?,
+                        Column::I16(v) => coded.code(v, path, first_row)?,
+                        Column::I32(v) => coded.code(v, path, first_row)?,
+                        Column::I64(v) => coded.code(v, path, first_row)?,
+                        _ => Vec::new(),
+                    });
+                }
+                raw.numeric = terms
+                    .numeric
+                    .iter()
+                    .map(|&id| chunk.take(id).into_f64().unwrap_or_default())
+                    .collect();
+            }
         }
+        Ok(raw)
     }
 
     /// Reads the whole file into one `RawPopulation`.
@@ -386,6 +620,8 @@ impl RawPopulation {
         self.origin.extend(part.origin);
         self.lives_alone.extend(part.lives_alone);
         self.conditions.extend(part.conditions);
+        extend_columns(&mut self.codes, part.codes);
+        extend_columns(&mut self.numeric, part.numeric);
         match (&mut self.utilization, part.utilization) {
             (Some(a), Some(b)) => a.extend(b),
             (a @ None, Some(b)) if self.person_id.len() == b.len() => *a = Some(b),
@@ -400,6 +636,36 @@ impl RawPopulation {
             *a += b;
         }
         self.row_groups.extend(part.row_groups);
+    }
+}
+
+/// Flag columns folded into one bit mask per row (bit k = column k).
+fn fold_flags(chunk: &mut Chunk, flags: &[ColumnId]) -> Vec<u64> {
+    let mut mask = vec![0u64; chunk.rows];
+    for (k, &id) in flags.iter().enumerate() {
+        let words = chunk.take(id).into_bits(chunk.rows);
+        // Flags are mostly rare: visit only the set bits.
+        for (w, &word) in words.iter().enumerate() {
+            let mut bits = word;
+            while bits != 0 {
+                if let Some(m) = mask.get_mut(w * 64 + bits.trailing_zeros() as usize) {
+                    *m |= 1 << k;
+                }
+                bits &= bits - 1;
+            }
+        }
+    }
+    mask
+}
+
+/// Appends each of `part`'s columns to the same column of `all`.
+fn extend_columns<T>(all: &mut Vec<Vec<T>>, part: Vec<Vec<T>>) {
+    if all.is_empty() {
+        *all = part;
+        return;
+    }
+    for (a, b) in all.iter_mut().zip(part) {
+        a.extend(b);
     }
 }
 

@@ -234,6 +234,8 @@ impl Check<'_> {
                 start_year: package.start_year,
                 condition_mask,
                 min_conditions: package.min_conditions as u32,
+                count_mask: u64::MAX,
+                count_top: MAX_CONDITIONS as u32,
                 add: self.finite(&format!("{key}.add"), package.add)?,
                 multiply,
                 phase_in: package.phase_in.clone(),

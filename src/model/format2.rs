@@ -7,7 +7,7 @@
 
 use super::check::Check;
 use super::file::{Header, ProposalFile};
-use super::{Link, ProposalRules};
+use super::{Link, ProposalRules, MAX_CONDITIONS, MAX_PACKAGES};
 use crate::error::ModelError;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -132,6 +132,30 @@ pub enum Component {
 }
 
 impl Component {
+    /// In the order of `weights::Components` (the component's index).
+    pub const ALL: [Component; 5] = [
+        Component::AgeSex,
+        Component::Socioeconomic,
+        Component::Conditions,
+        Component::Multimorbidity,
+        Component::Area,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Component::AgeSex => "age_sex",
+            Component::Socioeconomic => "socioeconomic",
+            Component::Conditions => "conditions",
+            Component::Multimorbidity => "multimorbidity",
+            Component::Area => "area",
+        }
+    }
+
+    /// The index in `weights::Components`.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
     fn parse(text: &str) -> Option<Component> {
         Some(match text {
             "age_sex" => Component::AgeSex,
@@ -281,12 +305,35 @@ pub fn validate(file: File2, path: &Path) -> Result<Spec, ModelError> {
         }
         terms.push(term(&check, k, t, &mut variables)?);
     }
-    let mut packages = Vec::new();
+    let mut packages: Vec<Package2> = Vec::new();
     for (k, p) in file.packages.iter().enumerate() {
+        if packages.iter().any(|other| other.id == p.id) {
+            return Err(check.invalid(
+                &format!("packages[{k}].id"),
+                format!("package id `{}` is used twice", p.id),
+            ));
+        }
         packages.push(package(&check, k, p, &variables)?);
     }
+    if packages.len() > MAX_PACKAGES {
+        return Err(check.invalid(
+            "packages",
+            format!(
+                "{} packages, at most {MAX_PACKAGES} are supported",
+                packages.len()
+            ),
+        ));
+    }
+    for v in &variables {
+        if v.levels() > MAX_LEVELS {
+            return Err(check.invalid(
+                &format!("variables.{}", v.name),
+                format!("{} levels, at most {MAX_LEVELS} are supported", v.levels()),
+            ));
+        }
+    }
     let proposal = check.proposal(&file.proposal)?;
-    Ok(Spec {
+    let spec = Spec {
         id: header.id,
         description: header.description,
         link,
@@ -297,7 +344,55 @@ pub fn validate(file: File2, path: &Path) -> Result<Spec, ModelError> {
         terms,
         packages,
         proposal,
-    })
+    };
+    check_flags(&check, &spec)?;
+    Ok(spec)
+}
+
+/// The most levels a variable may have (a person's level is one byte).
+pub const MAX_LEVELS: usize = 256;
+
+/// The numeric column a numeric term takes from the geography (joined on
+/// the residence kommune); any other name is a population column.
+pub const GEOGRAPHY_NUMERIC: &str = "area_index";
+
+/// Hierarchies name flags the model uses, and do not drop their own flag;
+/// at most `MAX_CONDITIONS` flags in all.
+fn check_flags(check: &Check, spec: &Spec) -> Result<(), ModelError> {
+    let used = spec.used_flags();
+    for (k, (flag, dropped)) in spec.hierarchies.iter().enumerate() {
+        if !used.contains(flag) {
+            return Err(check.invalid(
+                &format!("hierarchies[{k}].if"),
+                format!("`{flag}` is not a flag of the model (no term, count or package uses it)"),
+            ));
+        }
+        for (j, d) in dropped.iter().enumerate() {
+            if d == flag {
+                return Err(check.invalid(
+                    &format!("hierarchies[{k}].drop[{j}]"),
+                    format!("the hierarchy of `{flag}` drops its own flag"),
+                ));
+            }
+            if !used.contains(d) {
+                return Err(check.invalid(
+                    &format!("hierarchies[{k}].drop[{j}]"),
+                    format!("`{d}` is not a flag of the model (no term, count or package uses it)"),
+                ));
+            }
+        }
+    }
+    let flags = spec.flags();
+    if flags.len() > MAX_CONDITIONS {
+        return Err(check.invalid(
+            "variables",
+            format!(
+                "the model uses {} boolean columns, at most {MAX_CONDITIONS} are supported",
+                flags.len()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn term_id(term: &Term) -> &str {
@@ -550,7 +645,117 @@ fn package(
     })
 }
 
+impl Term {
+    pub fn id(&self) -> &str {
+        term_id(self)
+    }
+
+    pub fn component(&self) -> Component {
+        match self {
+            Term::Table { component, .. } | Term::Numeric { component, .. } => *component,
+        }
+    }
+}
+
 impl Spec {
+    /// Flags named by terms (flag variables), counts and packages' `any_of`.
+    fn used_flags(&self) -> Vec<String> {
+        let mut used = Vec::new();
+        let mut add = |name: &String| {
+            if !used.contains(name) {
+                used.push(name.clone());
+            }
+        };
+        for v in &self.variables {
+            match &v.kind {
+                Kind::Flag { column } => add(column),
+                Kind::Count { flags, .. } => flags.iter().for_each(&mut add),
+                Kind::Levels { .. } | Kind::Bands { .. } => {}
+            }
+        }
+        for p in &self.packages {
+            p.any_of.iter().for_each(&mut add);
+        }
+        used
+    }
+
+    /// The boolean columns the model reads, each once: bit `k` of a
+    /// person's flag mask is `flags()[k]`.
+    pub fn flags(&self) -> Vec<String> {
+        self.used_flags()
+    }
+
+    /// The bit of a flag column, if the model reads it.
+    pub fn flag_bit(&self, column: &str) -> Option<usize> {
+        self.flags().iter().position(|f| f == column)
+    }
+
+    /// The variables read from an integer column (levels and bands), in
+    /// variable order: a person's level of `coded()[k]` is code column `k`.
+    pub fn coded(&self) -> Vec<usize> {
+        (0..self.variables.len())
+            .filter(|&v| {
+                matches!(
+                    self.variables[v].kind,
+                    Kind::Levels { .. } | Kind::Bands { .. }
+                )
+            })
+            .collect()
+    }
+
+    /// The population float columns numeric terms read (all but
+    /// `GEOGRAPHY_NUMERIC`), each once, in term order.
+    pub fn numeric_columns(&self) -> Vec<String> {
+        let mut columns: Vec<String> = Vec::new();
+        for t in &self.terms {
+            if let Term::Numeric { column, .. } = t {
+                if column != GEOGRAPHY_NUMERIC && !columns.contains(column) {
+                    columns.push(column.clone());
+                }
+            }
+        }
+        columns
+    }
+
+    /// Whether a numeric term reads the geography's `area_index`.
+    pub fn uses_area_index(&self) -> bool {
+        self.terms
+            .iter()
+            .any(|t| matches!(t, Term::Numeric { column, .. } if column == GEOGRAPHY_NUMERIC))
+    }
+
+    /// What in the model names a population column, for messages: the
+    /// first term that reads it (through a variable), else the variable,
+    /// package or hierarchy.
+    pub fn named_by(&self, column: &str) -> String {
+        let reads = |v: &Variable| match &v.kind {
+            Kind::Levels { column: c, .. }
+            | Kind::Bands { column: c, .. }
+            | Kind::Flag { column: c } => c == column,
+            Kind::Count { flags, .. } => flags.iter().any(|f| f == column),
+        };
+        for t in &self.terms {
+            let named = match t {
+                Term::Table { by, .. } => by.iter().any(|&v| reads(&self.variables[v])),
+                Term::Numeric { column: c, .. } => c == column,
+            };
+            if named {
+                return format!("term `{}`", t.id());
+            }
+        }
+        if let Some(v) = self.variables.iter().find(|v| reads(v)) {
+            return format!("variable `{}`", v.name);
+        }
+        if let Some(p) = self
+            .packages
+            .iter()
+            .find(|p| p.any_of.iter().any(|f| f == column))
+        {
+            return format!("package `{}`", p.id);
+        }
+        "hierarchy".into()
+    }
+
     /// The free parameters of each term under SPEC 3.1's fitting rule:
     /// every cell of the first term, the cells of other tables where no
     /// variable is at its first level, and each numeric coefficient.

@@ -8,6 +8,7 @@
 
 mod check;
 pub mod coefficient;
+pub mod convert;
 pub mod file;
 pub mod format2;
 
@@ -58,8 +59,12 @@ pub struct Package {
     pub start_year: i32,
     /// Bit mask over the model's conditions: qualifies with any of these.
     pub condition_mask: u64,
-    /// Or with at least this many of the model's conditions (0 = not used).
+    /// Or with at least this many of the flags in `count_mask` (0 = not
+    /// used), the count top-coded at `count_top`: format 1 counts every
+    /// condition, format 2 a count variable's flags.
     pub min_conditions: u32,
+    pub count_mask: u64,
+    pub count_top: u32,
     pub add: f64,
     pub multiply: f64,
     pub phase_in: Vec<f64>,
@@ -80,7 +85,11 @@ impl Package {
     #[inline]
     pub fn qualifies(&self, conditions: u64) -> bool {
         (conditions & self.condition_mask) != 0
-            || (self.min_conditions > 0 && conditions.count_ones() >= self.min_conditions)
+            || (self.min_conditions > 0
+                && (conditions & self.count_mask)
+                    .count_ones()
+                    .min(self.count_top)
+                    >= self.min_conditions)
     }
 }
 
@@ -127,6 +136,10 @@ pub struct Model {
     pub area: Option<f64>,
     pub packages: Vec<Package>,
     pub proposal: ProposalRules,
+    /// A format-2 model's terms (SPEC 3.1). The format-1 tables above are
+    /// then all 0, `conditions` is empty and the packages' masks are over
+    /// the spec's flags (`Spec::flags`).
+    pub format2: Option<std::sync::Arc<format2::Spec>>,
 }
 
 /// A model together with where it came from, for the manifest.
@@ -158,17 +171,78 @@ impl Model {
         let text = toml_text(bytes, path)?;
         if format2::is_format2(text) {
             // Checked in full, so a format-2 file's own mistakes are named.
-            format2::parse(text, path)?;
-            return Err(ModelError::Parse {
-                path: path.to_path_buf(),
-                detail: "a format-2 model file (SPEC 3.1): it is valid, but the computation does not take format 2 yet; use a format-1 file".into(),
-            });
+            return Ok(Model::from_spec(format2::parse(text, path)?));
         }
         let file: ModelFile = toml::from_str(text).map_err(|e| ModelError::Parse {
             path: path.to_path_buf(),
             detail: one_line(&e.to_string()),
         })?;
         Model::from_file(file, path)
+    }
+
+    /// A format-2 model: header, packages and proposal rules here, the
+    /// terms in `format2`.
+    pub fn from_spec(spec: format2::Spec) -> Model {
+        let flags = spec.flags();
+        let bits = |names: &[String]| -> u64 {
+            names
+                .iter()
+                .filter_map(|n| flags.iter().position(|f| f == n))
+                .fold(0, |mask, k| mask | 1u64 << k)
+        };
+        let packages = spec
+            .packages
+            .iter()
+            .map(|p| {
+                let (count_mask, count_top, min_conditions) = match p.count_at_least {
+                    Some((v, value)) => match &spec.variables[v].kind {
+                        format2::Kind::Count { flags, top } => (bits(flags), *top, value),
+                        _ => (0, 0, 0),
+                    },
+                    None => (0, 0, 0),
+                };
+                Package {
+                    id: p.id.clone(),
+                    start_year: p.start_year,
+                    condition_mask: bits(&p.any_of),
+                    min_conditions,
+                    count_mask,
+                    count_top,
+                    add: p.add,
+                    multiply: p.multiply,
+                    phase_in: p.phase_in.clone(),
+                }
+            })
+            .collect();
+        Model {
+            id: spec.id.clone(),
+            description: spec.description.clone(),
+            link: spec.link,
+            outcome: spec.outcome.clone(),
+            data_year: spec.data_year,
+            age_sex: [[0.0; AGE_BANDS]; 2],
+            education: [0.0; EDUCATION_LEVELS],
+            income_quintile: [0.0; INCOME_LEVELS],
+            labour: [0.0; LABOUR_LEVELS],
+            origin: [0.0; ORIGIN_LEVELS],
+            lives_alone: [0.0; 2],
+            socioeconomic_terms: [false; 5],
+            conditions: Vec::new(),
+            multimorbidity: Vec::new(),
+            area: None,
+            packages,
+            proposal: spec.proposal.clone(),
+            format2: Some(std::sync::Arc::new(spec)),
+        }
+    }
+
+    /// The format-2 model this model is: its own terms, or a format-1
+    /// model converted (`Spec::from_format1`).
+    pub fn spec(&self) -> Result<format2::Spec, String> {
+        match &self.format2 {
+            Some(spec) => Ok(spec.as_ref().clone()),
+            None => format2::Spec::from_format1(self),
+        }
     }
 
     /// Validates an on-disk model.
@@ -222,6 +296,7 @@ impl Model {
             area,
             packages,
             proposal,
+            format2: None,
         })
     }
 
@@ -457,6 +532,8 @@ copd = 2.0
             start_year: 2027,
             condition_mask: 1,
             min_conditions: 0,
+            count_mask: u64::MAX,
+            count_top: 64,
             add: 1.0,
             multiply: 1.0,
             phase_in: vec![0.25, 0.5],

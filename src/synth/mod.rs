@@ -264,6 +264,8 @@ fn make_block(ctx: &Context<'_>, block: &Block) -> BlockData {
     let kommune = ctx.kommune_index[block.position];
     let n = block.persons;
     let mut population = Population {
+        codes: Vec::new(),
+        numeric: Vec::new(),
         person_id: Vec::with_capacity(n),
         clinic: Vec::with_capacity(n),
         kommune: vec![kommune; n],
@@ -340,6 +342,8 @@ pub fn generate(
     geography: &Geography,
 ) -> Result<(Population, SynthClinics, Stats), InputError> {
     let mut population = Population {
+        codes: Vec::new(),
+        numeric: Vec::new(),
         utilization: Some(Vec::new()),
         exposure: Some(Vec::new()),
         ..Population::default()

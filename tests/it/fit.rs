@@ -58,6 +58,8 @@ fn population(n: usize) -> Population {
         (state >> 33) as f64 / (1u64 << 31) as f64
     };
     let mut p = Population {
+        codes: Vec::new(),
+        numeric: Vec::new(),
         utilization: Some(Vec::new()),
         exposure: Some(Vec::new()),
         ..Population::default()

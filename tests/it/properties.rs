@@ -110,6 +110,8 @@ fn model_strategy() -> impl Strategy<Value = Model> {
                             start_year: 2027,
                             condition_mask: 1,
                             min_conditions: 0,
+                            count_mask: u64::MAX,
+                            count_top: 64,
                             add: add * scale,
                             multiply,
                             phase_in: vec![phase],
@@ -119,6 +121,8 @@ fn model_strategy() -> impl Strategy<Value = Model> {
                             start_year: 2028,
                             condition_mask: 0,
                             min_conditions: 2,
+                            count_mask: u64::MAX,
+                            count_top: 64,
                             add: 0.0,
                             multiply: 1.0 / multiply,
                             phase_in: vec![],
@@ -134,6 +138,7 @@ fn model_strategy() -> impl Strategy<Value = Model> {
                         dialogue_threshold: 0.1,
                         uncertainty_threshold: 0.1,
                     },
+                    format2: None,
                 }
             },
         )

@@ -54,6 +54,8 @@ pub struct Request {
     pub null_hint: String,
     /// For booleans: the caller takes a packed bitmap (`Column::Bits`).
     pub packed: bool,
+    /// For floats: an integer column is a wrong type, not converted.
+    pub float_only: bool,
 }
 
 impl Request {
@@ -67,6 +69,7 @@ impl Request {
             float_check: None,
             null_hint: String::new(),
             packed: false,
+            float_only: false,
         }
     }
 
@@ -80,6 +83,7 @@ impl Request {
             float_check: None,
             null_hint: String::new(),
             packed: false,
+            float_only: false,
         }
     }
 
@@ -93,6 +97,7 @@ impl Request {
             float_check: Some(check),
             null_hint: String::new(),
             packed: false,
+            float_only: false,
         }
     }
 
@@ -108,6 +113,12 @@ impl Request {
 
     pub fn nulls(mut self, nulls: Nulls) -> Self {
         self.nulls = nulls;
+        self
+    }
+
+    /// A float column only (an integer column is a wrong type).
+    pub fn float_only(mut self) -> Self {
+        self.float_only = true;
         self
     }
 
