@@ -77,7 +77,13 @@ fn load_context(paths: &InputPaths) -> Result<Inputs, Error> {
         }
     };
     let geography_path = PathBuf::from(&geography_source.path);
-    if model.model.area.is_some() && !geography.has_area_index() {
+    let reads_area_index = model.model.area.is_some()
+        || model
+            .model
+            .format2
+            .as_ref()
+            .is_some_and(|spec| spec.uses_area_index());
+    if reads_area_index && !geography.has_area_index() {
         let missing = geography
             .kommuner
             .iter()
@@ -87,7 +93,7 @@ fn load_context(paths: &InputPaths) -> Result<Inputs, Error> {
         return Err(InputError::MissingColumn {
             path: geography_path,
             column: "area_index".into(),
-            hint: format!(" (the model's [area] term needs it; first without: {missing})"),
+            hint: format!(" (the model's area term needs it; first without: {missing})"),
         }
         .into());
     }

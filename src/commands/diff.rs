@@ -161,15 +161,10 @@ pub fn diff(a_dir: &Path, b_dir: &Path, out: &Path) -> Result<DiffSummary, Error
     let inputs_a = load_inputs(&a.paths)?;
     let inputs_b = load_inputs(&b.paths)?;
     let (model_a, model_b) = (&inputs_a.model.model, &inputs_b.model.model);
-    if !model_a
-        .conditions
-        .iter()
-        .map(|c| &c.0)
-        .eq(model_b.conditions.iter().map(|c| &c.0))
-    {
+    if !model_a.reads_like(model_b) {
         return Err(InputError::Other {
             path: b.paths.model.clone(),
-            detail: "the two models name different conditions; diff can attribute changes only between models with the same conditions".into(),
+            detail: "the two models read the population differently (other conditions, or other format-2 variables, flags or numeric columns); diff can attribute changes only between models that read the same columns".into(),
         }
         .into());
     }

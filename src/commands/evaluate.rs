@@ -118,6 +118,9 @@ pub fn evaluate(config: &EvaluateConfig) -> Result<Evaluation, Error> {
     let mut paths = config.inputs.clone();
     paths.model = first_path.clone();
     paths.outcomes = true;
+    for path in std::iter::once(&paths.model).chain(&config.models) {
+        Model::load(path)?.require_format1("evaluate")?;
+    }
     let inputs = load_inputs(&paths)?;
     let structure = inputs.model.model.clone();
 

@@ -524,6 +524,7 @@ pub fn explain_clinic(
     params: &RunParams,
     clinic_id: i32,
 ) -> Result<Account, Error> {
+    crate::model::Model::load(&inputs_paths.model)?.require_format1("explain")?;
     let inputs = load_inputs(inputs_paths)?;
     let Some(c) = inputs.clinics.index_of(clinic_id) else {
         return Err(InputError::UnknownReference {

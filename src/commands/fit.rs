@@ -51,6 +51,7 @@ pub struct FitReport {
 /// Estimates a structure's coefficients from utilization and writes the
 /// fitted model (`model.toml`) and its report (`fit.json`) into `out`.
 pub fn fit_model(config: &FitConfig) -> Result<FitReport, Error> {
+    crate::model::Model::load(&config.inputs.model)?.require_format1("fit")?;
     let inputs = load_inputs(&config.inputs)?;
     let structure = &inputs.model.model;
     let design = fit::design::Design::new(structure, &inputs.geography);

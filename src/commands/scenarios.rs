@@ -418,6 +418,7 @@ pub fn run(config: &ScenariosConfig) -> Result<BatchSummary, Error> {
         source,
     })?;
     let mut variants = parse(&bytes, &config.scenarios)?;
+    crate::model::Model::load(&config.inputs.model)?.require_format1("scenarios")?;
     let inputs = load_inputs(&config.inputs)?;
     let load_seconds = started.elapsed().as_secs_f64();
     let compute_started = std::time::Instant::now();

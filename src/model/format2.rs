@@ -724,6 +724,19 @@ impl Spec {
             .any(|t| matches!(t, Term::Numeric { column, .. } if column == GEOGRAPHY_NUMERIC))
     }
 
+    /// How a population read for this model is laid out: its flags, the
+    /// kinds of its coded variables, its numeric columns.
+    pub fn layout(&self) -> (Vec<String>, Vec<Kind>, Vec<String>) {
+        (
+            self.flags(),
+            self.coded()
+                .into_iter()
+                .map(|v| self.variables[v].kind.clone())
+                .collect(),
+            self.numeric_columns(),
+        )
+    }
+
     /// What in the model names a population column, for messages: the
     /// first term that reads it (through a variable), else the variable,
     /// package or hierarchy.

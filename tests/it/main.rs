@@ -9,6 +9,7 @@ mod cli;
 mod corpus;
 mod faults;
 mod fit;
+mod format2;
 mod golden;
 mod project;
 mod properties;
