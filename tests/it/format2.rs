@@ -682,8 +682,8 @@ fn naive(
         let entry = clinics.entry(people.ints["clinic_id"][i]).or_default();
         entry.0 += 1;
         entry.1 += raw[i] / mean;
-        for c in 0..6 {
-            entry.2[c] += parts[i][c] / mean;
+        for (sum, part) in entry.2.iter_mut().zip(parts[i]) {
+            *sum += part / mean;
         }
         *kommuner.entry(people.ints["kommune"][i]).or_default() += raw[i] / mean;
     }
