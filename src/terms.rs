@@ -47,18 +47,18 @@ impl Table {
     /// The cell of a person whose flag mask (after hierarchies) is `mask`.
     #[inline(always)]
     fn cell(&self, population: &Population, i: usize, mask: u64) -> f64 {
-        let mut index = 0;
-        for &(axis, stride) in &self.axes {
-            let level = match axis {
-                Axis::Code(k) => usize::from(population.codes[k][i]),
-                Axis::Flag(bit) => ((mask >> bit) & 1) as usize,
-                Axis::Count { mask: m, top } => (mask & m).count_ones().min(top) as usize,
-            };
-            index += level * stride;
-        }
         // Levels are in range by construction (codes checked at ingest);
         // `get` keeps a foreign population from reading out of bounds.
-        self.values.get(index).copied().unwrap_or(0.0)
+        self.values
+            .get(self.index(population, i, mask))
+            .copied()
+            .unwrap_or(0.0)
+    }
+
+    /// The flat index of a person's cell.
+    #[inline(always)]
+    fn index(&self, population: &Population, i: usize, mask: u64) -> usize {
+        index(&self.axes, population, i, mask)
     }
 }
 
@@ -77,6 +77,157 @@ enum PersonTerm {
         component: usize,
         values: Vec<f64>,
     },
+}
+
+/// The bit of a flag in `flags` (0 when absent: validation prevents it).
+fn bit(flags: &[String], name: &str) -> u32 {
+    flags.iter().position(|f| f == name).unwrap_or(0) as u32
+}
+
+/// The mask of some flags in `flags`.
+fn mask_of(flags: &[String], names: &[String]) -> u64 {
+    names
+        .iter()
+        .filter_map(|n| flags.iter().position(|f| f == n))
+        .fold(0u64, |m, k| m | 1u64 << k)
+}
+
+/// Each hierarchy as (bit of its flag, mask of the flags it drops).
+fn hierarchies(spec: &Spec) -> Vec<(u32, u64)> {
+    let flags = spec.flags();
+    spec.hierarchies
+        .iter()
+        .map(|(flag, dropped)| (bit(&flags, flag), mask_of(&flags, dropped)))
+        .collect()
+}
+
+/// Where each variable of a table term over `by` (of `shape`) gets a
+/// person's level, with its stride (the last variable varies fastest).
+fn axes(spec: &Spec, by: &[usize], shape: &[usize]) -> Vec<(Axis, usize)> {
+    let flags = spec.flags();
+    let coded = spec.coded();
+    let mut axes = Vec::with_capacity(by.len());
+    let mut stride: usize = shape.iter().product();
+    for (&v, &levels) in by.iter().zip(shape) {
+        stride /= levels.max(1);
+        let axis = match &spec.variables[v].kind {
+            Kind::Levels { .. } | Kind::Bands { .. } => {
+                Axis::Code(coded.iter().position(|&c| c == v).unwrap_or(0))
+            }
+            Kind::Flag { column } => Axis::Flag(bit(&flags, column)),
+            Kind::Count {
+                flags: counted,
+                top,
+            } => Axis::Count {
+                mask: mask_of(&flags, counted),
+                top: *top,
+            },
+        };
+        axes.push((axis, stride));
+    }
+    axes
+}
+
+/// The flat index of person `i`'s cell of a table with these axes, their
+/// mask after hierarchies being `mask`.
+#[inline(always)]
+fn index(axes: &[(Axis, usize)], population: &Population, i: usize, mask: u64) -> usize {
+    let mut index = 0;
+    for &(axis, stride) in axes {
+        let level = match axis {
+            Axis::Code(k) => usize::from(population.codes[k][i]),
+            Axis::Flag(bit) => ((mask >> bit) & 1) as usize,
+            Axis::Count { mask: m, top } => (mask & m).count_ones().min(top) as usize,
+        };
+        index += level * stride;
+    }
+    index
+}
+
+/// What a term reads of a person: a table's cell (flat index), or a
+/// numeric term's value.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Reading {
+    Cell(usize),
+    Value(f64),
+}
+
+/// A format-2 model's terms in file order, read person by person (for
+/// estimation and for explaining a clinic's need term by term).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TermReader {
+    hierarchies: Vec<(u32, u64)>,
+    terms: Vec<Read>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Read {
+    Table(Vec<(Axis, usize)>),
+    Population(usize),
+    /// `area_index` by kommune (0 where the geography has none).
+    Geography(Vec<f64>),
+}
+
+impl TermReader {
+    pub fn new(spec: &Spec, geography: &Geography) -> TermReader {
+        let numeric = spec.numeric_columns();
+        let terms = spec
+            .terms
+            .iter()
+            .map(|term| match term {
+                Term::Table { by, shape, .. } => Read::Table(axes(spec, by, shape)),
+                Term::Numeric { column, .. } if column == GEOGRAPHY_NUMERIC => Read::Geography(
+                    geography
+                        .kommuner
+                        .iter()
+                        .map(|k| k.area_index.unwrap_or(0.0))
+                        .collect(),
+                ),
+                Term::Numeric { column, .. } => {
+                    Read::Population(numeric.iter().position(|c| c == column).unwrap_or(0))
+                }
+            })
+            .collect();
+        TermReader {
+            hierarchies: hierarchies(spec),
+            terms,
+        }
+    }
+
+    /// The flag mask after hierarchies.
+    #[inline]
+    pub fn effective(&self, original: u64) -> u64 {
+        let mut mask = original;
+        for &(flag, dropped) in &self.hierarchies {
+            if original & (1u64 << flag) != 0 {
+                mask &= !dropped;
+            }
+        }
+        mask
+    }
+
+    /// What term `k` reads of person `i`, whose mask after hierarchies is
+    /// `mask`.
+    #[inline]
+    pub fn read(&self, k: usize, population: &Population, i: usize, mask: u64) -> Reading {
+        match &self.terms[k] {
+            Read::Table(axes) => Reading::Cell(index(axes, population, i, mask)),
+            Read::Population(column) => Reading::Value(population.numeric[*column][i]),
+            Read::Geography(x) => Reading::Value(
+                x.get(usize::from(population.kommune[i]))
+                    .copied()
+                    .unwrap_or(0.0),
+            ),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.terms.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.terms.is_empty()
+    }
 }
 
 /// A format-2 model's terms, compiled.
@@ -105,14 +256,6 @@ impl Compiled {
     /// numeric term reads `area_index` and a kommune has none.
     pub fn new(spec: &Spec, geography: &Geography) -> Result<Compiled, (String, String)> {
         let flags = spec.flags();
-        let bit = |name: &str| flags.iter().position(|f| f == name).unwrap_or(0) as u32;
-        let mask_of = |names: &[String]| {
-            names
-                .iter()
-                .filter_map(|n| flags.iter().position(|f| f == n))
-                .fold(0u64, |m, k| m | 1u64 << k)
-        };
-        let coded = spec.coded();
         let numeric = spec.numeric_columns();
         let mut flag_terms = Vec::new();
         let mut person_terms = Vec::new();
@@ -125,25 +268,9 @@ impl Compiled {
                     values,
                     ..
                 } => {
-                    let mut axes = Vec::with_capacity(by.len());
-                    let mut stride: usize = shape.iter().product();
-                    for (&v, &levels) in by.iter().zip(shape) {
-                        stride /= levels.max(1);
-                        let axis = match &spec.variables[v].kind {
-                            Kind::Levels { .. } | Kind::Bands { .. } => {
-                                Axis::Code(coded.iter().position(|&c| c == v).unwrap_or(0))
-                            }
-                            Kind::Flag { column } => Axis::Flag(bit(column)),
-                            Kind::Count { flags, top } => Axis::Count {
-                                mask: mask_of(flags),
-                                top: *top,
-                            },
-                        };
-                        axes.push((axis, stride));
-                    }
                     let table = Table {
                         component: component.index(),
-                        axes,
+                        axes: axes(spec, by, shape),
                         values: values.clone(),
                     };
                     if table
@@ -194,13 +321,8 @@ impl Compiled {
                 }),
             }
         }
-        let hierarchies = spec
-            .hierarchies
-            .iter()
-            .map(|(flag, dropped)| (bit(flag), mask_of(dropped)))
-            .collect();
         Ok(Compiled {
-            hierarchies,
+            hierarchies: hierarchies(spec),
             flag_terms,
             person_terms,
             flag_bits: flags.len() as u32,
@@ -209,7 +331,7 @@ impl Compiled {
 
     /// The flag mask after hierarchies: each looks at the original flags.
     #[inline]
-    pub fn effective(&self, original: u64) -> u64 {
+    fn effective(&self, original: u64) -> u64 {
         let mut mask = original;
         for &(flag, dropped) in &self.hierarchies {
             if original & (1u64 << flag) != 0 {

@@ -14,6 +14,7 @@ use crate::fit::evaluate::{
     clinic_metrics, cross_validated, ladder, person_metrics, predictions, predictive_ratios,
     quantiles, Quantiles,
 };
+use crate::fit::Rows;
 use crate::fit::{everyone, fit, FitOptions, NotEstimable};
 use crate::inputs::{load_inputs, InputPaths, Inputs};
 use crate::model::Model;

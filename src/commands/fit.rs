@@ -51,33 +51,60 @@ pub struct FitReport {
 /// Estimates a structure's coefficients from utilization and writes the
 /// fitted model (`model.toml`) and its report (`fit.json`) into `out`.
 pub fn fit_model(config: &FitConfig) -> Result<FitReport, Error> {
-    crate::model::Model::load(&config.inputs.model)?.require_format1("fit")?;
     let inputs = load_inputs(&config.inputs)?;
     let structure = &inputs.model.model;
-    let design = fit::design::Design::new(structure, &inputs.geography);
-    let estimate = fit::fit(&design, &inputs.population, &fit::everyone, &config.options)
-        .map_err(|e| not_estimable(&inputs.model.path, e))?;
-    let mut model = design.to_model(structure, &estimate.beta);
-    model.link = config.options.link;
-    model.id = config
+    let id = config
         .id
         .clone()
         .unwrap_or_else(|| format!("{}-fitted", structure.id));
-    model.description = format!(
-        "Fitted by fordeling fit ({} link) from structure `{}` on {} persons of `{}`",
-        config.options.link.as_str(),
-        structure.id,
-        estimate.persons,
-        inputs.population_source.path
-    );
-    let text = model
-        .to_toml()
-        .map_err(|detail| error::OutputError::Write {
-            path: config.out.join("model.toml"),
-            detail,
-        })?;
+    let description = |persons: u64| {
+        format!(
+            "Fitted by fordeling fit ({} link) from structure `{}` on {} persons of `{}`",
+            config.options.link.as_str(),
+            structure.id,
+            persons,
+            inputs.population_source.path
+        )
+    };
+    let (estimate, names, text, outcome, data_year) = match &structure.format2 {
+        None => {
+            let design = fit::design::Design::new(structure, &inputs.geography);
+            let estimate = fit::fit(&design, &inputs.population, &fit::everyone, &config.options)
+                .map_err(|e| not_estimable(&inputs.model.path, e))?;
+            let mut model = design.to_model(structure, &estimate.beta);
+            model.link = config.options.link;
+            model.id = id.clone();
+            model.description = description(estimate.persons);
+            let text = model
+                .to_toml()
+                .map_err(|detail| error::OutputError::Write {
+                    path: config.out.join("model.toml"),
+                    detail,
+                })?;
+            (estimate, design.names, text, model.outcome, model.data_year)
+        }
+        Some(spec) => {
+            // Any format-2 structure: SPEC 3.1's fitting rule; the fitted
+            // model is format 2 with every table filled.
+            let design = fit::terms::TermDesign::new(spec, &inputs.geography, None)
+                .map_err(|e| not_estimable(&inputs.model.path, e))?;
+            let estimate = fit::fit(&design, &inputs.population, &fit::everyone, &config.options)
+                .map_err(|e| not_estimable(&inputs.model.path, e))?;
+            let mut fitted = design.to_spec(spec, &estimate.beta);
+            fitted.link = config.options.link;
+            fitted.id = id.clone();
+            fitted.description = description(estimate.persons);
+            let text = format!(
+                "# Fitted by `fordeling fit` (format 2): cells where any variable is at its\n# first level are fixed at 0, except in the first term.\n\n{}",
+                fitted.to_toml()
+            );
+            use crate::fit::Rows;
+            let names = design.names().to_vec();
+            (estimate, names, text, fitted.outcome, fitted.data_year)
+        }
+    };
     let report = FitReport {
-        model_id: model.id.clone(),
+        model_id: id.clone(),
         structure: Source {
             path: inputs.model.path.display().to_string(),
             rows: 0,
@@ -85,16 +112,15 @@ pub fn fit_model(config: &FitConfig) -> Result<FitReport, Error> {
         },
         population: inputs.population_source.clone(),
         link: config.options.link.as_str(),
-        outcome: model.outcome.clone(),
-        data_year: model.data_year,
+        outcome,
+        data_year,
         persons: estimate.persons,
         exposure_years: estimate.exposure_years,
         r2: estimate.r2,
         iterations: estimate.iterations,
         converged: estimate.converged,
         ridge: config.options.ridge,
-        coefficients: design
-            .names
+        coefficients: names
             .iter()
             .zip(estimate.beta.iter().zip(&estimate.se))
             .map(|(term, (&estimate, &se))| Coefficient {

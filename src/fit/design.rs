@@ -3,6 +3,7 @@
 //! (unknown education, income quintile 0, employed, Danish origin, not
 //! living alone, no condition) have no column: they are fixed at 0.
 
+use super::Rows;
 use crate::domain::{Geography, Population};
 use crate::model::coefficient::CoefficientName;
 use crate::model::{age_band, Model, AGE_BANDS, MAX_CONDITIONS};
@@ -181,93 +182,6 @@ impl Design {
         }
     }
 
-    pub fn columns(&self) -> usize {
-        self.terms.len()
-    }
-
-    /// Person `i`'s design row.
-    #[inline]
-    pub fn row(&self, population: &Population, i: usize, row: &mut [(u16, f64); MAX_ROW]) -> usize {
-        let mut n = 0;
-        let mut put = |column: u16, value: f64| {
-            row[n] = (column, value);
-            n += 1;
-        };
-        let sex = usize::from(population.sex[i].wrapping_sub(1) & 1);
-        put((sex * AGE_BANDS + age_band(population.age[i])) as u16, 1.0);
-        if let Some(c) = self.education[usize::from(population.education[i]).min(4)] {
-            put(c, 1.0);
-        }
-        if let Some(c) = self.income[usize::from(population.income_quintile[i]).min(5)] {
-            put(c, 1.0);
-        }
-        if let Some(c) = self.labour[usize::from(population.labour[i]).min(5)] {
-            put(c, 1.0);
-        }
-        if let Some(c) = self.origin[usize::from(population.origin[i]).min(2)] {
-            put(c, 1.0);
-        }
-        if let (Some(c), true) = (self.lives_alone, population.lives_alone[i]) {
-            put(c, 1.0);
-        }
-        let mask = population.conditions[i] & self.condition_mask;
-        if !self.condition.is_empty() {
-            let mut bits = mask;
-            while bits != 0 {
-                put(self.condition[bits.trailing_zeros() as usize], 1.0);
-                bits &= bits - 1;
-            }
-        }
-        let count = mask.count_ones();
-        for &(at_least, c) in &self.multimorbidity {
-            if count >= at_least {
-                put(c, 1.0);
-            }
-        }
-        if let Some(c) = self.area {
-            put(c, self.area_index[usize::from(population.kommune[i])]);
-        }
-        // Multimorbidity columns follow all condition columns, but the
-        // thresholds may be listed in any order: keep the row sorted.
-        row[..n].sort_unstable_by_key(|&(c, _)| c);
-        n
-    }
-
-    /// Person `i`'s design row (in `row`, `nnz` entries) and linear
-    /// predictor under coefficients `beta`: `(nnz, η)`.
-    #[inline]
-    pub fn eta(
-        &self,
-        beta: &[f64],
-        population: &Population,
-        i: usize,
-        row: &mut [(u16, f64); MAX_ROW],
-    ) -> (usize, f64) {
-        let nnz = self.row(population, i, row);
-        let eta = row[..nnz]
-            .iter()
-            .map(|&(c, v)| beta[usize::from(c)] * v)
-            .sum();
-        (nnz, eta)
-    }
-
-    /// A person's annualised prediction under coefficients `beta`.
-    #[inline]
-    pub fn predict(
-        &self,
-        beta: &[f64],
-        link: crate::model::Link,
-        population: &Population,
-        i: usize,
-        row: &mut [(u16, f64); MAX_ROW],
-    ) -> f64 {
-        let (_, eta) = self.eta(beta, population, i, row);
-        match link {
-            crate::model::Link::Identity => eta,
-            crate::model::Link::Log => eta.exp(),
-        }
-    }
-
     /// The structure with these coefficients in place of its own; terms the
     /// design does not estimate are 0 (conditions stay listed, so packages
     /// and condition columns keep their meaning).
@@ -325,9 +239,66 @@ impl Design {
             })
             .collect()
     }
+}
 
-    /// Whether a column is an age-sex cell (not penalised by ridge).
-    pub fn is_age_sex(&self, column: usize) -> bool {
+impl Rows for Design {
+    fn columns(&self) -> usize {
+        self.terms.len()
+    }
+
+    fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    fn unpenalised(&self, column: usize) -> bool {
         matches!(self.terms[column], Term::AgeSex { .. })
+    }
+
+    /// Person `i`'s design row.
+    #[inline]
+    fn row(&self, population: &Population, i: usize, row: &mut [(u16, f64); MAX_ROW]) -> usize {
+        let mut n = 0;
+        let mut put = |column: u16, value: f64| {
+            row[n] = (column, value);
+            n += 1;
+        };
+        let sex = usize::from(population.sex[i].wrapping_sub(1) & 1);
+        put((sex * AGE_BANDS + age_band(population.age[i])) as u16, 1.0);
+        if let Some(c) = self.education[usize::from(population.education[i]).min(4)] {
+            put(c, 1.0);
+        }
+        if let Some(c) = self.income[usize::from(population.income_quintile[i]).min(5)] {
+            put(c, 1.0);
+        }
+        if let Some(c) = self.labour[usize::from(population.labour[i]).min(5)] {
+            put(c, 1.0);
+        }
+        if let Some(c) = self.origin[usize::from(population.origin[i]).min(2)] {
+            put(c, 1.0);
+        }
+        if let (Some(c), true) = (self.lives_alone, population.lives_alone[i]) {
+            put(c, 1.0);
+        }
+        let mask = population.conditions[i] & self.condition_mask;
+        if !self.condition.is_empty() {
+            let mut bits = mask;
+            while bits != 0 {
+                put(self.condition[bits.trailing_zeros() as usize], 1.0);
+                bits &= bits - 1;
+            }
+        }
+        let count = mask.count_ones();
+        for &(at_least, c) in &self.multimorbidity {
+            if count >= at_least {
+                put(c, 1.0);
+            }
+        }
+        if let Some(c) = self.area {
+            put(c, self.area_index[usize::from(population.kommune[i])]);
+        }
+        // Multimorbidity columns follow all condition columns, but the
+        // thresholds may be listed in any order: keep the row sorted.
+        row[..n].sort_unstable_by_key(|&(c, _)| c);
+        n
     }
 }

@@ -9,6 +9,7 @@
 use super::design::{Design, TermSet, MAX_ROW};
 use super::{fit, FitOptions, NotEstimable};
 use crate::domain::{Clinics, Geography, Population};
+use crate::fit::Rows;
 use crate::model::{age_band, Link, Model, AGE_BANDS};
 use crate::stats::{quantile, Rule};
 use crate::weights::YearTables;

@@ -14,15 +14,64 @@
 pub mod design;
 pub mod evaluate;
 pub mod linalg;
+pub mod terms;
 
 use crate::domain::Population;
 use crate::model::Link;
-use design::{Design, MAX_ROW};
+use design::MAX_ROW;
 use linalg::{Cholesky, Singular};
 use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::domain::BLOCK;
+
+/// A design: one column per coefficient to estimate and each person's
+/// sparse row (entries in increasing column order).
+pub trait Rows: Sync {
+    fn columns(&self) -> usize;
+    /// The coefficient names, in column order.
+    fn names(&self) -> &[String];
+    /// Whether a column carries the intercept (format 1's age-sex cells,
+    /// format 2's first term): not penalised by ridge, the log link's
+    /// starting value.
+    fn unpenalised(&self, column: usize) -> bool;
+    /// Person `i`'s row; returns the number of entries.
+    fn row(&self, population: &Population, i: usize, row: &mut [(u16, f64); MAX_ROW]) -> usize;
+
+    /// Person `i`'s row (in `row`) and linear predictor under `beta`.
+    #[inline]
+    fn eta(
+        &self,
+        beta: &[f64],
+        population: &Population,
+        i: usize,
+        row: &mut [(u16, f64); MAX_ROW],
+    ) -> (usize, f64) {
+        let nnz = self.row(population, i, row);
+        let eta = row[..nnz]
+            .iter()
+            .map(|&(c, v)| beta[usize::from(c)] * v)
+            .sum();
+        (nnz, eta)
+    }
+
+    /// A person's annualised prediction under `beta`.
+    #[inline]
+    fn predict(
+        &self,
+        beta: &[f64],
+        link: Link,
+        population: &Population,
+        i: usize,
+        row: &mut [(u16, f64); MAX_ROW],
+    ) -> f64 {
+        let (_, eta) = self.eta(beta, population, i, row);
+        match link {
+            Link::Identity => eta,
+            Link::Log => eta.exp(),
+        }
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FitOptions {
@@ -79,8 +128,8 @@ struct Normal {
 /// response, from the person's index and current linear predictor.
 type Working<'a> = &'a (dyn Fn(usize, f64) -> Option<(f64, f64)> + Sync);
 
-fn accumulate(
-    design: &Design,
+fn accumulate<D: Rows + ?Sized>(
+    design: &D,
     population: &Population,
     include: Include<'_>,
     beta: &[f64],
@@ -148,8 +197,8 @@ fn outcomes(population: &Population) -> (&[f64], Option<&[f64]>) {
     )
 }
 
-fn solve(
-    design: &Design,
+fn solve<D: Rows + ?Sized>(
+    design: &D,
     normal: &Normal,
     ridge: f64,
 ) -> Result<(Vec<f64>, Vec<f64>), NotEstimable> {
@@ -157,7 +206,7 @@ fn solve(
     let mut a = normal.xtwx.clone();
     if ridge > 0.0 {
         for k in 0..p {
-            if !design.is_age_sex(k) && a[k * p + k] > 0.0 {
+            if !design.unpenalised(k) && a[k * p + k] > 0.0 {
                 a[k * p + k] += ridge;
             }
         }
@@ -169,20 +218,20 @@ fn solve(
     Ok((beta, inverse))
 }
 
-fn explain(design: &Design, singular: Singular) -> NotEstimable {
+fn explain<D: Rows + ?Sized>(design: &D, singular: Singular) -> NotEstimable {
     match singular {
         Singular::Empty { column } => NotEstimable(format!(
             "nobody in the data has `{}`, so its coefficient cannot be estimated; drop the term from the structure",
-            design.names[column]
+            design.names()[column]
         )),
         Singular::Collinear { column, with } => {
             let others: Vec<String> = with
                 .iter()
-                .map(|(c, g)| format!("{g:.3} × `{}`", design.names[*c]))
+                .map(|(c, g)| format!("{g:.3} × `{}`", design.names()[*c]))
                 .collect();
             NotEstimable(format!(
                 "`{}` is perfectly collinear with {} in these data; drop one of these terms",
-                design.names[column],
+                design.names()[column],
                 others.join(" + ")
             ))
         }
@@ -190,8 +239,8 @@ fn explain(design: &Design, singular: Singular) -> NotEstimable {
 }
 
 /// Fits the design's coefficients to the population's utilization.
-pub fn fit(
-    design: &Design,
+pub fn fit<D: Rows + ?Sized>(
+    design: &D,
     population: &Population,
     include: Include<'_>,
     options: &FitOptions,
@@ -216,9 +265,22 @@ pub fn fit(
             let working = |i: usize, _eta: f64| Some((e(i), utilization[i] / e(i)));
             let start = accumulate(design, population, include, &vec![0.0; p], &working);
             let mean =
-                (start.xtwz.iter().take(40).sum::<f64>() / start.weight.max(1e-300)).max(1e-12);
+                // Each person has exactly one cell of the first (intercept)
+                // term: its columns' Σ w·z is everyone's.
+                ((0..p)
+                    .filter(|&k| design.unpenalised(k))
+                    .map(|k| start.xtwz[k])
+                    .sum::<f64>()
+                    / start.weight.max(1e-300))
+                .max(1e-12);
             let mut beta: Vec<f64> = (0..p)
-                .map(|k| if design.is_age_sex(k) { mean.ln() } else { 0.0 })
+                .map(|k| {
+                    if design.unpenalised(k) {
+                        mean.ln()
+                    } else {
+                        0.0
+                    }
+                })
                 .collect();
             let mut iterations = 0;
             let mut converged = false;

@@ -657,7 +657,140 @@ impl Term {
     }
 }
 
+impl Variable {
+    /// The label of level `k` in a cell's name: the declared value, a
+    /// band's lower edge, `false`/`true`, or the count.
+    pub fn label(&self, k: usize) -> String {
+        match &self.kind {
+            Kind::Levels { levels, .. } => levels.get(k).map_or(String::new(), i64::to_string),
+            Kind::Bands { edges, .. } => edges.get(k).map_or(String::new(), i64::to_string),
+            Kind::Flag { .. } => (k == 1).to_string(),
+            Kind::Count { .. } => k.to_string(),
+        }
+    }
+
+    /// The level whose label is `label` (a band also by any value in it).
+    pub fn level_of(&self, label: &str) -> Option<usize> {
+        match &self.kind {
+            Kind::Levels { levels, .. } => {
+                let v: i64 = label.parse().ok()?;
+                levels.iter().position(|&l| l == v)
+            }
+            Kind::Bands { edges, .. } => {
+                let v: i64 = label.parse().ok()?;
+                edges.iter().position(|&e| e == v)
+            }
+            Kind::Flag { .. } => match label {
+                "true" | "1" => Some(1),
+                "false" | "0" => Some(0),
+                _ => None,
+            },
+            Kind::Count { top, .. } => label.parse::<usize>().ok().filter(|&k| k <= *top as usize),
+        }
+    }
+}
+
+/// A coefficient of a format-2 model: a table's cell or a numeric term's
+/// coefficient.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Coefficient {
+    pub term: usize,
+    /// The flat cell index (0 for a numeric term).
+    pub cell: usize,
+}
+
 impl Spec {
+    /// The readable name of a coefficient: `term[label, label]` for a
+    /// table's cell (levels in `by` order: the declared value, a band's
+    /// lower edge, `true`/`false`, a count), the term id for a numeric
+    /// term. E.g. `age_sex[2, 85]`, `copd_by_age[true, 65]`, `area`.
+    pub fn coefficient_name(&self, c: Coefficient) -> String {
+        match &self.terms[c.term] {
+            Term::Numeric { id, .. } => id.clone(),
+            Term::Table { id, by, shape, .. } => {
+                let mut rest = c.cell;
+                let mut labels = vec![String::new(); by.len()];
+                for k in (0..by.len()).rev() {
+                    labels[k] = self.variables[by[k]].label(rest % shape[k]);
+                    rest /= shape[k];
+                }
+                format!("{id}[{}]", labels.join(", "))
+            }
+        }
+    }
+
+    /// The coefficient a name addresses (as `coefficient_name` writes it;
+    /// spaces optional).
+    pub fn coefficient(&self, name: &str) -> Result<Coefficient, String> {
+        let name = name.trim();
+        let (id, labels) = match name.split_once('[') {
+            Some((id, rest)) => {
+                let inner = rest
+                    .strip_suffix(']')
+                    .ok_or_else(|| format!("`{name}`: expected term[level, ...]"))?;
+                (id.trim(), Some(inner))
+            }
+            None => (name, None),
+        };
+        let term = self
+            .terms
+            .iter()
+            .position(|t| t.id() == id)
+            .ok_or_else(|| format!("the model has no term `{id}`"))?;
+        match (&self.terms[term], labels) {
+            (Term::Numeric { .. }, None) => Ok(Coefficient { term, cell: 0 }),
+            (Term::Numeric { .. }, Some(_)) => {
+                Err(format!("`{id}` is a numeric term: name it without levels"))
+            }
+            (Term::Table { by, shape, .. }, Some(inner)) => {
+                let labels: Vec<&str> = inner.split(',').map(str::trim).collect();
+                if labels.len() != by.len() {
+                    return Err(format!(
+                        "`{id}` is a table over {} variables; name one level of each",
+                        by.len()
+                    ));
+                }
+                let mut cell = 0;
+                for ((&v, &n), label) in by.iter().zip(shape).zip(&labels) {
+                    let variable = &self.variables[v];
+                    let level = variable.level_of(label).ok_or_else(|| {
+                        let all: Vec<String> = (0..n).map(|k| variable.label(k)).collect();
+                        format!(
+                            "`{label}` is not a level of `{}`; expected one of {}",
+                            variable.name,
+                            all.join(", ")
+                        )
+                    })?;
+                    cell = cell * n + level;
+                }
+                Ok(Coefficient { term, cell })
+            }
+            (Term::Table { .. }, None) => Err(format!(
+                "`{id}` is a table: name a cell as {id}[level, ...]"
+            )),
+        }
+    }
+
+    /// Sets a coefficient.
+    pub fn set(&mut self, c: Coefficient, value: f64) {
+        match &mut self.terms[c.term] {
+            Term::Numeric { coefficient, .. } => *coefficient = value,
+            Term::Table { values, .. } => {
+                if let Some(v) = values.get_mut(c.cell) {
+                    *v = value;
+                }
+            }
+        }
+    }
+
+    /// A coefficient's value.
+    pub fn get(&self, c: Coefficient) -> f64 {
+        match &self.terms[c.term] {
+            Term::Numeric { coefficient, .. } => *coefficient,
+            Term::Table { values, .. } => values.get(c.cell).copied().unwrap_or(0.0),
+        }
+    }
+
     /// Flags named by terms (flag variables), counts and packages' `any_of`.
     fn used_flags(&self) -> Vec<String> {
         let mut used = Vec::new();

@@ -6,6 +6,7 @@
 use crate::common::*;
 use fordeling::domain::{Geography, Kommune, Population};
 use fordeling::fit::design::Design;
+use fordeling::fit::Rows;
 use fordeling::fit::{everyone, fit, FitOptions};
 use fordeling::model::{Link, Model};
 use std::path::Path;
