@@ -19,6 +19,14 @@ pub struct SynthArgs {
     /// Another draw of persons over the same clinics (a next data year); 0 = the first.
     #[arg(long, default_value_t = 0)]
     pub draw: u64,
+    /// Also make the columns a richer model needs: civil_status (1 never married, 2 married,
+    /// 3 divorced, 4 widowed), income_decile (0 unknown, 1..=10), nursing_home, deprivation (a score).
+    #[arg(long)]
+    pub rich: bool,
+    /// The true model behind utilization (format 1 or 2, e.g. models/synth-truth-rich.format2.toml
+    /// with --rich); default the reference model. Written as truth.toml.
+    #[arg(long)]
+    pub truth: Option<PathBuf>,
     /// Output directory.
     #[arg(long)]
     pub out: PathBuf,
@@ -39,6 +47,14 @@ pub fn execute(args: &SynthArgs) -> Result<(), Failure> {
         None => crate::synth::SynthSpec::fixture(args.seed),
     };
     spec.draw = args.draw;
+    spec.rich = args.rich;
+    if let Some(path) = &args.truth {
+        let text = std::fs::read_to_string(path).map_err(|e| Failure {
+            code: 1,
+            message: format!("cannot read `{}`: {e}", path.display()),
+        })?;
+        spec.truth = Some(text);
+    }
     let summary = super::in_pool(args.threads, || crate::synth::write(&spec, &args.out))?;
     if !args.quiet {
         tracing::info!(

@@ -159,6 +159,100 @@ impl Rows for TermDesign {
 mod tests {
     use super::*;
 
+    /// A person's row: the first term's cell, the interaction's free cell,
+    /// a hierarchy's dropped flag left out, the numeric value.
+    #[test]
+    fn a_row_follows_cells_hierarchies_and_numeric_terms() {
+        let text = r#"
+[model]
+format = 2
+id = "t"
+link = "identity"
+outcome = "x"
+data_year = 2025
+[variables]
+band = { column = "age", edges = [0, 65, 80] }
+[[hierarchies]]
+if = "cond_b"
+drop = ["cond_a"]
+[[terms]]
+id = "base"
+component = "age_sex"
+by = ["band"]
+values = [0, 0, 0]
+[[terms]]
+id = "a_by_band"
+component = "conditions"
+by = ["cond_a", "band"]
+values = [[0, 0, 0], [0, 0, 0]]
+[[terms]]
+id = "b"
+component = "conditions"
+by = ["cond_b"]
+values = [0, 0]
+[[terms]]
+id = "x"
+component = "area"
+numeric = "x"
+coefficient = 0
+[proposal]
+closing_fraction = 1.0
+round_to = 10
+min_per_capacity = 0
+max_per_capacity = 0
+max_increase = 0.05
+max_decrease = 0.10
+dialogue_threshold = 0.10
+uncertainty_threshold = 0.10
+"#;
+        let spec = crate::model::format2::parse(text, std::path::Path::new("t.toml"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let geography = Geography {
+            kommuner: Vec::new(),
+            sundhedsraad: Vec::new(),
+            regions: Vec::new(),
+        };
+        let design = TermDesign::new(&spec, &geography, None).unwrap_or_else(|e| panic!("{e:?}"));
+        // base: 3 cells; a_by_band: (true, 65) and (true, 80); b: true; x.
+        assert_eq!(
+            design.names(),
+            [
+                "base[0]",
+                "base[65]",
+                "base[80]",
+                "a_by_band[true, 65]",
+                "a_by_band[true, 80]",
+                "b[true]",
+                "x"
+            ]
+        );
+        let a = spec.flag_bit("cond_a").unwrap_or(99);
+        let b = spec.flag_bit("cond_b").unwrap_or(99);
+        let population = Population {
+            codes: vec![vec![2, 2, 1]],
+            numeric: vec![vec![0.5, 1.5, 2.5]],
+            conditions: vec![1 << a, (1 << a) | (1 << b), 1 << a],
+            kommune: vec![0; 3],
+            ..Population::default()
+        };
+        let mut row = [(0u16, 0.0); MAX_ROW];
+        let n = design.row(&population, 0, &mut row);
+        assert_eq!(&row[..n], &[(2, 1.0), (4, 1.0), (6, 0.5)]);
+        // cond_b drops cond_a: no interaction cell, b's cell instead.
+        let n = design.row(&population, 1, &mut row);
+        assert_eq!(&row[..n], &[(2, 1.0), (5, 1.0), (6, 1.5)]);
+        let n = design.row(&population, 2, &mut row);
+        assert_eq!(&row[..n], &[(1, 1.0), (3, 1.0), (6, 2.5)]);
+        // A rung without the interaction: its cells are no columns.
+        let rung = TermDesign::new(&spec, &geography, Some(&[0, 2, 3]))
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(rung.columns(), 5);
+        let fitted = rung.to_spec(&spec, &[1.0, 2.0, 3.0, 4.0, 5.0]);
+        assert_eq!(fitted.get(Coefficient { term: 2, cell: 1 }), 4.0);
+        assert_eq!(fitted.get(Coefficient { term: 1, cell: 4 }), 0.0);
+        assert_eq!(fitted.get(Coefficient { term: 3, cell: 0 }), 5.0);
+    }
+
     #[test]
     fn cells_at_a_first_level() {
         // 2 × 3: cells (0,0) (0,1) (0,2) (1,0) are at a first level.

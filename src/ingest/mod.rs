@@ -420,71 +420,95 @@ impl Coded {
             value: values[j].into().to_string(),
             expected,
         };
-        let mut out = Vec::with_capacity(values.len());
-        match &self.coding {
-            Coding::Levels(levels) => {
-                let first = levels[0];
-                // Consecutive levels (the usual case) code by subtraction.
-                let consecutive = levels.windows(2).all(|w| w[1] == w[0] + 1);
-                for (j, &v) in values.iter().enumerate() {
-                    let v: i64 = v.into();
-                    let level = if consecutive {
-                        v.checked_sub(first)
-                            .filter(|&d| (0..levels.len() as i64).contains(&d))
-                            .map(|d| d as usize)
-                    } else {
-                        levels.binary_search(&v).ok()
-                    };
-                    match level {
-                        Some(level) => out.push(level as u8),
-                        None => {
-                            return Err(bad(
-                                j,
-                                format!(
-                                    "one of the levels {levels:?} of variable `{}`",
-                                    self.variable
-                                ),
-                            ))
-                        }
-                    }
-                }
-            }
-            Coding::Bands(edges) => {
-                // A lookup table over the first edges' span keeps the
-                // common case (ages) to one load.
-                let (low, high) = (edges[0], edges[edges.len() - 1]);
-                let span = high - low;
-                let table: Vec<u8> = if span <= 4096 {
-                    (0..=span)
-                        .map(|d| (edges.partition_point(|&e| e <= low + d) - 1) as u8)
-                        .collect()
+        let values = values.iter().map(|&v| v.into());
+        code_values(&self.coding, values).map_err(|(j, _)| match &self.coding {
+            Coding::Levels(levels) => bad(
+                j,
+                format!(
+                    "one of the levels {levels:?} of variable `{}`",
+                    self.variable
+                ),
+            ),
+            Coding::Bands(edges) => bad(
+                j,
+                format!(
+                    "at least {}, the first edge of variable `{}`",
+                    edges[0], self.variable
+                ),
+            ),
+        })
+    }
+}
+
+/// A levels or band variable's 0-based levels of some values; the first
+/// value outside the levels (or below the first edge) is `Err((index,
+/// value))`.
+fn code_values(
+    coding: &Coding,
+    values: impl Iterator<Item = i64>,
+) -> Result<Vec<u8>, (usize, i64)> {
+    let mut out = Vec::with_capacity(values.size_hint().0);
+    match coding {
+        Coding::Levels(levels) => {
+            let first = levels[0];
+            // Consecutive levels (the usual case) code by subtraction.
+            let consecutive = levels.windows(2).all(|w| w[1] == w[0] + 1);
+            for (j, v) in values.enumerate() {
+                let level = if consecutive {
+                    v.checked_sub(first)
+                        .filter(|&d| (0..levels.len() as i64).contains(&d))
+                        .map(|d| d as usize)
                 } else {
-                    Vec::new()
+                    levels.binary_search(&v).ok()
                 };
-                let last = (edges.len() - 1) as u8;
-                for (j, &v) in values.iter().enumerate() {
-                    let v: i64 = v.into();
-                    if v < low {
-                        return Err(bad(
-                            j,
-                            format!(
-                                "at least {low}, the first edge of variable `{}`",
-                                self.variable
-                            ),
-                        ));
-                    }
-                    let level = if v >= high {
-                        last
-                    } else if table.is_empty() {
-                        (edges.partition_point(|&e| e <= v) - 1) as u8
-                    } else {
-                        table[(v - low) as usize]
-                    };
-                    out.push(level);
+                match level {
+                    Some(level) => out.push(level as u8),
+                    None => return Err((j, v)),
                 }
             }
         }
-        Ok(out)
+        Coding::Bands(edges) => {
+            // A lookup table over the edges' span keeps the common case
+            // (ages) to one load.
+            let (low, high) = (edges[0], edges[edges.len() - 1]);
+            let span = high.saturating_sub(low);
+            let table: Vec<u8> = if span <= 4096 {
+                (0..=span)
+                    .map(|d| (edges.partition_point(|&e| e <= low + d) - 1) as u8)
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let last = (edges.len() - 1) as u8;
+            for (j, v) in values.enumerate() {
+                if v < low {
+                    return Err((j, v));
+                }
+                let level = if v >= high {
+                    last
+                } else if table.is_empty() {
+                    (edges.partition_point(|&e| e <= v) - 1) as u8
+                } else {
+                    table[(v - low) as usize]
+                };
+                out.push(level);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The 0-based levels of a levels or band variable's values (for data
+/// made in memory, e.g. by `synth`); `Err((index, value))` for the first
+/// value outside its levels. Other kinds have no integer column: `Err`.
+pub fn code_variable(
+    kind: &Kind,
+    values: impl Iterator<Item = i64>,
+) -> Result<Vec<u8>, (usize, i64)> {
+    match kind {
+        Kind::Levels { levels, .. } => code_values(&Coding::Levels(levels.clone()), values),
+        Kind::Bands { edges, .. } => code_values(&Coding::Bands(edges.clone()), values),
+        Kind::Count { .. } | Kind::Flag { .. } => Err((0, 0)),
     }
 }
 

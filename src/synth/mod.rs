@@ -33,6 +33,7 @@ pub mod summary;
 
 use crate::domain::{Geography, Population};
 use crate::error::{Error, InputError, OutputError};
+use crate::model::format2::{Kind, Spec};
 use crate::model::Model;
 use crate::weights::YearTables;
 use arrow::array::{
@@ -44,6 +45,7 @@ use clinics::{Listing, SynthClinics};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
+pub use people::Extras;
 use people::{Place, Prevalence};
 use rayon::prelude::*;
 pub use rng::Rng;
@@ -83,6 +85,10 @@ pub struct SynthSpec {
     /// Weights of clinic sizes 1..=5 capacities.
     pub clinic_sizes: [f64; 5],
     pub row_group_rows: usize,
+    /// Also make the columns a richer model needs (`Extras`).
+    pub rich: bool,
+    /// The truth model's text (format 1 or 2); `None`: the reference model.
+    pub truth: Option<String>,
 }
 
 /// Clinic sizes with about a third single-handed and a mean near 1.95
@@ -167,6 +173,8 @@ impl SynthSpec {
             kommuner,
             clinic_sizes: NATIONAL_SIZES,
             row_group_rows: 1 << 20,
+            rich: false,
+            truth: None,
         })
     }
 
@@ -198,6 +206,8 @@ impl SynthSpec {
             kommuner,
             clinic_sizes: [0.8, 0.2, 0.0, 0.0, 0.0],
             row_group_rows: 16_384,
+            rich: false,
+            truth: None,
         }
     }
 
@@ -215,6 +225,10 @@ struct Context<'a> {
     clinics: &'a SynthClinics,
     listing: &'a Listing,
     truth: &'a YearTables,
+    /// A format-2 truth's terms (its persons are laid out for it).
+    truth_spec: Option<&'a Spec>,
+    /// The generated conditions, in bit order.
+    conditions: Vec<&'a str>,
     prevalence: Vec<Option<&'static Prevalence>>,
     ruks_mask: u64,
 }
@@ -231,6 +245,8 @@ struct Block {
 /// The persons of one block, with their clinic as a global clinic index.
 pub struct BlockData {
     pub population: Population,
+    /// With `SynthSpec::rich`.
+    pub extras: Option<Extras>,
     pub stats: Stats,
 }
 
@@ -307,9 +323,28 @@ fn make_block(ctx: &Context<'_>, block: &Block) -> BlockData {
         }
         persons.push(person);
     }
+    let extras = ctx.spec.rich.then(|| {
+        // A stream of its own: the other columns are those of a plain run.
+        let mut rng = Rng::derived(
+            persons_seed ^ 0x6E72_6963_6865_7221,
+            (code as u64) << 32 | block.number,
+        );
+        let dementia = ctx.conditions.iter().position(|c| *c == "dementia");
+        let mut extras = Extras::with_capacity(n);
+        for person in &persons {
+            let has = dementia.is_some_and(|k| person.conditions & (1u64 << k) != 0);
+            extras.push(&mut rng, person, place.morbidity, has);
+        }
+        extras
+    });
+    let laid_out = ctx.truth_spec.map(|spec| {
+        truth_population(spec, &population, extras.as_ref(), &ctx.conditions).unwrap_or_default()
+    });
+    let truth_persons = laid_out.as_ref().unwrap_or(&population);
+    let mut utilization = Vec::with_capacity(n);
     let mut stats = Stats::new(ctx.prevalence.len());
     for (i, person) in persons.iter().enumerate() {
-        let need = ctx.truth.person(&population, i).raw;
+        let need = ctx.truth.person(truth_persons, i).raw;
         let exposure = population.exposure.as_ref().map_or(1.0, |e| e[i]);
         // More zeros among persons with little need: about 15% overall.
         let zero = (0.145 * (1700.0 / need.max(1.0)).sqrt()).clamp(0.02, 0.6);
@@ -319,9 +354,7 @@ fn make_block(ctx: &Context<'_>, block: &Block) -> BlockData {
             need * exposure * rng.gamma(1.3) / 1.3 / (1.0 - zero)
         };
         let value = (value * 100.0).round() / 100.0;
-        if let Some(u) = population.utilization.as_mut() {
-            u.push(value);
-        }
+        utilization.push(value);
         let clinic = population.clinic[i] as usize;
         stats.add(
             person,
@@ -331,7 +364,114 @@ fn make_block(ctx: &Context<'_>, block: &Block) -> BlockData {
             ctx.clinics.kommune[clinic] == code,
         );
     }
-    BlockData { population, stats }
+    population.utilization = Some(utilization);
+    BlockData {
+        population,
+        extras,
+        stats,
+    }
+}
+
+/// The persons laid out for a format-2 truth model: its coded variables,
+/// flags and numeric columns taken from the generated columns (and the
+/// extras). Fails naming a column the generator does not make.
+pub fn truth_population(
+    spec: &Spec,
+    population: &Population,
+    extras: Option<&Extras>,
+    conditions: &[&str],
+) -> Result<Population, String> {
+    let needs_rich = |column: &str| {
+        format!("the truth model names `{column}`, which synth makes only with --rich")
+    };
+    let ints = |column: &str| -> Result<Vec<i64>, String> {
+        let small = |v: &[u8]| v.iter().map(|&x| i64::from(x)).collect();
+        Ok(match column {
+            "age" => small(&population.age),
+            "sex" => small(&population.sex),
+            "education" => small(&population.education),
+            "income_quintile" => small(&population.income_quintile),
+            "labour" => small(&population.labour),
+            "origin" => small(&population.origin),
+            "civil_status" => small(&extras.ok_or_else(|| needs_rich(column))?.civil_status),
+            "income_decile" => small(&extras.ok_or_else(|| needs_rich(column))?.income_decile),
+            _ => {
+                return Err(format!(
+                    "the truth model names `{column}`, an integer column synth does not make"
+                ))
+            }
+        })
+    };
+    let flags = |column: &str| -> Result<Vec<bool>, String> {
+        if let Some(k) = column
+            .strip_prefix("cond_")
+            .and_then(|name| conditions.iter().position(|c| *c == name))
+        {
+            return Ok(population
+                .conditions
+                .iter()
+                .map(|m| m & (1u64 << k) != 0)
+                .collect());
+        }
+        Ok(match column {
+            "lives_alone" => population.lives_alone.clone(),
+            "nursing_home" => extras
+                .ok_or_else(|| needs_rich(column))?
+                .nursing_home
+                .clone(),
+            _ => {
+                return Err(format!(
+                    "the truth model names `{column}`, a boolean column synth does not make"
+                ))
+            }
+        })
+    };
+    let mut codes = Vec::new();
+    for v in spec.coded() {
+        let variable = &spec.variables[v];
+        let column = match &variable.kind {
+            Kind::Levels { column, .. } | Kind::Bands { column, .. } => column,
+            Kind::Count { .. } | Kind::Flag { .. } => continue,
+        };
+        let values = ints(column)?;
+        codes.push(
+            crate::ingest::code_variable(&variable.kind, values.into_iter()).map_err(
+                |(_, value)| {
+                    format!(
+                        "synth makes `{column}` = {value}, outside variable `{}`",
+                        variable.name
+                    )
+                },
+            )?,
+        );
+    }
+    let mut mask = vec![0u64; population.len()];
+    for (k, flag) in spec.flags().iter().enumerate() {
+        for (m, on) in mask.iter_mut().zip(flags(flag)?) {
+            *m |= u64::from(on) << k;
+        }
+    }
+    let mut numeric = Vec::new();
+    for column in spec.numeric_columns() {
+        numeric.push(match column.as_str() {
+            "deprivation" => extras
+                .ok_or_else(|| needs_rich(&column))?
+                .deprivation
+                .clone(),
+            _ => {
+                return Err(format!(
+                    "the truth model names `{column}`, a float column synth does not make"
+                ))
+            }
+        });
+    }
+    Ok(Population {
+        kommune: population.kommune.clone(),
+        conditions: mask,
+        codes,
+        numeric,
+        ..Population::default()
+    })
 }
 
 /// Generates a whole data set in memory (for tests and small data). The
@@ -350,7 +490,7 @@ pub fn generate(
     };
     let conditions: Vec<&str> = model.conditions.iter().map(|(n, _)| n.as_str()).collect();
     let mut stats = Stats::new(conditions.len());
-    let clinics = stream(spec, model, geography, |_, block| {
+    let clinics = stream(spec, model, model, geography, |_, block| {
         append(&mut population, block.population);
         stats.merge(&block.stats);
         Ok(())
@@ -391,6 +531,7 @@ fn append(to: &mut Population, from: Population) {
 fn stream(
     spec: &SynthSpec,
     model: &Model,
+    truth_model: &Model,
     geography: &Geography,
     mut sink: impl FnMut(&SynthClinics, BlockData) -> Result<(), Error> + Send,
 ) -> Result<SynthClinics, Error> {
@@ -437,9 +578,16 @@ fn stream(
         })
         .collect();
     let (clinics, listing) = clinics::make(spec, geography, &kommune_index);
-    let truth = YearTables::new(model, geography, model.data_year, Path::new("<truth>"))?;
+    let truth = YearTables::new(
+        truth_model,
+        geography,
+        truth_model.data_year,
+        Path::new("<truth>"),
+    )?;
     let conditions: Vec<&str> = model.conditions.iter().map(|(n, _)| n.as_str()).collect();
     let ctx = Context {
+        truth_spec: truth_model.format2.as_deref(),
+        conditions: conditions.clone(),
         spec,
         kommune_index,
         places,
@@ -487,11 +635,34 @@ pub type SynthSummary = Summary;
 /// `geography.csv`, `truth.toml` and `summary.json` into `out`.
 pub fn write(spec: &SynthSpec, out: &Path) -> Result<SynthSummary, Error> {
     let model = Model::parse(TRUTH_MODEL.as_bytes(), Path::new("<truth>"))?;
+    let truth_text = spec.truth.as_deref().unwrap_or(TRUTH_MODEL);
+    let truth_model = Model::parse(truth_text.as_bytes(), Path::new("<truth>"))?;
+    if let Some(truth_spec) = &truth_model.format2 {
+        // Every column the truth names must be one synth makes.
+        let conditions: Vec<&str> = model.conditions.iter().map(|(n, _)| n.as_str()).collect();
+        let extras = spec.rich.then(Extras::default);
+        truth_population(
+            truth_spec,
+            &Population::default(),
+            extras.as_ref(),
+            &conditions,
+        )
+        .map_err(|detail| InputError::Other {
+            path: "<truth>".into(),
+            detail,
+        })?;
+    } else if !truth_model.reads_like(&model) {
+        return Err(InputError::Other {
+            path: "<truth>".into(),
+            detail: "a format-1 truth model must name the reference model's conditions".into(),
+        }
+        .into());
+    }
     let geography = crate::ingest::geography::built_in()?;
     std::fs::create_dir_all(out).map_err(|e| OutputError::write(out, e))?;
     let conditions: Vec<&str> = model.conditions.iter().map(|(n, _)| n.as_str()).collect();
     let population_path = out.join("population.parquet");
-    let schema = population_schema(&model);
+    let schema = population_schema(&model, spec.rich);
     let file = std::fs::File::create(&population_path)
         .map_err(|e| OutputError::write(&population_path, e))?;
     let mut writer =
@@ -499,7 +670,7 @@ pub fn write(spec: &SynthSpec, out: &Path) -> Result<SynthSummary, Error> {
             .map_err(|e| OutputError::write(&population_path, e))?;
     let mut stats = Stats::new(conditions.len());
     let mut listed: Vec<u64> = Vec::new();
-    let clinics = stream(spec, &model, &geography, |clinics, block| {
+    let clinics = stream(spec, &model, &truth_model, &geography, |clinics, block| {
         listed.resize(clinics.clinic_id.len(), 0);
         for &c in &block.population.clinic {
             listed[c as usize] += 1;
@@ -507,6 +678,7 @@ pub fn write(spec: &SynthSpec, out: &Path) -> Result<SynthSummary, Error> {
         stats.merge(&block.stats);
         let batch = population_batch(
             &block.population,
+            block.extras.as_ref(),
             &clinics.clinic_id,
             &model,
             &geography,
@@ -525,7 +697,7 @@ pub fn write(spec: &SynthSpec, out: &Path) -> Result<SynthSummary, Error> {
     std::fs::write(&geography_path, crate::ingest::geography::BUILT_IN)
         .map_err(|e| OutputError::write(&geography_path, e))?;
     let truth_path = out.join("truth.toml");
-    std::fs::write(&truth_path, TRUTH_MODEL).map_err(|e| OutputError::write(&truth_path, e))?;
+    std::fs::write(&truth_path, truth_text).map_err(|e| OutputError::write(&truth_path, e))?;
     let summary = summary::summarize(
         &stats,
         &clinics,
@@ -548,8 +720,9 @@ fn properties(row_group_rows: usize) -> WriterProperties {
         .build()
 }
 
-/// The input schema of SPEC section 2 for a model's conditions.
-pub fn population_schema(model: &Model) -> Arc<Schema> {
+/// The input schema of SPEC section 2 for a model's conditions, with the
+/// extra columns (`Extras`) when `rich`.
+pub fn population_schema(model: &Model, rich: bool) -> Arc<Schema> {
     let mut fields = vec![
         Field::new("person_id", DataType::Int64, false),
         Field::new("clinic_id", DataType::Int32, false),
@@ -569,6 +742,12 @@ pub fn population_schema(model: &Model) -> Arc<Schema> {
             false,
         ));
     }
+    if rich {
+        fields.push(Field::new("civil_status", DataType::Int8, false));
+        fields.push(Field::new("income_decile", DataType::Int8, false));
+        fields.push(Field::new("nursing_home", DataType::Boolean, false));
+        fields.push(Field::new("deprivation", DataType::Float64, false));
+    }
     fields.push(Field::new("utilization", DataType::Float64, false));
     fields.push(Field::new("exposure", DataType::Float64, false));
     Arc::new(Schema::new(fields))
@@ -578,6 +757,7 @@ pub fn population_schema(model: &Model) -> Arc<Schema> {
 /// batch in the input schema.
 pub fn population_batch(
     p: &Population,
+    extras: Option<&Extras>,
     clinic_ids: &[i32],
     model: &Model,
     geography: &Geography,
@@ -610,6 +790,12 @@ pub fn population_batch(
         arrays.push(Arc::new(BooleanArray::from_iter(
             p.conditions.iter().map(|m| Some(m & (1 << k) != 0)),
         )));
+    }
+    if let Some(x) = extras {
+        arrays.push(small(&x.civil_status));
+        arrays.push(small(&x.income_decile));
+        arrays.push(Arc::new(BooleanArray::from(x.nursing_home.clone())));
+        arrays.push(Arc::new(Float64Array::from(x.deprivation.clone())));
     }
     let n = p.len();
     arrays.push(Arc::new(Float64Array::from(

@@ -435,3 +435,93 @@ mod tests {
         }
     }
 }
+
+/// The extra columns a richer model needs (`synth --rich`), drawn from a
+/// random stream of their own so the other columns do not change.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Extras {
+    /// 1 = never married, 2 = married, 3 = divorced, 4 = widowed.
+    pub civil_status: Vec<u8>,
+    /// 0 = unknown, 1..=10 (within the person's income quintile).
+    pub income_decile: Vec<u8>,
+    pub nursing_home: Vec<bool>,
+    /// A numeric deprivation score: the kommune's morbidity index
+    /// centred, plus low income, unemployment or disability pension, plus
+    /// noise; mean near 0.
+    pub deprivation: Vec<f64>,
+}
+
+impl Extras {
+    pub fn with_capacity(n: usize) -> Self {
+        Extras {
+            civil_status: Vec::with_capacity(n),
+            income_decile: Vec::with_capacity(n),
+            nursing_home: Vec::with_capacity(n),
+            deprivation: Vec::with_capacity(n),
+        }
+    }
+
+    pub fn append(&mut self, other: Extras) {
+        self.civil_status.extend(other.civil_status);
+        self.income_decile.extend(other.income_decile);
+        self.nursing_home.extend(other.nursing_home);
+        self.deprivation.extend(other.deprivation);
+    }
+
+    /// Draws one person's extra columns. `dementia` is whether they have
+    /// dementia (more nursing-home residence).
+    pub fn push(&mut self, rng: &mut Rng, person: &Person, area_index: f64, dementia: bool) {
+        let age = person.age;
+        // Shares of married, divorced, widowed by age (rest never married),
+        // lower for persons living alone.
+        let (married, divorced, widowed) = match age {
+            0..=17 => (0.0, 0.0, 0.0),
+            18..=29 => (0.15, 0.01, 0.0),
+            30..=64 => (0.55, 0.12, 0.01),
+            65..=79 => (0.58, 0.12, 0.15),
+            _ => (0.35, 0.05, 0.50),
+        };
+        let married = if person.lives_alone {
+            married * 0.1
+        } else {
+            married
+        };
+        let u = rng.uniform();
+        let civil = if u < married {
+            2
+        } else if u < married + divorced {
+            3
+        } else if u < married + divorced + widowed {
+            4
+        } else {
+            1
+        };
+        let decile = match person.income_quintile {
+            0 => 0,
+            q => 2 * q - u8::from(rng.bernoulli(0.5)),
+        };
+        let nursing: f64 = match age {
+            0..=64 => 0.0,
+            65..=74 => 0.002,
+            75..=84 => 0.01,
+            85..=89 => 0.06,
+            _ => 0.15,
+        };
+        let nursing = if dementia {
+            (nursing * 4.0).min(0.6)
+        } else {
+            nursing
+        };
+        let mut score = 2.0 * (area_index - 1.0) + 0.4 * rng.normal();
+        if person.income_quintile == 1 {
+            score += 0.5;
+        }
+        if matches!(person.labour, 1 | 3) {
+            score += 0.3;
+        }
+        self.civil_status.push(civil);
+        self.income_decile.push(decile);
+        self.nursing_home.push(rng.bernoulli(nursing));
+        self.deprivation.push((score * 1000.0).round() / 1000.0);
+    }
+}
