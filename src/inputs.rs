@@ -59,7 +59,12 @@ impl Inputs {
 
 /// Reads and checks the model, geography and clinics.
 fn load_context(paths: &InputPaths) -> Result<Inputs, Error> {
-    let model = model::Model::load(&paths.model)?;
+    load_context_with(paths, model::Model::load(&paths.model)?)
+}
+
+/// `load_context` with a model already loaded (e.g. a format-1 model as
+/// the format-2 model it is).
+fn load_context_with(paths: &InputPaths, model: LoadedModel) -> Result<Inputs, Error> {
     let (geography, geography_source) = match &paths.geography {
         Some(path) => {
             let geography = ingest::geography::load(path)?;
@@ -93,7 +98,14 @@ fn load_context(paths: &InputPaths) -> Result<Inputs, Error> {
         return Err(InputError::MissingColumn {
             path: geography_path,
             column: "area_index".into(),
-            hint: format!(" (the model's area term needs it; first without: {missing})"),
+            hint: format!(
+                " (the model's {} needs it; first without: {missing})",
+                if model.model.format2.is_some() {
+                    "numeric term on area_index"
+                } else {
+                    "[area] term"
+                }
+            ),
         }
         .into());
     }
@@ -145,7 +157,13 @@ pub fn load_with_basis(
 /// Reads and checks every input. The population file is hashed while it is
 /// decoded.
 pub fn load_inputs(paths: &InputPaths) -> Result<Inputs, Error> {
-    let mut inputs = load_context(paths)?;
+    load_inputs_with(paths, model::Model::load(&paths.model)?)
+}
+
+/// `load_inputs` with a model already loaded in place of `paths.model`:
+/// the population is read for it.
+pub fn load_inputs_with(paths: &InputPaths, model: LoadedModel) -> Result<Inputs, Error> {
+    let mut inputs = load_context_with(paths, model)?;
     let options = ingest::PopulationOptions {
         nulls_as_unknown: paths.nulls_as_unknown,
         outcomes: paths.outcomes,

@@ -14,9 +14,11 @@ use crate::fit::evaluate::{
     clinic_metrics, cross_validated, ladder, person_metrics, predictions, predictive_ratios,
     quantiles, Quantiles,
 };
+use crate::fit::structure::{default_ladder, resolve_ladder, AnyDesign, RungSpec};
+use crate::fit::terms::TermDesign;
 use crate::fit::Rows;
 use crate::fit::{everyone, fit, FitOptions, NotEstimable};
-use crate::inputs::{load_inputs, InputPaths, Inputs};
+use crate::inputs::{load_inputs, load_inputs_with, InputPaths, Inputs};
 use crate::model::Model;
 use crate::output;
 use crate::output::schema::{CoefficientChange, Evaluation, ModelEvaluation, Rung, Stability};
@@ -38,6 +40,9 @@ pub struct EvaluateConfig {
     pub out: PathBuf,
     /// Also write `report.html`.
     pub report: bool,
+    /// The ladder's rungs (each adds terms of the first model's structure,
+    /// read as format 2); `None`: the default ladder.
+    pub ladder: Option<Vec<RungSpec>>,
 }
 
 fn estimable(
@@ -54,9 +59,9 @@ fn estimable(
     })
 }
 
-fn cv(
+fn cv<D: Rows + ?Sized>(
     path: &Path,
-    design: &Design,
+    design: &D,
     inputs: &Inputs,
     options: &FitOptions,
     config: &EvaluateConfig,
@@ -119,9 +124,6 @@ pub fn evaluate(config: &EvaluateConfig) -> Result<Evaluation, Error> {
     let mut paths = config.inputs.clone();
     paths.model = first_path.clone();
     paths.outcomes = true;
-    for path in std::iter::once(&paths.model).chain(&config.models) {
-        Model::load(path)?.require_format1("evaluate")?;
-    }
     let inputs = load_inputs(&paths)?;
     let structure = inputs.model.model.clone();
 
@@ -137,13 +139,7 @@ pub fn evaluate(config: &EvaluateConfig) -> Result<Evaluation, Error> {
             &inputs
         } else {
             let loaded = Model::load(path)?;
-            if loaded
-                .model
-                .conditions
-                .iter()
-                .map(|c| &c.0)
-                .eq(structure.conditions.iter().map(|c| &c.0))
-            {
+            if loaded.model.reads_like(&structure) {
                 &inputs
             } else {
                 let mut p = paths.clone();
@@ -159,7 +155,7 @@ pub fn evaluate(config: &EvaluateConfig) -> Result<Evaluation, Error> {
         };
         let model = &loaded.model;
         let predicted = predictions(model, &data.geography, &data.population)?;
-        let design = Design::new(model, &data.geography);
+        let design = AnyDesign::of(model, &data.geography).map_err(|e| not_estimable(path, e))?;
         let options = FitOptions {
             link: model.link,
             ..FitOptions::default()
@@ -190,39 +186,38 @@ pub fn evaluate(config: &EvaluateConfig) -> Result<Evaluation, Error> {
         link: structure.link,
         ..FitOptions::default()
     };
-    let mut rungs = Vec::new();
-    let mut previous: Option<Vec<Option<i64>>> = None;
-    for (name, set) in ladder() {
-        let design = Design::with_terms(&structure, &inputs.geography, set);
-        let estimate = estimable(
-            first_path,
-            fit(&design, &inputs.population, &everyone, &options),
-        )?;
-        let mut row = [(0u16, 0.0); crate::fit::design::MAX_ROW];
-        let in_sample: Vec<f64> = (0..inputs.population.len())
-            .map(|i| {
-                design.predict(
-                    &estimate.beta,
-                    options.link,
-                    &inputs.population,
-                    i,
-                    &mut row,
-                )
-            })
-            .collect();
-        let out_of_sample = cv(first_path, &design, &inputs, &options, config)?;
-        let model = design.to_model(&structure, &estimate.beta);
-        let counts = proposals(&inputs, &model, config.year)?;
-        rungs.push(Rung {
-            rung: name.to_string(),
-            parameters: design.columns(),
-            in_sample: person_metrics(&inputs.population, &in_sample),
-            out_of_sample: person_metrics(&inputs.population, &out_of_sample),
-            proposal_change_from_previous: previous.as_ref().and_then(|p| change(p, &counts).0),
-        });
-        previous = Some(counts);
-        progress.inc(1);
-    }
+    let rungs = match (&structure.format2, &config.ladder) {
+        (None, None) => fixed_ladder(&inputs, &structure, &options, config, first_path, &progress)?,
+        (spec, given) => {
+            // A ladder over terms: a format-1 structure is read as the
+            // format-2 model it is, its population read for that.
+            let converted;
+            let (spec, data) = match spec {
+                Some(spec) => (spec.as_ref().clone(), &inputs),
+                None => {
+                    let spec = structure.spec().map_err(|detail| ModelError::Invalid {
+                        path: first_path.clone(),
+                        key: "model".into(),
+                        detail,
+                    })?;
+                    let loaded = crate::model::LoadedModel {
+                        model: Model::from_spec(spec.clone()),
+                        path: inputs.model.path.clone(),
+                        sha256: inputs.model.sha256.clone(),
+                    };
+                    converted = load_inputs_with(&paths, loaded)?;
+                    (spec, &converted)
+                }
+            };
+            let rungs = given.clone().unwrap_or_else(|| default_ladder(&spec));
+            let rungs = resolve_ladder(&spec, &rungs).map_err(|detail| ModelError::Invalid {
+                path: PathBuf::from("--ladder"),
+                key: "rung".into(),
+                detail,
+            })?;
+            term_ladder(data, &spec, &rungs, &options, config, first_path, &progress)?
+        }
+    };
 
     let stability = match &config.population_next {
         None => None,
@@ -230,7 +225,8 @@ pub fn evaluate(config: &EvaluateConfig) -> Result<Evaluation, Error> {
             let mut p = paths.clone();
             p.population = next_path.clone();
             let next = load_inputs(&p)?;
-            let design = Design::new(&structure, &inputs.geography);
+            let design = AnyDesign::of(&structure, &inputs.geography)
+                .map_err(|e| not_estimable(first_path, e))?;
             let first = estimable(
                 first_path,
                 fit(&design, &inputs.population, &everyone, &options),
@@ -240,7 +236,7 @@ pub fn evaluate(config: &EvaluateConfig) -> Result<Evaluation, Error> {
                 fit(&design, &next.population, &everyone, &options),
             )?;
             let coefficients: Vec<CoefficientChange> = design
-                .names
+                .names()
                 .iter()
                 .enumerate()
                 .map(|(k, term)| {
@@ -292,6 +288,108 @@ pub fn evaluate(config: &EvaluateConfig) -> Result<Evaluation, Error> {
         ladder: rungs,
         stability,
     })
+}
+
+fn not_estimable(path: &Path, e: NotEstimable) -> Error {
+    ModelError::Invalid {
+        path: path.to_path_buf(),
+        key: "design".into(),
+        detail: e.0,
+    }
+    .into()
+}
+
+/// Format 1's fixed ladder of nested term groups.
+fn fixed_ladder(
+    inputs: &Inputs,
+    structure: &Model,
+    options: &FitOptions,
+    config: &EvaluateConfig,
+    first_path: &Path,
+    progress: &crate::progress::Progress,
+) -> Result<Vec<Rung>, Error> {
+    let options = *options;
+    let mut rungs = Vec::new();
+    let mut previous: Option<Vec<Option<i64>>> = None;
+    for (name, set) in ladder() {
+        let design = Design::with_terms(structure, &inputs.geography, set);
+        let estimate = estimable(
+            first_path,
+            fit(&design, &inputs.population, &everyone, &options),
+        )?;
+        let mut row = [(0u16, 0.0); crate::fit::design::MAX_ROW];
+        let in_sample: Vec<f64> = (0..inputs.population.len())
+            .map(|i| {
+                design.predict(
+                    &estimate.beta,
+                    options.link,
+                    &inputs.population,
+                    i,
+                    &mut row,
+                )
+            })
+            .collect();
+        let out_of_sample = cv(first_path, &design, inputs, &options, config)?;
+        let model = design.to_model(structure, &estimate.beta);
+        let counts = proposals(inputs, &model, config.year)?;
+        rungs.push(Rung {
+            rung: name.to_string(),
+            terms: Vec::new(),
+            parameters: design.columns(),
+            in_sample: person_metrics(&inputs.population, &in_sample),
+            out_of_sample: person_metrics(&inputs.population, &out_of_sample),
+            proposal_change_from_previous: previous.as_ref().and_then(|p| change(p, &counts).0),
+        });
+        previous = Some(counts);
+        progress.inc(1);
+    }
+
+    Ok(rungs)
+}
+
+/// A ladder over a format-2 structure's terms: each rung fitted on the
+/// same data, its proposals compared with the previous rung's.
+fn term_ladder(
+    data: &Inputs,
+    spec: &crate::model::format2::Spec,
+    rungs: &[(String, Vec<usize>)],
+    options: &FitOptions,
+    config: &EvaluateConfig,
+    first_path: &Path,
+    progress: &crate::progress::Progress,
+) -> Result<Vec<Rung>, Error> {
+    let mut out = Vec::new();
+    let mut previous: Option<Vec<Option<i64>>> = None;
+    for (name, terms) in rungs {
+        let design = TermDesign::new(spec, &data.geography, Some(terms))
+            .map_err(|e| not_estimable(first_path, e))?;
+        let estimate = estimable(
+            first_path,
+            fit(&design, &data.population, &everyone, options),
+        )?;
+        let mut row = [(0u16, 0.0); crate::fit::design::MAX_ROW];
+        let in_sample: Vec<f64> = (0..data.population.len())
+            .map(|i| design.predict(&estimate.beta, options.link, &data.population, i, &mut row))
+            .collect();
+        let out_of_sample = cv(first_path, &design, data, options, config)?;
+        let mut fitted = design.to_spec(spec, &estimate.beta);
+        fitted.link = options.link;
+        let counts = proposals(data, &Model::from_spec(fitted), config.year)?;
+        out.push(Rung {
+            rung: name.clone(),
+            terms: terms
+                .iter()
+                .map(|&k| spec.terms[k].id().to_string())
+                .collect(),
+            parameters: design.columns(),
+            in_sample: person_metrics(&data.population, &in_sample),
+            out_of_sample: person_metrics(&data.population, &out_of_sample),
+            proposal_change_from_previous: previous.as_ref().and_then(|p| change(p, &counts).0),
+        });
+        previous = Some(counts);
+        progress.inc(1);
+    }
+    Ok(out)
 }
 
 /// The evaluation as readable Markdown.
@@ -451,11 +549,36 @@ pub struct EvaluateArgs {
     /// Also write report.html: charts, a kommune map and tables in one self-contained page.
     #[arg(long)]
     pub report: bool,
+    /// The insight-versus-simplicity ladder as a file: [[rung]] tables with `name` and `add`
+    /// (term ids of the first model's structure; `prefix*`; `@component`), each rung adding to the
+    /// previous one. Default: age and sex, + socioeconomic, + conditions, + multimorbidity and area.
+    #[arg(long, conflicts_with = "rung")]
+    pub ladder: Option<PathBuf>,
+    /// One rung as NAME=TERM,TERM,... (repeat for each rung, in order; terms as for --ladder).
+    #[arg(long, value_parser = crate::fit::structure::parse_rung)]
+    pub rung: Vec<RungSpec>,
 }
 
 impl EvaluateArgs {
-    pub fn to_config(&self) -> EvaluateConfig {
-        EvaluateConfig {
+    pub fn to_config(&self) -> Result<EvaluateConfig, Failure> {
+        let ladder = match &self.ladder {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| Failure {
+                    code: 1,
+                    message: format!("cannot read `{}`: {e}", path.display()),
+                })?;
+                Some(
+                    crate::fit::structure::parse_ladder(&text).map_err(|e| Failure {
+                        code: 1,
+                        message: format!("`{}`: {e}", path.display()),
+                    })?,
+                )
+            }
+            None if !self.rung.is_empty() => Some(self.rung.clone()),
+            None => None,
+        };
+        Ok(EvaluateConfig {
+            ladder,
             inputs: self.input.paths(self.models[0].clone(), true),
             models: self.models.clone(),
             year: self.year,
@@ -464,13 +587,13 @@ impl EvaluateArgs {
             population_next: self.population_next.clone(),
             out: self.out.clone(),
             report: self.report,
-        }
+        })
     }
 }
 
 /// Runs `fordeling evaluate` and logs each model's fit.
 pub fn execute(args: &EvaluateArgs) -> Result<(), Failure> {
-    let config = args.to_config();
+    let config = args.to_config()?;
     let evaluation = super::in_pool(args.input.threads, || evaluate_and_write(&config))?;
     if !args.input.quiet {
         for m in &evaluation.models {

@@ -6,10 +6,11 @@
 //! Every person-level measure is on the annualised scale `y = u/e` with
 //! weight `e` (the exposure), the scale the identity fit minimises over.
 
-use super::design::{Design, TermSet, MAX_ROW};
+use super::design::{TermSet, MAX_ROW};
 use super::{fit, FitOptions, NotEstimable};
 use crate::domain::{Clinics, Geography, Population};
 use crate::fit::Rows;
+use crate::model::format2::Kind;
 use crate::model::{age_band, Link, Model, AGE_BANDS};
 use crate::stats::{quantile, Rule};
 use crate::weights::YearTables;
@@ -180,8 +181,19 @@ pub struct Ratio {
     pub ratio: Option<f64>,
 }
 
+/// How a format-2 variable's level is read for predictive ratios.
+#[derive(Debug, Clone, Copy)]
+enum VariableLevel {
+    Code(usize),
+    /// A flag as in the data (before hierarchies).
+    Flag(usize),
+    /// A count after hierarchies, top-coded.
+    Count(u64, u32),
+}
+
 /// Predictive ratios by age band, sex, every socioeconomic level, every
-/// condition, number of conditions, region, clinic-size decile and decile of
+/// condition, number of conditions (a format-2 model: by every level of
+/// each of its variables), region, clinic-size decile and decile of
 /// predicted need.
 pub fn predictive_ratios(
     population: &Population,
@@ -197,40 +209,81 @@ pub fn predictive_ratios(
         labels.push((group.to_string(), level));
         labels.len() - 1
     };
-    let age: Vec<usize> = (0..AGE_BANDS)
-        .map(|b| {
-            let label = if b == AGE_BANDS - 1 {
-                "95+".into()
-            } else {
-                format!("{}-{}", b * 5, b * 5 + 4)
-            };
-            slot("age_band", label)
-        })
-        .collect();
-    let sex = [slot("sex", "male".into()), slot("sex", "female".into())];
-    let education: Vec<usize> = (0..5).map(|l| slot("education", l.to_string())).collect();
-    let income: Vec<usize> = (0..6)
-        .map(|l| slot("income_quintile", l.to_string()))
-        .collect();
-    let labour: Vec<usize> = (0..6).map(|l| slot("labour", l.to_string())).collect();
-    let origin: Vec<usize> = (0..3).map(|l| slot("origin", l.to_string())).collect();
-    let alone = [
-        slot("lives_alone", "false".into()),
-        slot("lives_alone", "true".into()),
-    ];
-    let conditions: Vec<usize> = model
-        .conditions
-        .iter()
-        .map(|(name, _)| slot("condition", name.clone()))
-        .collect();
-    let counts: Vec<usize> = (0..6)
-        .map(|k| {
-            slot(
-                "number_of_conditions",
-                if k == 5 { "5+".into() } else { k.to_string() },
-            )
-        })
-        .collect();
+    // Format 1: its fixed columns; format 2: every variable of the model.
+    let fixed = model.format2.is_none().then(|| {
+        let age: Vec<usize> = (0..AGE_BANDS)
+            .map(|b| {
+                let label = if b == AGE_BANDS - 1 {
+                    "95+".into()
+                } else {
+                    format!("{}-{}", b * 5, b * 5 + 4)
+                };
+                slot("age_band", label)
+            })
+            .collect();
+        let sex = [slot("sex", "male".into()), slot("sex", "female".into())];
+        let education: Vec<usize> = (0..5).map(|l| slot("education", l.to_string())).collect();
+        let income: Vec<usize> = (0..6)
+            .map(|l| slot("income_quintile", l.to_string()))
+            .collect();
+        let labour: Vec<usize> = (0..6).map(|l| slot("labour", l.to_string())).collect();
+        let origin: Vec<usize> = (0..3).map(|l| slot("origin", l.to_string())).collect();
+        let alone = [
+            slot("lives_alone", "false".into()),
+            slot("lives_alone", "true".into()),
+        ];
+        let conditions: Vec<usize> = model
+            .conditions
+            .iter()
+            .map(|(name, _)| slot("condition", name.clone()))
+            .collect();
+        let counts: Vec<usize> = (0..6)
+            .map(|k| {
+                slot(
+                    "number_of_conditions",
+                    if k == 5 { "5+".into() } else { k.to_string() },
+                )
+            })
+            .collect();
+        (
+            age, sex, education, income, labour, origin, alone, conditions, counts,
+        )
+    });
+    let terms = model.format2.as_deref().map(|spec| {
+        let coded = spec.coded();
+        let flags = spec.flags();
+        let reader = crate::terms::TermReader::new(spec, geography);
+        let variables: Vec<(VariableLevel, Vec<usize>)> = spec
+            .variables
+            .iter()
+            .enumerate()
+            .map(|(v, variable)| {
+                let how = match &variable.kind {
+                    Kind::Levels { .. } | Kind::Bands { .. } => {
+                        VariableLevel::Code(coded.iter().position(|&c| c == v).unwrap_or(0))
+                    }
+                    Kind::Flag { column } => {
+                        VariableLevel::Flag(flags.iter().position(|f| f == column).unwrap_or(0))
+                    }
+                    Kind::Count {
+                        flags: counted,
+                        top,
+                    } => VariableLevel::Count(
+                        counted
+                            .iter()
+                            .filter_map(|c| flags.iter().position(|f| f == c))
+                            .fold(0u64, |m, k| m | 1u64 << k),
+                        *top,
+                    ),
+                };
+                let levels = (0..variable.levels())
+                    .map(|k| slot(&variable.name, variable.label(k)))
+                    .collect();
+                (how, levels)
+            })
+            .collect();
+        (reader, variables)
+    });
     let regions: Vec<usize> = geography
         .regions
         .iter()
@@ -273,29 +326,58 @@ pub fn predictive_ratios(
                     sums[s][1] += e * predicted[i];
                     sums[s][2] += e * y;
                 };
-                add(&mut sums, age[age_band(population.age[i])]);
-                add(
-                    &mut sums,
-                    sex[usize::from(population.sex[i].wrapping_sub(1) & 1)],
-                );
-                add(
-                    &mut sums,
-                    education[usize::from(population.education[i]).min(4)],
-                );
-                add(
-                    &mut sums,
-                    income[usize::from(population.income_quintile[i]).min(5)],
-                );
-                add(&mut sums, labour[usize::from(population.labour[i]).min(5)]);
-                add(&mut sums, origin[usize::from(population.origin[i]).min(2)]);
-                add(&mut sums, alone[usize::from(population.lives_alone[i])]);
-                let mask = population.conditions[i];
-                for (k, &s) in conditions.iter().enumerate() {
-                    if mask & (1u64 << k) != 0 {
-                        add(&mut sums, s);
+                if let Some((
+                    age,
+                    sex,
+                    education,
+                    income,
+                    labour,
+                    origin,
+                    alone,
+                    conditions,
+                    counts,
+                )) = &fixed
+                {
+                    add(&mut sums, age[age_band(population.age[i])]);
+                    add(
+                        &mut sums,
+                        sex[usize::from(population.sex[i].wrapping_sub(1) & 1)],
+                    );
+                    add(
+                        &mut sums,
+                        education[usize::from(population.education[i]).min(4)],
+                    );
+                    add(
+                        &mut sums,
+                        income[usize::from(population.income_quintile[i]).min(5)],
+                    );
+                    add(&mut sums, labour[usize::from(population.labour[i]).min(5)]);
+                    add(&mut sums, origin[usize::from(population.origin[i]).min(2)]);
+                    add(&mut sums, alone[usize::from(population.lives_alone[i])]);
+                    let mask = population.conditions[i];
+                    for (k, &s) in conditions.iter().enumerate() {
+                        if mask & (1u64 << k) != 0 {
+                            add(&mut sums, s);
+                        }
+                    }
+                    add(&mut sums, counts[(mask.count_ones() as usize).min(5)]);
+                }
+                if let Some((reader, variables)) = &terms {
+                    let original = population.conditions[i];
+                    let mask = reader.effective(original);
+                    for (how, levels) in variables {
+                        let level = match *how {
+                            VariableLevel::Code(k) => usize::from(population.codes[k][i]),
+                            VariableLevel::Flag(bit) => ((original >> bit) & 1) as usize,
+                            VariableLevel::Count(m, top) => {
+                                (mask & m).count_ones().min(top) as usize
+                            }
+                        };
+                        if let Some(&s) = levels.get(level) {
+                            add(&mut sums, s);
+                        }
                     }
                 }
-                add(&mut sums, counts[(mask.count_ones() as usize).min(5)]);
                 let region = geography.kommuner[usize::from(population.kommune[i])].region;
                 add(&mut sums, regions[usize::from(region)]);
                 add(
@@ -361,8 +443,8 @@ pub fn fold_of(person_id: i64, seed: u64, folds: usize) -> usize {
 
 /// Out-of-sample predictions: each fold predicted by the design fitted on
 /// the other folds.
-pub fn cross_validated(
-    design: &Design,
+pub fn cross_validated<D: Rows + ?Sized>(
+    design: &D,
     population: &Population,
     options: &FitOptions,
     folds: usize,

@@ -14,6 +14,7 @@
 pub mod design;
 pub mod evaluate;
 pub mod linalg;
+pub mod structure;
 pub mod terms;
 
 use crate::domain::Population;

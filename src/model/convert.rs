@@ -6,8 +6,9 @@
 //! term over `sex × age_band` (bands from 0 by 5 years), each socioeconomic
 //! table a term over its column's levels (`lives_alone` over the flag),
 //! each condition a term over its flag, the multimorbidity thresholds one
-//! term over `n_conditions` (the count of the model's conditions, cell `k`
-//! the thresholds' additions summed as format 1 sums them), the area term
+//! term over `n_conditions` (the count of the model's conditions, top-coded
+//! at the highest threshold or package count; cell `k` the thresholds'
+//! additions summed as format 1 sums them), the area term
 //! a numeric term on `area_index`, and each package's rule `any_of` its
 //! conditions' flags or `count_at_least` on `n_conditions`. Terms come in
 //! the order format 1 adds them, so the need is the same to the last bit.
@@ -105,11 +106,15 @@ impl Spec {
         }
         let counted = model.packages.iter().any(|p| p.min_conditions > 0);
         let n_conditions = if !columns.is_empty() && (counted || !model.multimorbidity.is_empty()) {
+            // Top-coded at the highest threshold or package count: every
+            // count above it has the same terms, and fitting the converted
+            // structure estimates no cell nobody reaches.
             let top = model
                 .packages
                 .iter()
                 .map(|p| p.min_conditions)
-                .fold(columns.len() as u32, u32::max);
+                .chain(model.multimorbidity.iter().map(|t| t.at_least))
+                .fold(1, u32::max);
             variables.push(Variable {
                 name: N_CONDITIONS.into(),
                 kind: Kind::Count {

@@ -360,6 +360,10 @@ pub struct ModelEvaluation {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Rung {
     pub rung: String,
+    /// The structure's terms in the rung (a ladder over a format-2
+    /// structure; empty for format 1's fixed ladder).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub terms: Vec<String>,
     pub parameters: usize,
     pub in_sample: Metrics,
     pub out_of_sample: Metrics,

@@ -1103,3 +1103,147 @@ fn fit_recovers_a_format2_truth() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+fn evaluate_on_fixtures(
+    dir: &Path,
+    model: &str,
+    extra: &[&str],
+    out: &str,
+) -> std::process::Output {
+    let root = repo();
+    let population = root.join("fixtures/population.parquet");
+    let clinics = root.join("fixtures/clinics.parquet");
+    let mut args = vec![
+        "evaluate",
+        "--population",
+        population.to_str().unwrap(),
+        "--clinics",
+        clinics.to_str().unwrap(),
+        "--model",
+        model,
+        "--folds",
+        "2",
+        "--out",
+        out,
+        "-q",
+    ];
+    args.extend_from_slice(extra);
+    run_in(dir, &args)
+}
+
+/// The ladder as data: rungs of term ids over a format-1 structure (read
+/// as format 2) and a ladder file; the default ladder of the converted
+/// reference model matches format 1's fixed ladder where they coincide.
+#[test]
+fn evaluate_takes_the_ladder_as_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = evaluate_on_fixtures(
+        dir.path(),
+        &reference_model(),
+        &[
+            "--rung",
+            "base=age_sex",
+            "--rung",
+            "+ conditions=@conditions",
+            "--rung",
+            "+ income=income*",
+        ],
+        "rungs",
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let e: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("rungs/evaluation.json")).unwrap(),
+    )
+    .unwrap();
+    let ladder = e["ladder"].as_array().unwrap();
+    assert_eq!(ladder.len(), 3);
+    // 2 × 20 age-sex cells; + 14 conditions; + 5 income quintiles.
+    let parameters: Vec<u64> = ladder
+        .iter()
+        .map(|r| r["parameters"].as_u64().unwrap())
+        .collect();
+    assert_eq!(parameters, vec![40, 54, 59]);
+    assert_eq!(ladder[2]["terms"].as_array().unwrap().len(), 1 + 14 + 1);
+    assert!(ladder[0]["proposal_change_from_previous"].is_null());
+    assert!(!ladder[1]["proposal_change_from_previous"].is_null());
+    let r2: Vec<f64> = ladder
+        .iter()
+        .map(|r| r["in_sample"]["r2"].as_f64().unwrap())
+        .collect();
+    assert!(r2[0] < r2[1] && r2[1] < r2[2], "{r2:?}");
+
+    // The same ladder from a file, over the shipped format-2 model.
+    std::fs::write(
+        dir.path().join("ladder.toml"),
+        "[[rung]]\nname = \"base\"\nadd = [\"age_sex\"]\n[[rung]]\nname = \"+ conditions\"\nadd = [\"@conditions\"]\n[[rung]]\nname = \"+ income\"\nadd = [\"income*\"]\n",
+    )
+    .unwrap();
+    let format2 = repo().join("models/reference-2027.format2.toml");
+    let output = evaluate_on_fixtures(
+        dir.path(),
+        format2.to_str().unwrap(),
+        &["--ladder", "ladder.toml"],
+        "file",
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let f: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("file/evaluation.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(f["ladder"], e["ladder"]);
+
+    // Format 1's fixed ladder and the converted model's default ladder fit
+    // the same first three rungs.
+    let output = evaluate_on_fixtures(dir.path(), &reference_model(), &[], "fixed");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let output = evaluate_on_fixtures(dir.path(), format2.to_str().unwrap(), &[], "default");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let read = |d: &str| -> serde_json::Value {
+        serde_json::from_str(
+            &std::fs::read_to_string(dir.path().join(d).join("evaluation.json")).unwrap(),
+        )
+        .unwrap()
+    };
+    let (fixed, default) = (read("fixed"), read("default"));
+    for k in 0..3 {
+        let a = &fixed["ladder"][k];
+        let b = &default["ladder"][k];
+        assert_eq!(a["parameters"], b["parameters"], "rung {k}");
+        assert_close(
+            b["in_sample"]["r2"].as_f64().unwrap(),
+            a["in_sample"]["r2"].as_f64().unwrap(),
+            &format!("rung {k}"),
+        );
+    }
+    assert_eq!(
+        fixed["models"][0]["in_sample"],
+        default["models"][0]["in_sample"]
+    );
+
+    // A rung naming no term is refused, naming it.
+    let output = evaluate_on_fixtures(
+        dir.path(),
+        &reference_model(),
+        &["--rung", "x=nonesuch"],
+        "bad",
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("`nonesuch`"));
+    assert!(!dir.path().join("bad").exists());
+}
