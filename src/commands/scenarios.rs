@@ -6,8 +6,10 @@
 //! `capacity_total`, any proposal rule, any package's `start_year`, `add`,
 //! `multiply` and `phase_in`, and any coefficient (named as in `fit.json`,
 //! e.g. `conditions.copd`, `age_sex.male[3]`, `socioeconomic.education.1`,
-//! `multimorbidity[0]`, `area.coefficient`). Each variant is applied to
-//! the model file and validated as a model file is, so errors read alike.
+//! `multimorbidity[0]`, `area.coefficient`; for a format-2 model a table's
+//! cell as `term[level, ...]`, e.g. `age_sex[2, 85]` or `copd[true]`, and
+//! a numeric term by its id). Each variant is applied to the model file and
+//! validated as a model file is, so errors read alike.
 //!
 //! Cost: persons are passed over once per distinct set of coefficient
 //! overrides (the `Basis`); every other variant costs work proportional to
@@ -19,6 +21,7 @@ use crate::error::{Error, ModelError, OutputError};
 use crate::fit::evaluate::{quantiles, Quantiles};
 use crate::model::coefficient::CoefficientName;
 use crate::model::file::ModelFile;
+use crate::model::format2::Spec;
 use crate::model::Model;
 use crate::output::schema::{BaselineModel, Engine, ScenariosManifest};
 use crate::{compute_year, load_inputs, InputPaths, Inputs, RunParams, RunResult};
@@ -178,6 +181,60 @@ impl Variant {
                 .map_err(|detail| (format!("coefficients.{name}"), detail))?;
         }
         Ok(file)
+    }
+
+    /// A format-2 model with this variant's overrides; coefficients are
+    /// named `term[level, ...]` (`Spec::coefficient`), e.g.
+    /// `age_sex[2, 85]`, `copd[true]`, `area`.
+    fn apply_spec(&self, base: &Spec) -> Result<Spec, (String, String)> {
+        let mut spec = base.clone();
+        let p = &mut spec.proposal;
+        macro_rules! over {
+            ($field:ident) => {
+                if let Some(v) = self.$field {
+                    p.$field = v;
+                }
+            };
+        }
+        over!(closing_fraction);
+        over!(round_to);
+        over!(min_per_capacity);
+        over!(max_per_capacity);
+        over!(max_increase);
+        over!(max_decrease);
+        over!(dialogue_threshold);
+        over!(uncertainty_threshold);
+        for (id, o) in &self.packages {
+            let package = spec
+                .packages
+                .iter_mut()
+                .find(|p| &p.id == id)
+                .ok_or_else(|| {
+                    (
+                        format!("packages.{id}"),
+                        format!("the model has no package `{id}`"),
+                    )
+                })?;
+            if let Some(v) = o.start_year {
+                package.start_year = v;
+            }
+            if let Some(v) = o.add {
+                package.add = v;
+            }
+            if let Some(v) = o.multiply {
+                package.multiply = v;
+            }
+            if let Some(v) = &o.phase_in {
+                package.phase_in = v.clone();
+            }
+        }
+        for (name, &value) in &self.coefficients {
+            let at = spec
+                .coefficient(name)
+                .map_err(|detail| (format!("coefficients.{name}"), detail))?;
+            spec.set(at, value);
+        }
+        Ok(spec)
     }
 
     /// The overrides that change persons' base need (the basis key).
@@ -418,7 +475,6 @@ pub fn run(config: &ScenariosConfig) -> Result<BatchSummary, Error> {
         source,
     })?;
     let mut variants = parse(&bytes, &config.scenarios)?;
-    crate::model::Model::load(&config.inputs.model)?.require_format1("scenarios")?;
     let inputs = load_inputs(&config.inputs)?;
     let load_seconds = started.elapsed().as_secs_f64();
     let compute_started = std::time::Instant::now();
@@ -438,14 +494,23 @@ pub fn run(config: &ScenariosConfig) -> Result<BatchSummary, Error> {
             "{} (scenario `{name}`)",
             config.scenarios.display()
         ));
-        let file = v
-            .apply(&base_file)
-            .map_err(|(key, detail)| ModelError::Invalid {
-                path: label.clone(),
-                key,
-                detail,
-            })?;
-        models.push(Model::from_file(file, &label)?);
+        let invalid = |(key, detail)| ModelError::Invalid {
+            path: label.clone(),
+            key,
+            detail,
+        };
+        match &inputs.model.model.format2 {
+            None => {
+                let file = v.apply(&base_file).map_err(invalid)?;
+                models.push(Model::from_file(file, &label)?);
+            }
+            Some(base) => {
+                // Checked as a model file is: written out and read back.
+                let spec = v.apply_spec(base).map_err(invalid)?;
+                let spec = crate::model::format2::parse(&spec.to_toml(), &label)?;
+                models.push(Model::from_spec(spec));
+            }
+        }
     }
     // One basis per distinct set of coefficient overrides and bounds on
     // clipping (which persons the basis keeps one by one).

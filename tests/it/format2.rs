@@ -1247,3 +1247,73 @@ fn evaluate_takes_the_ladder_as_data() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("`nonesuch`"));
     assert!(!dir.path().join("bad").exists());
 }
+
+/// Scenarios address a format-2 model's coefficients by term id and cell;
+/// doubling COPD's coefficient gives the same numbers as the format-1
+/// scenario on the original file.
+#[test]
+fn scenarios_address_cells_by_term_and_level() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = |coefficient: &str| {
+        format!("[[scenario]]\nname = \"copd-double\"\n[scenario.coefficients]\n\"{coefficient}\" = 1840\n[[scenario]]\nname = \"later\"\nyear = 2031\n")
+    };
+    std::fs::write(dir.path().join("one.toml"), scenario("conditions.copd")).unwrap();
+    std::fs::write(dir.path().join("two.toml"), scenario("copd[true]")).unwrap();
+    let format2 = repo().join("models/reference-2027.format2.toml");
+    ok_on_fixtures(
+        dir.path(),
+        &[
+            "scenarios",
+            "--model",
+            &reference_model(),
+            "--scenarios",
+            "one.toml",
+            "--out",
+            "one",
+        ],
+    );
+    ok_on_fixtures(
+        dir.path(),
+        &[
+            "scenarios",
+            "--model",
+            format2.to_str().unwrap(),
+            "--scenarios",
+            "two.toml",
+            "--out",
+            "two",
+        ],
+    );
+    for file in ["scenarios.csv", "capacity_gaps.csv"] {
+        assert!(
+            std::fs::read(dir.path().join("one").join(file)).unwrap()
+                == std::fs::read(dir.path().join("two").join(file)).unwrap(),
+            "{file}"
+        );
+    }
+    // A level the variable does not have is named with the levels.
+    std::fs::write(
+        dir.path().join("bad.toml"),
+        "[[scenario]]\nname = \"x\"\n[scenario.coefficients]\n\"age_sex[3, 85]\" = 1\n",
+    )
+    .unwrap();
+    let output = run_on_fixtures(
+        dir.path(),
+        &[
+            "scenarios",
+            "--model",
+            format2.to_str().unwrap(),
+            "--scenarios",
+            "bad.toml",
+            "--out",
+            "bad",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("age_sex[3, 85]") && stderr.contains("1, 2"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("bad").exists());
+}
