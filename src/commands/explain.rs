@@ -7,9 +7,12 @@ use super::{positive_float, Failure, InputArgs};
 use crate::aggregate::ClinicNeed;
 use crate::error::{Error, InputError};
 use crate::inputs::{load_inputs, InputPaths, Inputs};
+use crate::model::format2::{Coefficient, Term};
+use crate::model::Link;
 use crate::model::ProposalRules;
 use crate::model::{age_band, AGE_BANDS};
 use crate::proposal::Proposal;
+use crate::terms::{Reading, TermReader};
 use crate::weights::{Components, YearTables};
 use crate::year::{compute, RunParams, RunResult};
 use clap::{Args, ValueEnum};
@@ -49,6 +52,43 @@ pub struct Part {
     pub clinic_per_patient: f64,
     /// Per person nationally (the average clinic's patient).
     pub national_per_person: f64,
+}
+
+/// One cell of a table term the clinic's patients fall in.
+#[derive(Debug, Clone, Serialize)]
+pub struct CellPart {
+    /// `term[level, ...]`.
+    pub cell: String,
+    pub value: f64,
+    pub patients: u64,
+    /// The clinic's need from this cell (weighted citizens).
+    pub clinic_need: f64,
+}
+
+/// One term of a format-2 model: what it adds to the clinic's need.
+#[derive(Debug, Clone, Serialize)]
+pub struct TermPart {
+    pub id: String,
+    pub component: &'static str,
+    /// The variables of a table (an interaction has two or more), or the
+    /// numeric column.
+    pub by: Vec<String>,
+    pub clinic_need: f64,
+    pub clinic_per_patient: f64,
+    pub national_per_person: f64,
+    /// The cells the clinic's patients are in, largest need first (at most
+    /// 12).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cells: Vec<CellPart>,
+}
+
+/// A hierarchy and the patients whose dropped flags it set to false.
+#[derive(Debug, Clone, Serialize)]
+pub struct HierarchyCount {
+    pub flag: String,
+    pub drops: Vec<String>,
+    pub clinic_patients: u64,
+    pub national_persons: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -107,6 +147,12 @@ pub struct Account {
     pub conditions: Vec<Share>,
     pub packages: Vec<PackageShare>,
     pub parts: Vec<Part>,
+    /// A format-2 model's need term by term (empty for format 1).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub terms: Vec<TermPart>,
+    /// A format-2 model's hierarchies and how many patients each touched.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hierarchies: Vec<HierarchyCount>,
     pub steps: Steps,
     pub uncertainty: Uncertainty,
     pub flags: Vec<FlagReason>,
@@ -129,7 +175,9 @@ fn counts(inputs: &Inputs, tables: &YearTables, c: usize) -> Counts {
     let population = &inputs.population;
     let n = population.len();
     let mut age_sex = vec![[0u64; 2]; AGE_BANDS];
-    let mut conditions = vec![[0u64; 2]; model.conditions.len()];
+    let fixed = model.format2.is_none();
+    let flags = model.format2.as_ref().map_or(0, |spec| spec.flags().len());
+    let mut conditions = vec![[0u64; 2]; model.conditions.len().max(flags)];
     let mut packages = vec![[0u64; 2]; model.packages.len()];
     for i in 0..n {
         let mine = population.clinic[i] as usize == c;
@@ -147,16 +195,151 @@ fn counts(inputs: &Inputs, tables: &YearTables, c: usize) -> Counts {
                 count[1] += 1;
             }
         }
-        if mine {
+        if mine && fixed {
             age_sex[age_band(population.age[i])]
                 [usize::from(population.sex[i].wrapping_sub(1) & 1)] += 1;
         }
+    }
+    if !fixed {
+        age_sex.clear();
     }
     Counts {
         age_sex,
         conditions,
         packages,
     }
+}
+
+/// A format-2 model's need term by term for clinic index `c`, in weight
+/// units as the components are (persons whose need was clipped add
+/// nothing; under the log link each term's share of the base need), and
+/// each hierarchy's count.
+fn term_parts(
+    inputs: &Inputs,
+    tables: &YearTables,
+    result: &RunResult,
+    c: usize,
+) -> (Vec<TermPart>, Vec<HierarchyCount>) {
+    let Some(spec) = inputs.model.model.format2.as_deref() else {
+        return (Vec::new(), Vec::new());
+    };
+    let population = &inputs.population;
+    let reader = TermReader::new(spec, &inputs.geography);
+    let flags = spec.flags();
+    let bits = |names: &[String]| {
+        names
+            .iter()
+            .filter_map(|n| flags.iter().position(|f| f == n))
+            .fold(0u64, |m, k| m | 1u64 << k)
+    };
+    let hierarchy_masks: Vec<(u64, u64)> = spec
+        .hierarchies
+        .iter()
+        .map(|(flag, dropped)| (bits(std::slice::from_ref(flag)), bits(dropped)))
+        .collect();
+    let mean_raw = result.need.mean_raw;
+    let terms = spec.terms.len();
+    let mut clinic = vec![0.0; terms];
+    let mut national = vec![0.0; terms];
+    let mut cells: Vec<std::collections::BTreeMap<usize, (u64, f64)>> =
+        vec![Default::default(); terms];
+    let mut hierarchy_counts = vec![[0u64; 2]; hierarchy_masks.len()];
+    let mut values = vec![0.0; terms];
+    let mut readings = vec![Reading::Cell(0); terms];
+    for i in 0..population.len() {
+        let mine = population.clinic[i] as usize == c;
+        let original = population.conditions[i];
+        for (k, &(flag, dropped)) in hierarchy_masks.iter().enumerate() {
+            if original & flag != 0 && original & dropped != 0 {
+                hierarchy_counts[k][0] += u64::from(mine);
+                hierarchy_counts[k][1] += 1;
+            }
+        }
+        let person = tables.person(population, i);
+        if person.clipped {
+            continue;
+        }
+        let mask = reader.effective(original);
+        let mut eta = 0.0;
+        for k in 0..terms {
+            readings[k] = reader.read(k, population, i, mask);
+            values[k] = match readings[k] {
+                Reading::Cell(cell) => spec.get(Coefficient { term: k, cell }),
+                Reading::Value(x) => spec.get(Coefficient { term: k, cell: 0 }) * x,
+            };
+            eta += values[k];
+        }
+        let scale = match spec.link {
+            Link::Identity => 1.0,
+            Link::Log if eta != 0.0 => eta.exp() / eta,
+            Link::Log => 0.0,
+        } / mean_raw;
+        for k in 0..terms {
+            let part = values[k] * scale;
+            national[k] += part;
+            if mine {
+                clinic[k] += part;
+                if let Reading::Cell(cell) = readings[k] {
+                    let entry = cells[k].entry(cell).or_default();
+                    entry.0 += 1;
+                    entry.1 += part;
+                }
+            }
+        }
+    }
+    let m = result.need.clinics[c].n_patients.max(1) as f64;
+    let n = population.len().max(1) as f64;
+    let parts = spec
+        .terms
+        .iter()
+        .enumerate()
+        .map(|(k, term)| {
+            let (by, cell_parts) = match term {
+                Term::Table { by, .. } => {
+                    let mut list: Vec<CellPart> = cells[k]
+                        .iter()
+                        .map(|(&cell, &(patients, need))| {
+                            let at = Coefficient { term: k, cell };
+                            CellPart {
+                                cell: spec.coefficient_name(at),
+                                value: spec.get(at),
+                                patients,
+                                clinic_need: need,
+                            }
+                        })
+                        .collect();
+                    list.sort_by(|a, b| b.clinic_need.abs().total_cmp(&a.clinic_need.abs()));
+                    list.truncate(12);
+                    (
+                        by.iter().map(|&v| spec.variables[v].name.clone()).collect(),
+                        list,
+                    )
+                }
+                Term::Numeric { column, .. } => (vec![column.clone()], Vec::new()),
+            };
+            TermPart {
+                id: term.id().to_string(),
+                component: term.component().as_str(),
+                by,
+                clinic_need: clinic[k],
+                clinic_per_patient: clinic[k] / m,
+                national_per_person: national[k] / n,
+                cells: cell_parts,
+            }
+        })
+        .collect();
+    let hierarchies = spec
+        .hierarchies
+        .iter()
+        .zip(hierarchy_counts)
+        .map(|((flag, drops), [clinic, nation])| HierarchyCount {
+            flag: flag.clone(),
+            drops: drops.clone(),
+            clinic_patients: clinic,
+            national_persons: nation,
+        })
+        .collect();
+    (parts, hierarchies)
 }
 
 /// The clinic's need by component against the national need per person.
@@ -299,6 +482,15 @@ fn flag_reasons(
     flags
 }
 
+/// The conditions counted in the account: format 1's conditions, or every
+/// flag of a format-2 model (its boolean columns).
+fn condition_names(model: &crate::model::Model) -> Vec<String> {
+    match &model.format2 {
+        None => model.conditions.iter().map(|(n, _)| n.clone()).collect(),
+        Some(spec) => spec.flags(),
+    }
+}
+
 /// The account of clinic index `c` in a computed year.
 pub fn account(inputs: &Inputs, result: &RunResult, tables: &YearTables, c: usize) -> Account {
     let model = &inputs.model.model;
@@ -309,6 +501,7 @@ pub fn account(inputs: &Inputs, result: &RunResult, tables: &YearTables, c: usiz
     let rules = &model.proposal;
     let n = inputs.population.len();
     let counts = counts(inputs, tables, c);
+    let (terms, hierarchies) = term_parts(inputs, tables, result, c);
     let m = need.n_patients.max(1) as f64;
     let share = |count: &[u64; 2]| (count[0] as f64 / m, count[1] as f64 / n.max(1) as f64);
     let uncertainty = uncertainty(need, proposal, rules);
@@ -343,14 +536,13 @@ pub fn account(inputs: &Inputs, result: &RunResult, tables: &YearTables, c: usiz
                 female: counts[1],
             })
             .collect(),
-        conditions: model
-            .conditions
-            .iter()
+        conditions: condition_names(model)
+            .into_iter()
             .zip(&counts.conditions)
-            .map(|((name, _), count)| {
+            .map(|(name, count)| {
                 let (clinic, national) = share(count);
                 Share {
-                    name: name.clone(),
+                    name,
                     clinic,
                     national,
                 }
@@ -372,6 +564,8 @@ pub fn account(inputs: &Inputs, result: &RunResult, tables: &YearTables, c: usiz
             })
             .collect(),
         parts: parts(result, need, n),
+        terms,
+        hierarchies,
         steps: steps(inputs, result, c),
         uncertainty,
         flags,
@@ -399,14 +593,22 @@ pub fn text(a: &Account) -> String {
         "Year {}, model {}. {} listed patients, {:.1} capacities.\n",
         a.year, a.model_id, a.n_patients, s.capacities
     );
-    let _ = writeln!(t, "Patients by age and sex");
-    let _ = writeln!(t, "  {:<7} {:>6} {:>6}", "age", "men", "women");
-    for row in a.age_sex.iter().filter(|r| r.male + r.female > 0) {
-        let _ = writeln!(t, "  {:<7} {:>6} {:>6}", row.band, row.male, row.female);
+    if !a.age_sex.is_empty() {
+        let _ = writeln!(t, "Patients by age and sex");
+        let _ = writeln!(t, "  {:<7} {:>6} {:>6}", "age", "men", "women");
+        for row in a.age_sex.iter().filter(|r| r.male + r.female > 0) {
+            let _ = writeln!(t, "  {:<7} {:>6} {:>6}", row.band, row.male, row.female);
+        }
+        let _ = writeln!(t);
     }
     let _ = writeln!(
         t,
-        "\nConditions (share of the clinic's patients; nationally)"
+        "{} (share of the clinic's patients; nationally)",
+        if a.terms.is_empty() {
+            "Conditions"
+        } else {
+            "Flags"
+        }
     );
     for c in &a.conditions {
         let _ = writeln!(
@@ -452,6 +654,41 @@ pub fn text(a: &Account) -> String {
         s.mean_weight.unwrap_or(0.0),
         1.0
     );
+    if !a.terms.is_empty() {
+        let _ = writeln!(
+            t,
+            "\nNeed by term (need-weighted citizens; per patient; per person nationally)"
+        );
+        for term in &a.terms {
+            let _ = writeln!(
+                t,
+                "  {:<22} {:<15} {:>10.2}  {:>7.4}  {:>7.4}  by {}",
+                term.id,
+                term.component,
+                term.clinic_need,
+                term.clinic_per_patient,
+                term.national_per_person,
+                term.by.join(" × ")
+            );
+            for cell in term.cells.iter().filter(|c| c.value != 0.0) {
+                let _ = writeln!(
+                    t,
+                    "      {:<32} cell {:>9.2}, {:>5} patients: {:>9.2}",
+                    cell.cell, cell.value, cell.patients, cell.clinic_need
+                );
+            }
+        }
+    }
+    for h in &a.hierarchies {
+        let _ = writeln!(
+            t,
+            "  hierarchy: {} drops {}: {} of the clinic's patients ({} nationally)",
+            h.flag,
+            h.drops.join(", "),
+            h.clinic_patients,
+            h.national_persons
+        );
+    }
     let _ = writeln!(t, "\nThe count, step by step");
     let _ = writeln!(
         t,
@@ -524,7 +761,6 @@ pub fn explain_clinic(
     params: &RunParams,
     clinic_id: i32,
 ) -> Result<Account, Error> {
-    crate::model::Model::load(&inputs_paths.model)?.require_format1("explain")?;
     let inputs = load_inputs(inputs_paths)?;
     let Some(c) = inputs.clinics.index_of(clinic_id) else {
         return Err(InputError::UnknownReference {

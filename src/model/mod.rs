@@ -150,23 +150,6 @@ pub struct LoadedModel {
     pub sha256: String,
 }
 
-impl LoadedModel {
-    /// For the commands that do not take format 2 yet: an error naming the
-    /// file when the model is format 2.
-    pub fn require_format1(&self, command: &str) -> Result<(), ModelError> {
-        if self.model.format2.is_none() {
-            return Ok(());
-        }
-        Err(ModelError::Invalid {
-            path: self.path.clone(),
-            key: "model.format".into(),
-            detail: format!(
-                "a format-2 model: `fordeling {command}` takes format-1 models only so far (run, project, diff, report and model take format 2)"
-            ),
-        })
-    }
-}
-
 impl Model {
     /// Reads, parses and validates a model file.
     pub fn load(path: &Path) -> Result<LoadedModel, ModelError> {

@@ -1317,3 +1317,70 @@ fn scenarios_address_cells_by_term_and_level() {
     );
     assert!(!dir.path().join("bad").exists());
 }
+
+/// `explain` lists a format-2 clinic's need term by term (by hand for the
+/// golden clinic 11), with the interaction's cells and the hierarchy.
+#[test]
+fn explain_lists_need_term_by_term() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = format!("{GOLDEN}\n{PROPOSAL}");
+    let output = run_model(dir.path(), &model, golden_columns(&golden_persons()), 2027);
+    assert!(output.status.success());
+    let output = run_in(
+        dir.path(),
+        &[
+            "explain",
+            "--population",
+            "population.parquet",
+            "--clinics",
+            "clinics.parquet",
+            "--model",
+            "model.toml",
+            "--clinic",
+            "11",
+            "--format",
+            "json",
+        ],
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let a: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let mean = 632.0 / 6.0;
+    let term = |id: &str| {
+        a["terms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["id"] == id)
+            .unwrap_or_else(|| panic!("no term {id}"))
+            .clone()
+    };
+    // Clinic 11 = persons 1-3 (see golden_format2_by_hand).
+    for (id, raw) in [
+        ("base", 245.0),
+        ("a_by_age", 30.0),
+        ("b", 15.0),
+        ("c", 25.0),
+        ("mm", 12.0),
+        ("deprivation", 35.0),
+    ] {
+        let got = term(id)["clinic_need"].as_f64().unwrap();
+        assert!((got - raw / mean).abs() < 1e-12, "{id}: {got}");
+    }
+    let cells = term("a_by_age")["cells"].as_array().unwrap().clone();
+    let cell = cells
+        .iter()
+        .find(|c| c["cell"] == "a_by_age[true, 65]")
+        .unwrap();
+    assert_eq!(cell["patients"], 1);
+    assert_eq!(
+        term("a_by_age")["by"],
+        serde_json::json!(["cond_a", "age_band"])
+    );
+    assert_eq!(a["hierarchies"][0]["flag"], "cond_c");
+    assert_eq!(a["hierarchies"][0]["clinic_patients"], 1);
+    assert_eq!(a["hierarchies"][0]["national_persons"], 2);
+}
