@@ -279,7 +279,7 @@ impl Basis {
         let mut start = rows.start;
         while start < rows.end {
             let n = (rows.end - start).min(BLOCK_PERSONS);
-            tables.bases(table.as_ref(), population, start, &mut block[..n]);
+            tables.bases(table, population, start, &mut block[..n]);
             for (j, &base) in block[..n].iter().enumerate() {
                 let i = start + j;
                 let b = base.need;

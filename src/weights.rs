@@ -113,6 +113,8 @@ pub struct YearTables {
     condition_mask: u64,
     /// A format-2 model's compiled terms (the tables above are then 0).
     terms: Option<Compiled>,
+    /// `mask_table`, made once on first use and shared by every row group.
+    mask_table: std::sync::OnceLock<Option<MaskTable>>,
 }
 
 /// One person's raw need and its parts.
@@ -160,7 +162,10 @@ impl YearTables {
                 .iter()
                 .filter(|t| count as u32 >= t.at_least)
                 .map(|t| t.add)
-                .sum();
+                .sum::<f64>()
+                // No threshold reached: +0, not the empty sum's -0 (as
+                // `Spec::from_format1` writes it).
+                + 0.0;
         }
         let area = match model.area {
             None => vec![0.0; geography.kommuner.len()],
@@ -224,6 +229,7 @@ impl YearTables {
             packages,
             condition_mask,
             terms,
+            mask_table: std::sync::OnceLock::new(),
         })
     }
 
@@ -359,7 +365,13 @@ impl YearTables {
     /// The terms of every condition mask, for looking up instead of
     /// recomputing per person: `None` for models with more than 16
     /// conditions (the table would outgrow the cache).
-    pub fn mask_table(&self) -> Option<MaskTable> {
+    pub fn mask_table(&self) -> Option<&MaskTable> {
+        self.mask_table
+            .get_or_init(|| self.make_mask_table())
+            .as_ref()
+    }
+
+    fn make_mask_table(&self) -> Option<MaskTable> {
         let bits = self.condition_mask.count_ones();
         if bits > 16 {
             return None;
@@ -565,6 +577,7 @@ pub struct MaskTerms {
 
 /// The terms of every mask of a model's flags: format 1's `MaskTerms`,
 /// or a format-2 model's flag parts and package signature.
+#[derive(Debug, Clone)]
 pub enum MaskTable {
     Fixed(Vec<MaskTerms>),
     Terms(Vec<(FlagParts, u32)>),

@@ -203,6 +203,24 @@ impl ParquetFile {
             .any(|f| f.name() == name)
     }
 
+    /// The declared bit width of a top-level integer column.
+    pub fn integer_bits(&self, name: &str) -> Option<u32> {
+        let schema = self.metadata.file_metadata().schema_descr();
+        let leaf = (0..schema.num_columns()).find(|&i| {
+            let parts = schema.column(i).path().parts().to_vec();
+            parts.len() == 1 && parts[0] == name
+        })?;
+        let (found, integer, _) = describe(&schema.column(leaf));
+        if !integer {
+            return None;
+        }
+        found
+            .trim_start_matches("UInt")
+            .trim_start_matches("Int")
+            .parse()
+            .ok()
+    }
+
     /// The narrowest `Target` that holds every value of a top-level
     /// integer column, from its declared type (`I64` when it is not a
     /// plain integer column: the read then reports what it is).

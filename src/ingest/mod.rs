@@ -297,7 +297,7 @@ fn term_columns(
             hint: format!(" (the model {} names it)", spec.named_by(column)),
         })
     };
-    let mut integers: Vec<(String, ColumnId)> = Vec::new();
+    let mut integers: Vec<((String, Target, i64, i64), ColumnId)> = Vec::new();
     let mut coded = Vec::new();
     for v in spec.coded() {
         let variable = &spec.variables[v];
@@ -307,19 +307,61 @@ fn term_columns(
             Kind::Count { .. } | Kind::Flag { .. } => continue,
         };
         require(column)?;
-        let id = match integers.iter().find(|(c, _)| c == column) {
-            Some(&(_, id)) => id,
-            None => {
-                // Read at the column's own width: no wider copy is made.
-                let target = file.integer_target(column);
-                let (min, max) = match target {
+        // Read at the narrowest width that holds every value the variable
+        // accepts (levels within 0..=255, or bands from 0 up on an 8-bit
+        // column, as bytes), else at the column's own width: no wider copy
+        // is made. The range a byte request checks is the variable's, so
+        // its message names the levels.
+        let own = file.integer_target(column);
+        let (target, min, max, expected) = match &coding {
+            Coding::Levels(levels) if levels[0] >= 0 && levels[levels.len() - 1] <= 255 => (
+                Target::U8,
+                levels[0],
+                levels[levels.len() - 1],
+                format!(
+                    "one of the levels {levels:?} of variable `{}`",
+                    variable.name
+                ),
+            ),
+            Coding::Bands(edges)
+                if own == Target::U8
+                    || (own == Target::I16 && file.integer_bits(column) == Some(8)) =>
+            {
+                if edges[0] >= 0 {
+                    (
+                        Target::U8,
+                        edges[0],
+                        255,
+                        format!(
+                            "at least {}, the first edge of variable `{}`",
+                            edges[0], variable.name
+                        ),
+                    )
+                } else {
+                    (
+                        Target::I16,
+                        i16::MIN.into(),
+                        i16::MAX.into(),
+                        "an integer".to_string(),
+                    )
+                }
+            }
+            _ => {
+                let (min, max) = match own {
                     Target::U8 => (0, 255),
                     Target::I16 => (i16::MIN.into(), i16::MAX.into()),
                     Target::I32 => (i32::MIN.into(), i32::MAX.into()),
                     Target::I64 => (i64::MIN, i64::MAX),
                 };
-                let id = requests.push(Request::int(column, min, max, target, "an integer"));
-                integers.push((column.clone(), id));
+                (own, min, max, "an integer".to_string())
+            }
+        };
+        let key = (column.clone(), target, min, max);
+        let id = match integers.iter().find(|(k, _)| *k == key) {
+            Some(&(_, id)) => id,
+            None => {
+                let id = requests.push(Request::int(column, min, max, target, &expected));
+                integers.push((key, id));
                 id
             }
         };
@@ -401,6 +443,16 @@ struct Coded {
 enum Coding {
     Levels(Vec<i64>),
     Bands(Vec<i64>),
+}
+
+impl Coding {
+    /// Levels 0, 1, 2, ...: a value is its own level.
+    fn is_identity(&self) -> bool {
+        match self {
+            Coding::Levels(levels) => levels.iter().enumerate().all(|(k, &l)| l == k as i64),
+            Coding::Bands(_) => false,
+        }
+    }
 }
 
 impl Coded {
@@ -588,6 +640,9 @@ impl PopulationReader {
                         .map_or(&Column::Absent, |(_, c)| c);
                     let path = &self.file.path;
                     raw.codes.push(match column {
+                        // Levels 0, 1, ..., checked by the read: the bytes
+                        // are the levels.
+                        Column::U8(v) if coded.coding.is_identity() => v.clone(),
                         Column::U8(v) => coded.code(v, path, first_row)?,
                         Column::I16(v) => coded.code(v, path, first_row)?,
                         Column::I32(v) => coded.code(v, path, first_row)?,

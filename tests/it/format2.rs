@@ -851,6 +851,27 @@ fn a_value_outside_the_levels_names_the_levels() {
     );
 }
 
+/// A value inside the levels' range that is not one of them (levels 1, 3,
+/// 5, 7), in a wide column.
+#[test]
+fn a_value_between_declared_levels_is_bad_input() {
+    let model = GOLDEN.replace(
+        "sex = { levels = [1, 2] }",
+        "sex = { levels = [1, 2] }\ncivil = { column = \"civil_status\", levels = [1, 3, 5, 7] }",
+    ) + "\n[[terms]]\nid = \"civil\"\ncomponent = \"socioeconomic\"\nby = [\"civil\"]\nvalues = [0, 1, 2, 3]\n";
+    let e = failure(
+        &model,
+        columns_with("civil_status", i64s(&[1, 3, 5, 7, 4, 1])),
+    );
+    assert!(
+        e.contains("`civil_status`")
+            && e.contains("row 5")
+            && e.contains("`4`")
+            && e.contains("[1, 3, 5, 7]"),
+        "{e}"
+    );
+}
+
 #[test]
 fn an_age_below_the_first_edge_is_bad_input() {
     let model = GOLDEN
@@ -1383,4 +1404,20 @@ fn explain_lists_need_term_by_term() {
     assert_eq!(a["hierarchies"][0]["flag"], "cond_c");
     assert_eq!(a["hierarchies"][0]["clinic_patients"], 1);
     assert_eq!(a["hierarchies"][0]["national_persons"], 2);
+}
+
+/// Every `toml` block of `docs/model-files.md` is a valid format-2 model.
+#[test]
+fn docs_examples_are_valid_models() {
+    let path = repo().join("docs/model-files.md");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let blocks: Vec<&str> = text
+        .split("```toml\n")
+        .skip(1)
+        .map(|b| b.split("```").next().unwrap())
+        .collect();
+    assert!(blocks.len() >= 6, "{} examples", blocks.len());
+    for block in blocks {
+        fordeling::model::format2::parse(block, &path).unwrap_or_else(|e| panic!("{e}\n{block}"));
+    }
 }
