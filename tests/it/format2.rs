@@ -1421,3 +1421,78 @@ fn docs_examples_are_valid_models() {
         fordeling::model::format2::parse(block, &path).unwrap_or_else(|e| panic!("{e}\n{block}"));
     }
 }
+
+/// `project`, `diff` and `report` take the converted model and give the
+/// format-1 model's bytes.
+#[test]
+fn project_and_diff_take_format2() {
+    let dir = tempfile::tempdir().unwrap();
+    let format2 = repo().join("models/reference-2027.format2.toml");
+    for (k, model) in [reference_model(), format2.display().to_string()]
+        .iter()
+        .enumerate()
+    {
+        ok_on_fixtures(
+            dir.path(),
+            &[
+                "project",
+                "--model",
+                model,
+                "--from",
+                "2027",
+                "--to",
+                "2029",
+                "--out",
+                &format!("p{k}"),
+            ],
+        );
+        for year in ["2027", "2028"] {
+            ok_on_fixtures(
+                dir.path(),
+                &[
+                    "run",
+                    "--model",
+                    model,
+                    "--year",
+                    year,
+                    "--out",
+                    &format!("r{k}-{year}"),
+                ],
+            );
+        }
+        let output = run_in(
+            dir.path(),
+            &[
+                "diff",
+                &format!("r{k}-2027"),
+                &format!("r{k}-2028"),
+                "--out",
+                &format!("d{k}"),
+            ],
+        );
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let output = run_in(dir.path(), &["report", &format!("r{k}-2028")]);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    for file in [
+        "p0/summary.csv",
+        "p0/areas_by_year.csv",
+        "p0/2029/clinics.csv",
+        "d0/diff.csv",
+    ] {
+        let other = file.replacen('0', "1", 1);
+        assert!(
+            std::fs::read(dir.path().join(file)).unwrap()
+                == std::fs::read(dir.path().join(&other)).unwrap(),
+            "{file}"
+        );
+    }
+}
