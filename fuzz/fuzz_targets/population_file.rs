@@ -1,6 +1,8 @@
 //! Any bytes as a population Parquet file: reading, checking and the
 //! references to clinics and geography end in a population or an error,
-//! never a panic.
+//! never a panic; each input is read for a format-1 model and for a
+//! format-2 model with levels, bands, a count, a hierarchy and a numeric
+//! column, whose persons' need is then computed.
 #![no_main]
 use fordeling::domain::{Clinics, Geography, Kommune};
 use fordeling::model::Model;
@@ -10,12 +12,15 @@ use std::path::Path;
 
 const MODEL: &str = "[model]\nid = \"f\"\nlink = \"identity\"\noutcome = \"x\"\ndata_year = 2025\n[age_sex]\nmale = [1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1]\nfemale = [1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1]\n[conditions]\ncopd = 1.0\n[proposal]\n";
 
+const MODEL2: &str = "[model]\nformat = 2\nid = \"f2\"\nlink = \"identity\"\noutcome = \"x\"\ndata_year = 2025\n[variables]\nsex = { levels = [1, 2] }\nband = { column = \"age\", edges = [0, 18, 65] }\ncivil = { column = \"civil_status\", levels = [1, 3, 5] }\nn = { count = [\"cond_copd\", \"cond_asthma\"], top = 1 }\n[[hierarchies]]\nif = \"cond_copd\"\ndrop = [\"cond_asthma\"]\n[[terms]]\nid = \"s\"\ncomponent = \"age_sex\"\nby = [\"sex\", \"band\"]\nvalues = [[1, 2, 3], [4, 5, 6]]\n[[terms]]\nid = \"c\"\ncomponent = \"socioeconomic\"\nby = [\"civil\", \"n\"]\nvalues = [[0, 1], [2, 3], [4, 5]]\n[[terms]]\nid = \"d\"\ncomponent = \"area\"\nnumeric = \"deprivation\"\ncoefficient = 2.0\n[proposal]\n";
+
 fuzz_target!(|data: &[u8]| {
     let path = std::env::temp_dir().join(format!("fordeling-fuzz-{}.parquet", std::process::id()));
     if std::fs::write(&path, data).is_err() {
         return;
     }
-    let model = Model::parse(MODEL.as_bytes(), Path::new("m")).expect("model");
+    for (format2, text) in [(false, MODEL), (true, MODEL2)] {
+    let model = Model::parse(text.as_bytes(), Path::new("m")).expect("model");
     let options = ingest::PopulationOptions {
         nulls_as_unknown: data.first().is_some_and(|b| b & 1 == 1),
         outcomes: data.first().is_some_and(|b| b & 2 == 2),
@@ -35,6 +40,14 @@ fuzz_target!(|data: &[u8]| {
             vulnerable_area: vec![false, false],
         };
         let paths = validate::Paths { population: &path, clinics: Path::new("c"), geography: Path::new("g") };
-        let _ = validate::population(raw, &clinics, &geography, &paths);
+        if let Ok(population) = validate::population(raw, &clinics, &geography, &paths) {
+            if format2 {
+                let tables = fordeling::weights::YearTables::new(&model, &geography, 2027, Path::new("m")).expect("tables");
+                for i in 0..population.len() {
+                    let _ = tables.person(&population, i);
+                }
+            }
+        }
+    }
     }
 });

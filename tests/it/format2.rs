@@ -1496,3 +1496,25 @@ fn project_and_diff_take_format2() {
         );
     }
 }
+
+/// Writes `fuzz/seeds/population_file/format2.parquet`, the seed with the
+/// columns of the fuzz target's format-2 model (run with `--ignored`).
+#[test]
+#[ignore]
+fn write_fuzz_seed() {
+    let path = repo().join("fuzz/seeds/population_file/format2.parquet");
+    write_parquet(
+        &path,
+        vec![
+            ("person_id", i64s(&[1, 2, 3, 4])),
+            ("clinic_id", i32s(&[11, 22, 11, 22])),
+            ("kommune", i16s(&[101, 101, 101, 101])),
+            ("age", i16s(&[3, 40, 70, 17])),
+            ("sex", i16s(&[1, 2, 2, 1])),
+            ("civil_status", i16s(&[1, 3, 5, 1])),
+            ("cond_copd", bools(&[false, true, true, false])),
+            ("cond_asthma", bools(&[true, true, false, false])),
+            ("deprivation", f64s(&[0.5, -1.0, 2.0, 0.0])),
+        ],
+    );
+}
