@@ -5,7 +5,6 @@
 
 use super::Failure;
 use crate::error::{Error, InputError};
-use crate::ingest::columns::ParquetFile;
 use crate::model::{format2, Model};
 use clap::{Args, Subcommand};
 use std::path::{Path, PathBuf};
@@ -116,35 +115,16 @@ pub fn execute(args: &ModelArgs) -> Result<(), Failure> {
         ModelAction::Check { file, population } => {
             let model = load(file)?;
             let summary = describe(&model, file)?;
-            let spec = spec_of(&model, file)?;
-            let (needed, numeric) = spec.columns();
             if let Some(path) = population {
-                let parquet = ParquetFile::open(path).map_err(Error::from)?;
-                let mut required = vec![
-                    "person_id".to_string(),
-                    "clinic_id".into(),
-                    "kommune".into(),
-                ];
-                required.extend(needed);
-                if let Some(column) = required.iter().find(|c| !parquet.has_column(c)) {
-                    return Err(Error::from(InputError::MissingColumn {
-                        path: path.clone(),
-                        column: column.clone(),
-                        hint: format!(" (the model `{}` names it)", file.display()),
-                    })
-                    .into());
-                }
-                if let Some(column) = numeric
-                    .iter()
-                    .find(|c| *c != format2::GEOGRAPHY_NUMERIC && !parquet.has_column(c))
-                {
-                    return Err(Error::from(InputError::MissingColumn {
-                        path: path.clone(),
-                        column: column.clone(),
-                        hint: format!(" (the model `{}` names it)", file.display()),
-                    })
-                    .into());
-                }
+                // The columns the model reads, present and of the right
+                // kind, as a run would open the file (no rows are read).
+                let reader = crate::ingest::population_reader(
+                    path,
+                    &model,
+                    crate::ingest::PopulationOptions::default(),
+                )
+                .map_err(Error::from)?;
+                reader.check_schema().map_err(Error::from)?;
             }
             print!("{summary}");
             println!("valid: {}", file.display());

@@ -203,6 +203,15 @@ impl ParquetFile {
             .any(|f| f.name() == name)
     }
 
+    /// Checks that every request names a column of the right kind, as a
+    /// read would, without reading any values.
+    pub fn check_schema(&self, requests: &[Request]) -> Result<(), InputError> {
+        for request in requests {
+            self.locate(request)?;
+        }
+        Ok(())
+    }
+
     /// The declared bit width of a top-level integer column.
     pub fn integer_bits(&self, name: &str) -> Option<u32> {
         let schema = self.metadata.file_metadata().schema_descr();

@@ -683,6 +683,12 @@ impl PopulationReader {
     pub fn path(&self) -> &Path {
         &self.file.path
     }
+
+    /// Checks the file's schema against every column the model needs
+    /// (present, of the right kind) without reading the rows.
+    pub fn check_schema(&self) -> Result<(), InputError> {
+        self.file.check_schema(self.requests.as_slice())
+    }
 }
 
 impl RawPopulation {

@@ -471,6 +471,23 @@ fn model_check_and_describe_a_format_2_file() {
         "{stderr}"
     );
 
+    // A column of the wrong kind is found without reading rows.
+    std::fs::write(
+        dir.path().join("kind.toml"),
+        text.replace("\"cond_copd\"", "\"age\""),
+    )
+    .unwrap();
+    let out = run_in(
+        dir.path(),
+        &["model", "check", "kind.toml", "--population", &population],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("`age`") && stderr.contains("boolean"),
+        "{stderr}"
+    );
+
     std::fs::write(
         dir.path().join("bad.toml"),
         text.replace("[[0, 0], [900, 950]]", "[0, 900]"),
