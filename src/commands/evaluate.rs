@@ -549,7 +549,7 @@ pub struct EvaluateArgs {
     /// Also write report.html: charts, a kommune map and tables in one self-contained page.
     #[arg(long)]
     pub report: bool,
-    /// The insight-versus-simplicity ladder as a file: [[rung]] tables with `name` and `add`
+    /// The insight-versus-simplicity ladder as a file: `[[rung]]` tables with `name` and `add`
     /// (term ids of the first model's structure; `prefix*`; `@component`), each rung adding to the
     /// previous one. Default: age and sex, + socioeconomic, + conditions, + multimorbidity and area.
     #[arg(long, conflicts_with = "rung")]
