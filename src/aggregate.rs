@@ -3,13 +3,17 @@
 //! kommune sums follow (`Basis::year_sums`); then the scaling to weights by
 //! the national mean raw need (`NeedSums::to_need`).
 //!
-//! Determinism: each row group of the input is summed in row order on one
-//! thread and row groups are merged in file order, whether the file is
-//! streamed or held, so every floating-point sum is the same with 1 or 16
-//! threads. Memory: one accumulator per clinic and package signature per
-//! row group, and one entry per person whose need could be clipped.
+//! Determinism: every sum over persons is exact (`exact`: each person's
+//! value in fixed point, integers added), so it is the same whatever the
+//! order of the rows, their split into row groups and pages, and the
+//! thread count; sums become `f64` once, from the exact integers, and are
+//! then combined in one fixed order (package signature, then clinic or
+//! kommune index). Memory: one accumulator per clinic and package
+//! signature per row group, and one entry per person whose need could be
+//! clipped.
 
 use crate::domain::Population;
+use crate::exact::{fixed, to_f64, Moments, LIMIT};
 use crate::terms::BLOCK_PERSONS;
 use crate::weights::{BaseNeed, Components, YearTables};
 use rayon::prelude::*;
@@ -165,11 +169,13 @@ pub struct Basis {
     signatures: Vec<u32>,
     /// `signatures` is every signature in order (slot = signature).
     dense: bool,
-    /// Slot-major: `groups[slot * n_clinics + clinic]`.
-    groups: Vec<Group>,
-    clinic_parts: Vec<Components>,
+    /// Slot-major: `groups[slot * n_clinics + clinic]`, base need exact.
+    groups: Vec<Moments>,
+    /// Per clinic, the exact sums of the parts of base need (age_sex,
+    /// socioeconomic, conditions, multimorbidity, area).
+    clinic_parts: Vec<[i128; 5]>,
     /// Slot-major: `kommune_groups[slot * n_kommuner + kommune]`.
-    kommune_groups: Vec<(u64, f64)>,
+    kommune_groups: Vec<(u64, i128)>,
     /// In row order.
     low: Vec<Low>,
     pub persons: u64,
@@ -192,9 +198,9 @@ impl Basis {
             n_kommuner,
             signatures,
             dense,
-            groups: vec![Group::default(); slots * n_clinics],
-            clinic_parts: vec![Components::default(); n_clinics],
-            kommune_groups: vec![(0, 0.0); slots * n_kommuner],
+            groups: vec![Moments::default(); slots * n_clinics],
+            clinic_parts: vec![[0; 5]; n_clinics],
+            kommune_groups: vec![(0, 0); slots * n_kommuner],
             low: Vec::new(),
             persons: 0,
             first_non_finite: None,
@@ -211,9 +217,9 @@ impl Basis {
         }
         self.signatures.push(signature);
         self.groups
-            .resize(self.signatures.len() * self.n_clinics, Group::default());
+            .resize(self.signatures.len() * self.n_clinics, Moments::default());
         self.kommune_groups
-            .resize(self.signatures.len() * self.n_kommuner, (0, 0.0));
+            .resize(self.signatures.len() * self.n_kommuner, (0, 0));
         self.signatures.len() - 1
     }
 
@@ -255,24 +261,14 @@ impl Basis {
     ) -> Basis {
         let mut part = Basis::empty(tables, n_clinics, n_kommuner);
         let first = rows.start;
-        // Deviations from the first value seen keep sums of squares
-        // accurate. One slot's running sums share a cache line.
-        #[derive(Clone, Copy, Default)]
-        struct Running {
-            n: u64,
-            sum: f64,
-            shift: f64,
-            s1: f64,
-            s2: f64,
-        }
-        let mut running = vec![Running::default(); part.groups.len()];
         let mut thresholds: Vec<f64> = part
             .signatures
             .iter()
             .map(|&s| tables.never_clipped_from(s))
             .collect();
-        // A table of the condition masks' terms pays off over many persons.
-        let table = (rows.len() > 1 << 18)
+        // A table of the flag masks' terms pays off over many persons
+        // (made once per year's tables, shared by the row groups).
+        let table = (rows.len() > 1 << 12)
             .then(|| tables.mask_table())
             .flatten();
         let mut block = [BaseNeed::default(); BLOCK_PERSONS];
@@ -283,17 +279,28 @@ impl Basis {
             for (j, &base) in block[..n].iter().enumerate() {
                 let i = start + j;
                 let b = base.need;
-                if !b.is_finite() && part.first_non_finite.is_none() {
-                    part.first_non_finite = Some(i - first);
+                part.persons += 1;
+                let parts = [
+                    base.components.age_sex,
+                    base.components.socioeconomic,
+                    base.components.conditions,
+                    base.components.multimorbidity,
+                    base.components.area,
+                ];
+                let in_range = |v: f64| v.is_finite() && v.abs() < LIMIT;
+                if !(in_range(b) && parts.iter().all(|&v| in_range(v))) {
+                    // An error for the whole run; kept out of the sums.
+                    if part.first_non_finite.is_none() {
+                        part.first_non_finite = Some(i - first);
+                    }
+                    continue;
                 }
                 let slot = part.slot(base.signature);
                 if slot == thresholds.len() {
                     thresholds.push(tables.never_clipped_from(base.signature));
-                    running.resize(part.groups.len(), Running::default());
                 }
                 let c = population.clinic[i] as usize;
                 let kommune = population.kommune[i];
-                part.persons += 1;
                 if b < thresholds[slot] {
                     part.low.push(Low {
                         clinic: c as u32,
@@ -302,30 +309,16 @@ impl Basis {
                     });
                     continue;
                 }
-                let r = &mut running[slot * n_clinics + c];
-                if r.n == 0 {
-                    r.shift = b;
+                let x = fixed(b);
+                part.groups[slot * n_clinics + c].push(x);
+                for (sum, v) in part.clinic_parts[c].iter_mut().zip(parts) {
+                    *sum += fixed(v);
                 }
-                r.n += 1;
-                r.sum += b;
-                let d = b - r.shift;
-                r.s1 += d;
-                r.s2 += d * d;
-                part.clinic_parts[c].add(&base.components);
                 let k = slot * n_kommuner + usize::from(kommune);
                 part.kommune_groups[k].0 += 1;
-                part.kommune_groups[k].1 += b;
+                part.kommune_groups[k].1 += x;
             }
             start += n;
-        }
-        for (group, r) in part.groups.iter_mut().zip(&running) {
-            if r.n > 0 {
-                let n = r.n as f64;
-                group.n = r.n;
-                group.sum = r.sum;
-                group.mean = r.shift + r.s1 / n;
-                group.m2 = (r.s2 - r.s1 * r.s1 / n).max(0.0);
-            }
         }
         part
     }
@@ -351,7 +344,9 @@ impl Basis {
             }
         }
         for (a, b) in self.clinic_parts.iter_mut().zip(&part.clinic_parts) {
-            a.add(b);
+            for (x, y) in a.iter_mut().zip(b) {
+                *x += y;
+            }
         }
         self.low.extend_from_slice(&part.low);
         self.persons += part.persons;
@@ -368,25 +363,66 @@ impl Basis {
         order.sort_by_key(|&slot| self.signatures[slot]);
         let maps: Vec<(f64, f64)> = self.signatures.iter().map(|&s| tables.affine(s)).collect();
         let n_clinics = self.n_clinics;
+        // The persons who could be clipped, into exact sums per clinic and
+        // kommune (their order does not matter).
+        let mut low_raw = vec![Moments::default(); n_clinics];
+        let mut low_base = vec![0i128; n_clinics];
+        let mut parts = self.clinic_parts.clone();
+        let mut low_kommune = vec![(0u64, 0i128); self.n_kommuner];
+        let mut clipped = 0u64;
+        for low in &self.low {
+            let need = tables.with_packages(&low.base);
+            let c = low.clinic as usize;
+            clipped += u64::from(need.clipped);
+            let raw = fixed(need.raw.clamp(-LIMIT, LIMIT));
+            if !need.clipped {
+                low_base[c] += fixed(low.base.need);
+                let components = [
+                    low.base.components.age_sex,
+                    low.base.components.socioeconomic,
+                    low.base.components.conditions,
+                    low.base.components.multimorbidity,
+                    low.base.components.area,
+                ];
+                for (sum, v) in parts[c].iter_mut().zip(components) {
+                    *sum += fixed(v);
+                }
+            }
+            low_raw[c].push(raw);
+            let k = usize::from(low.kommune);
+            low_kommune[k].0 += 1;
+            low_kommune[k].1 += raw;
+        }
         let mut combined = vec![Group::default(); n_clinics];
         let mut base_sums = vec![0.0; n_clinics];
         for (c, (combined, base_sum)) in combined.iter_mut().zip(&mut base_sums).enumerate() {
+            let mut base_exact = low_base[c];
             for &slot in &order {
                 let (a, shift) = maps[slot];
                 let g = &self.groups[slot * n_clinics + c];
                 if g.n == 0 {
                     continue;
                 }
-                *base_sum += g.sum;
+                base_exact += g.sum;
+                let n = g.n as f64;
                 combined.merge(&Group {
                     n: g.n,
-                    sum: a * g.sum + shift * g.n as f64,
-                    mean: a * g.mean + shift,
-                    m2: a * a * g.m2,
+                    sum: a * g.total() + shift * n,
+                    mean: a * g.mean() + shift,
+                    m2: a * a * g.m2(),
                 });
             }
+            let low = &low_raw[c];
+            if low.n > 0 {
+                combined.merge(&Group {
+                    n: low.n,
+                    sum: low.total(),
+                    mean: low.mean(),
+                    m2: low.m2(),
+                });
+            }
+            *base_sum = to_f64(base_exact);
         }
-        let mut parts = self.clinic_parts.clone();
         let mut kommune_residents = vec![0u64; self.n_kommuner];
         let mut kommune_raw = vec![0.0; self.n_kommuner];
         for k in 0..self.n_kommuner {
@@ -394,39 +430,30 @@ impl Basis {
                 let (a, shift) = maps[slot];
                 let (n, sum) = self.kommune_groups[slot * self.n_kommuner + k];
                 kommune_residents[k] += n;
-                kommune_raw[k] += a * sum + shift * n as f64;
+                kommune_raw[k] += a * to_f64(sum) + shift * n as f64;
             }
-        }
-        let mut clipped = 0u64;
-        for low in &self.low {
-            let need = tables.with_packages(&low.base);
-            let c = low.clinic as usize;
-            clipped += u64::from(need.clipped);
-            if !need.clipped {
-                base_sums[c] += low.base.need;
-                parts[c].add(&low.base.components);
-            }
-            combined[c].merge(&Group {
-                n: 1,
-                sum: need.raw,
-                mean: need.raw,
-                m2: 0.0,
-            });
-            kommune_residents[usize::from(low.kommune)] += 1;
-            kommune_raw[usize::from(low.kommune)] += need.raw;
+            kommune_residents[k] += low_kommune[k].0;
+            kommune_raw[k] += to_f64(low_kommune[k].1);
         }
         let mut raw_total = 0.0;
         let clinics = combined
             .iter()
             .zip(&base_sums)
             .zip(parts)
-            .map(|((combined, base_sum), mut components)| {
-                components.packages = combined.sum - base_sum;
+            .map(|((combined, base_sum), exact)| {
+                let [age_sex, socioeconomic, conditions, multimorbidity, area] = exact.map(to_f64);
                 raw_total += combined.sum;
                 ClinicSums {
                     n: combined.n,
                     raw: combined.sum,
-                    components,
+                    components: Components {
+                        age_sex,
+                        socioeconomic,
+                        conditions,
+                        multimorbidity,
+                        area,
+                        packages: combined.sum - base_sum,
+                    },
                     mean: combined.mean,
                     m2: combined.m2,
                 }

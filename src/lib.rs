@@ -19,6 +19,7 @@ pub mod areas;
 pub mod commands;
 pub mod domain;
 pub mod error;
+pub mod exact;
 // Index loops in the estimation code read like the formulas they implement.
 #[allow(clippy::needless_range_loop)]
 pub mod fit;

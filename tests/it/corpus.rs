@@ -244,3 +244,165 @@ fn every_corpus_case_gives_its_code_and_message_and_no_partial_output() {
         failures.join("\n")
     );
 }
+
+/// The same persons give byte-identical `clinics.*` and `areas.*` whatever
+/// the order of the rows and however the file is written: row-group and
+/// page sizes, dictionary or plain encoding, every codec, data page v1 or
+/// v2, nullable or required columns (issue 14: exact sums).
+#[test]
+fn outputs_do_not_depend_on_row_order_or_writer_settings() {
+    use arrow::compute::take;
+    use arrow::datatypes::{Field, Schema};
+    use arrow::record_batch::RecordBatch;
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    use parquet::arrow::ArrowWriter;
+    use parquet::basic::{Compression, GzipLevel, ZstdLevel};
+    use parquet::file::properties::{WriterProperties, WriterVersion};
+    use std::sync::Arc;
+
+    let dir = tempfile::tempdir().unwrap();
+    let root = repo();
+    let source = root.join("fixtures/population.parquet");
+    let file = std::fs::File::open(&source).unwrap();
+    let batches: Vec<RecordBatch> = ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap()
+        .map(|b| b.unwrap())
+        .collect();
+    let all = arrow::compute::concat_batches(&batches[0].schema(), &batches).unwrap();
+    let n = all.num_rows();
+    let run = |population: &std::path::Path, out: &str| {
+        let output = run_in(
+            dir.path(),
+            &[
+                "run",
+                "--population",
+                population.to_str().unwrap(),
+                "--clinics",
+                root.join("fixtures/clinics.parquet").to_str().unwrap(),
+                "--model",
+                &reference_model(),
+                "--year",
+                "2031",
+                "--out",
+                out,
+            ],
+        );
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        [
+            "clinics.csv",
+            "clinics.parquet",
+            "areas.csv",
+            "areas.parquet",
+        ]
+        .map(|f| std::fs::read(dir.path().join(out).join(f)).unwrap())
+    };
+    let baseline = run(&source, "baseline");
+    let settings: [(usize, usize, bool, Compression, WriterVersion, bool); 6] = [
+        (
+            1 << 20,
+            1 << 20,
+            true,
+            Compression::UNCOMPRESSED,
+            WriterVersion::PARQUET_1_0,
+            false,
+        ),
+        (
+            7_001,
+            4_096,
+            false,
+            Compression::SNAPPY,
+            WriterVersion::PARQUET_2_0,
+            true,
+        ),
+        (
+            1_000,
+            512,
+            true,
+            Compression::ZSTD(ZstdLevel::default()),
+            WriterVersion::PARQUET_1_0,
+            true,
+        ),
+        (
+            12_345,
+            100_000,
+            true,
+            Compression::LZ4_RAW,
+            WriterVersion::PARQUET_2_0,
+            false,
+        ),
+        (
+            2_048,
+            2_048,
+            false,
+            Compression::GZIP(GzipLevel::default()),
+            WriterVersion::PARQUET_1_0,
+            false,
+        ),
+        (
+            33_333,
+            8_192,
+            true,
+            Compression::SNAPPY,
+            WriterVersion::PARQUET_2_0,
+            true,
+        ),
+    ];
+    for (k, (group, page, dictionary, codec, version, nullable)) in settings.into_iter().enumerate()
+    {
+        // A different permutation of the rows for each setting.
+        let mut order: Vec<u32> = (0..n as u32).collect();
+        let mut z = 0x5EED_0000u64 + k as u64;
+        for i in (1..n).rev() {
+            z = z
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            order.swap(i, ((z >> 33) % (i as u64 + 1)) as usize);
+        }
+        let indices = arrow::array::UInt32Array::from(order);
+        let columns: Vec<_> = all
+            .columns()
+            .iter()
+            .map(|c| take(c, &indices, None).unwrap())
+            .collect();
+        let schema = Arc::new(Schema::new(
+            all.schema()
+                .fields()
+                .iter()
+                .map(|f| Field::new(f.name(), f.data_type().clone(), nullable))
+                .collect::<Vec<_>>(),
+        ));
+        let shuffled = RecordBatch::try_new(schema.clone(), columns).unwrap();
+        let props = WriterProperties::builder()
+            .set_max_row_group_row_count(Some(group))
+            .set_data_page_row_count_limit(page)
+            .set_write_batch_size(page.min(1024))
+            .set_dictionary_enabled(dictionary)
+            .set_compression(codec)
+            .set_writer_version(version)
+            .build();
+        let path = dir.path().join(format!("population-{k}.parquet"));
+        let mut writer =
+            ArrowWriter::try_new(std::fs::File::create(&path).unwrap(), schema, Some(props))
+                .unwrap();
+        writer.write(&shuffled).unwrap();
+        writer.close().unwrap();
+        let got = run(&path, &format!("out-{k}"));
+        for (f, (a, b)) in [
+            "clinics.csv",
+            "clinics.parquet",
+            "areas.csv",
+            "areas.parquet",
+        ]
+        .iter()
+        .zip(baseline.iter().zip(&got))
+        {
+            assert!(a == b, "setting {k}: {f} differs");
+        }
+    }
+}

@@ -435,3 +435,57 @@ proptest! {
         prop_assert_eq!(format!("{sums_one:?}"), format!("{sums_two:?}"));
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(100))]
+
+    /// The year's sums do not depend on the order of the rows nor on how
+    /// they are split into row groups (exact fixed-point sums): a random
+    /// permutation and random row-group boundaries give the same bits.
+    #[test]
+    fn sums_do_not_depend_on_row_order_or_row_groups(
+        case in case_strategy(),
+        seed in 0u64..u64::MAX,
+        cuts in prop::collection::vec(0usize..200, 0..6),
+    ) {
+        let inputs = inputs(&case);
+        let tables = fordeling::weights::YearTables::new(&case.model, &inputs.geography, case.year, std::path::Path::new("m")).unwrap();
+        let (clinics, kommuner) = (inputs.clinics.len(), inputs.geography.kommuner.len());
+        let n = case.population.len();
+        // A permutation from the seed (Fisher-Yates with SplitMix64).
+        let mut order: Vec<usize> = (0..n).collect();
+        let mut z = seed;
+        for i in (1..n).rev() {
+            z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut x = z;
+            x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            x ^= x >> 31;
+            order.swap(i, (x % (i as u64 + 1)) as usize);
+        }
+        let p = &case.population;
+        let mut shuffled = Population {
+            person_id: order.iter().map(|&i| p.person_id[i]).collect(),
+            clinic: order.iter().map(|&i| p.clinic[i]).collect(),
+            kommune: order.iter().map(|&i| p.kommune[i]).collect(),
+            age: order.iter().map(|&i| p.age[i]).collect(),
+            sex: order.iter().map(|&i| p.sex[i]).collect(),
+            education: order.iter().map(|&i| p.education[i]).collect(),
+            income_quintile: order.iter().map(|&i| p.income_quintile[i]).collect(),
+            labour: order.iter().map(|&i| p.labour[i]).collect(),
+            origin: order.iter().map(|&i| p.origin[i]).collect(),
+            lives_alone: order.iter().map(|&i| p.lives_alone[i]).collect(),
+            conditions: order.iter().map(|&i| p.conditions[i]).collect(),
+            ..Population::default()
+        };
+        let mut bounds: Vec<usize> = cuts.into_iter().map(|c| c % (n + 1)).collect();
+        bounds.push(0);
+        bounds.push(n);
+        bounds.sort_unstable();
+        bounds.dedup();
+        shuffled.row_groups = bounds.windows(2).map(|w| w[1] - w[0]).collect();
+        let one = fordeling::aggregate::Basis::new(&tables, p, clinics, kommuner).year_sums(&tables);
+        let two = fordeling::aggregate::Basis::new(&tables, &shuffled, clinics, kommuner).year_sums(&tables);
+        prop_assert_eq!(format!("{one:?}"), format!("{two:?}"));
+    }
+}
