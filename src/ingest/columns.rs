@@ -482,7 +482,9 @@ impl ParquetFile {
         rows: usize,
         request: &Request,
     ) -> Option<Part> {
-        if place.max_def != 0 || !matches!(request.kind, Kind::Int { .. } | Kind::Bool) {
+        // Required columns, and optional ones whose pages turn out to hold
+        // no null (checked page by page; else the general path).
+        if place.max_def > 1 || !matches!(request.kind, Kind::Int { .. } | Kind::Bool) {
             return None;
         }
         let reader = self.reader_on(Arc::clone(chunk), group).ok()?;
@@ -493,7 +495,7 @@ impl ParquetFile {
             .schema_descr()
             .column(place.leaf)
             .physical_type();
-        guarded(|| pages::decode(pages, physical, place.sign, rows, request))
+        guarded(|| pages::decode(pages, physical, place.sign, place.max_def, rows, request))
             .ok()
             .flatten()
     }
@@ -660,8 +662,9 @@ mod tests {
     use parquet::basic::{Compression, ZstdLevel};
     use parquet::file::properties::{WriterProperties, WriterVersion};
 
-    /// Writes four required columns in two row groups with `properties`.
-    fn write(path: &Path, properties: WriterProperties, rows: usize) {
+    /// Writes four columns (required, or declared nullable without nulls)
+    /// in two row groups with `properties`.
+    fn write(path: &Path, properties: WriterProperties, rows: usize, nullable: bool) {
         let mut state = 0x2027u64;
         let mut next = move || {
             state = state
@@ -682,7 +685,7 @@ mod tests {
             ("flag", Arc::new(BooleanArray::from(flags))),
         ];
         let batch = RecordBatch::try_from_iter_with_nullable(
-            columns.into_iter().map(|(n, a)| (n, a, false)),
+            columns.into_iter().map(|(n, a)| (n, a, nullable)),
         )
         .unwrap();
         let file = std::fs::File::create(path).unwrap();
@@ -704,69 +707,73 @@ mod tests {
 
     /// The page-level path decodes every column exactly as the general
     /// path does, for PLAIN and dictionary pages, data pages v1 and v2,
-    /// many small pages and a few large ones, with and without compression.
+    /// many small pages and a few large ones, with and without compression,
+    /// required columns and nullable ones without nulls.
     #[test]
     fn page_level_path_agrees_with_the_general_path() {
         let dir = tempfile::tempdir().unwrap();
         let rows = 20_000;
         let mut fast_chunks = 0;
-        for dictionary in [true, false] {
-            for version in [WriterVersion::PARQUET_1_0, WriterVersion::PARQUET_2_0] {
-                for (page_rows, compression) in [
-                    (1_000, Compression::UNCOMPRESSED),
-                    (usize::MAX, Compression::ZSTD(ZstdLevel::default())),
-                ] {
-                    let properties = WriterProperties::builder()
-                        .set_dictionary_enabled(dictionary)
-                        .set_writer_version(version)
-                        .set_data_page_row_count_limit(page_rows)
-                        .set_write_batch_size(page_rows.min(1024))
-                        .set_max_row_group_row_count(Some(rows / 2 + 7))
-                        .set_compression(compression)
-                        .build();
-                    let path = dir.path().join("p.parquet");
-                    write(&path, properties, rows);
-                    let file = ParquetFile::open(&path).unwrap();
-                    let located: Vec<_> = requests()
-                        .iter()
-                        .map(|r| file.locate(r).unwrap().unwrap())
-                        .collect();
-                    for group in 0..file.metadata.num_row_groups() {
-                        let group_rows = file.metadata.row_group(group).num_rows() as usize;
-                        for (request, place) in requests().iter().zip(&located) {
-                            let general = convert(
-                                file.decode(
-                                    file.chunk_bytes(group, place.leaf).unwrap(),
-                                    group,
+        for nullable in [false, true] {
+            for dictionary in [true, false] {
+                for version in [WriterVersion::PARQUET_1_0, WriterVersion::PARQUET_2_0] {
+                    for (page_rows, compression) in [
+                        (1_000, Compression::UNCOMPRESSED),
+                        (usize::MAX, Compression::ZSTD(ZstdLevel::default())),
+                    ] {
+                        let properties = WriterProperties::builder()
+                            .set_dictionary_enabled(dictionary)
+                            .set_writer_version(version)
+                            .set_data_page_row_count_limit(page_rows)
+                            .set_write_batch_size(page_rows.min(1024))
+                            .set_max_row_group_row_count(Some(rows / 2 + 7))
+                            .set_compression(compression)
+                            .build();
+                        let path = dir.path().join("p.parquet");
+                        write(&path, properties, rows, nullable);
+                        let file = ParquetFile::open(&path).unwrap();
+                        let located: Vec<_> = requests()
+                            .iter()
+                            .map(|r| file.locate(r).unwrap().unwrap())
+                            .collect();
+                        for group in 0..file.metadata.num_row_groups() {
+                            let group_rows = file.metadata.row_group(group).num_rows() as usize;
+                            for (request, place) in requests().iter().zip(&located) {
+                                let general = convert(
+                                    file.decode(
+                                        file.chunk_bytes(group, place.leaf).unwrap(),
+                                        group,
+                                        place,
+                                        group_rows,
+                                    )
+                                    .unwrap(),
                                     place,
                                     group_rows,
+                                    request,
                                 )
-                                .unwrap(),
-                                place,
-                                group_rows,
-                                request,
-                            )
-                            .unwrap();
-                            let general = pack_if_asked(general, request, group_rows);
-                            let what = format!(
-                                "{} (dictionary {dictionary}, {version:?}, pages of {page_rows})",
+                                .unwrap();
+                                let general = pack_if_asked(general, request, group_rows);
+                                let what = format!(
+                                "{} (nullable {nullable}, dictionary {dictionary}, {version:?}, pages of {page_rows})",
                                 request.name
                             );
-                            // Writers of data pages v2 store booleans RLE and,
-                            // without a dictionary, integers DELTA_BINARY_PACKED:
-                            // those go the general way.
-                            let chunk = file.chunk_bytes(group, place.leaf).unwrap();
-                            if let Some(fast) = file.fast(&chunk, group, place, group_rows, request)
-                            {
-                                fast_chunks += 1;
-                                assert_eq!(fast.column, general.column, "{what}");
-                                assert_eq!(fast.given, general.given, "{what}");
-                            } else {
-                                assert!(
-                                    version == WriterVersion::PARQUET_2_0
-                                        && (request.kind == Kind::Bool || !dictionary),
-                                    "{what} took the general path"
-                                );
+                                // Writers of data pages v2 store booleans RLE and,
+                                // without a dictionary, integers DELTA_BINARY_PACKED:
+                                // those go the general way.
+                                let chunk = file.chunk_bytes(group, place.leaf).unwrap();
+                                if let Some(fast) =
+                                    file.fast(&chunk, group, place, group_rows, request)
+                                {
+                                    fast_chunks += 1;
+                                    assert_eq!(fast.column, general.column, "{what}");
+                                    assert_eq!(fast.given, general.given, "{what}");
+                                } else {
+                                    assert!(
+                                        version == WriterVersion::PARQUET_2_0
+                                            && (request.kind == Kind::Bool || !dictionary),
+                                        "{what} took the general path"
+                                    );
+                                }
                             }
                         }
                     }
@@ -774,7 +781,7 @@ mod tests {
             }
         }
         assert!(
-            fast_chunks >= 64,
+            fast_chunks >= 128,
             "only {fast_chunks} chunks took the page-level path"
         );
     }
@@ -786,7 +793,7 @@ mod tests {
         use parquet::file::metadata::RowGroupMetaData;
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("p.parquet");
-        write(&path, WriterProperties::builder().build(), 100);
+        write(&path, WriterProperties::builder().build(), 100, false);
         let file = ParquetFile::open(&path).unwrap();
         let group = file.metadata.row_group(0);
         for (rows, ok) in [
@@ -822,7 +829,7 @@ mod tests {
                 .set_dictionary_enabled(dictionary)
                 .build();
             let path = dir.path().join("p.parquet");
-            write(&path, properties, 5_000);
+            write(&path, properties, 5_000, false);
             let file = ParquetFile::open(&path).unwrap();
             let request = Request::int("small", 0, 98, Target::U8, "0 to 98");
             let place = file.locate(&request).unwrap().unwrap();

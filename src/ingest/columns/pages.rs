@@ -1,6 +1,8 @@
-//! Page-level decoding for the common case: a required INT32/INT64 column
-//! stored PLAIN or dictionary-encoded (RLE/bit-packed indices), or a required
-//! BOOLEAN column stored PLAIN (bit-packed), in data pages v1 or v2. Values
+//! Page-level decoding for the common case: an INT32/INT64 column stored
+//! PLAIN or dictionary-encoded (RLE/bit-packed indices), or a BOOLEAN
+//! column stored PLAIN (bit-packed), in data pages v1 or v2; required, or
+//! optional with no null in the chunk (every definition level 1, as RLE
+//! runs or bit-packed, checked). Values
 //! go straight into the requested type (booleans stay bits), so nothing is
 //! zeroed, copied or widened on the way. Anything else — another encoding, a
 //! value out of range, a short or damaged page — returns `None` and the
@@ -16,9 +18,11 @@ pub(super) fn decode(
     mut pages: Box<dyn PageReader>,
     physical: PhysicalType,
     sign: Sign,
+    max_def: i16,
     rows: usize,
     request: &Request,
 ) -> Option<Part> {
+    let optional = max_def == 1;
     match request.kind {
         Kind::Int { min, max, target } => {
             let width = match physical {
@@ -33,10 +37,10 @@ pub(super) fn decode(
                 sign,
             };
             let column = match target {
-                Target::U8 => Column::U8(ints(pages.as_mut(), range, rows)?),
-                Target::I16 => Column::I16(ints(pages.as_mut(), range, rows)?),
-                Target::I32 => Column::I32(ints(pages.as_mut(), range, rows)?),
-                Target::I64 => Column::I64(ints(pages.as_mut(), range, rows)?),
+                Target::U8 => Column::U8(ints(pages.as_mut(), range, rows, optional)?),
+                Target::I16 => Column::I16(ints(pages.as_mut(), range, rows, optional)?),
+                Target::I32 => Column::I32(ints(pages.as_mut(), range, rows, optional)?),
+                Target::I64 => Column::I64(ints(pages.as_mut(), range, rows, optional)?),
             };
             Some(Part {
                 column,
@@ -51,7 +55,7 @@ pub(super) fn decode(
             let mut words = vec![0u64; rows.div_ceil(64)];
             let mut at = 0usize;
             while let Some(page) = pages.get_next_page().ok()? {
-                let (values, count, encoding) = data(&page)?;
+                let (values, count, encoding) = data(&page, optional)?;
                 if encoding != Encoding::PLAIN || at + count > rows || values.len() * 8 < count {
                     return None;
                 }
@@ -87,15 +91,33 @@ fn all_given(request: &Request, rows: usize) -> Option<Vec<bool>> {
 }
 
 /// A data page's value bytes, value count and encoding (a required,
-/// non-repeated column has no levels in v1; v2 states their lengths).
-fn data(page: &Page) -> Option<(&[u8], usize, Encoding)> {
+/// non-repeated column has no levels in v1; v2 states their lengths). An
+/// optional column's page is taken only when it holds no null: v1's
+/// definition levels (RLE hybrid, bit width 1, after a 4-byte length) are
+/// all 1; v2 states its nulls.
+fn data(page: &Page, optional: bool) -> Option<(&[u8], usize, Encoding)> {
     match page {
         Page::DataPage {
             buf,
             num_values,
             encoding,
+            def_level_encoding,
             ..
-        } => Some((buf, *num_values as usize, *encoding)),
+        } => {
+            let count = *num_values as usize;
+            if !optional {
+                return Some((buf, count, *encoding));
+            }
+            if *def_level_encoding != Encoding::RLE {
+                return None;
+            }
+            let length = u32::from_le_bytes(buf.get(..4)?.try_into().ok()?) as usize;
+            let levels = buf.get(4..4usize.checked_add(length)?)?;
+            if !all_ones(levels, count) {
+                return None;
+            }
+            Some((buf.get(4 + length..)?, count, *encoding))
+        }
         Page::DataPageV2 {
             buf,
             num_values,
@@ -114,6 +136,65 @@ fn data(page: &Page) -> Option<(&[u8], usize, Encoding)> {
         }
         _ => None,
     }
+}
+
+/// Whether an RLE/bit-packed hybrid run list of bit width 1 holds `count`
+/// values that are all 1 (bit-packed padding past `count` is ignored).
+fn all_ones(mut bytes: &[u8], count: usize) -> bool {
+    let mut left = count;
+    while left > 0 {
+        // The run header, a ULEB128 varint.
+        let mut header: u64 = 0;
+        let mut shift = 0;
+        loop {
+            let Some((&b, rest)) = bytes.split_first() else {
+                return false;
+            };
+            bytes = rest;
+            if shift > 56 {
+                return false;
+            }
+            header |= u64::from(b & 0x7f) << shift;
+            shift += 7;
+            if b & 0x80 == 0 {
+                break;
+            }
+        }
+        if header & 1 == 0 {
+            // An RLE run: (header >> 1) repeats of a one-byte value.
+            let Some((&value, rest)) = bytes.split_first() else {
+                return false;
+            };
+            bytes = rest;
+            let run = (header >> 1) as usize;
+            if value != 1 || run == 0 {
+                return false;
+            }
+            left = left.saturating_sub(run);
+        } else {
+            // Bit-packed: (header >> 1) groups of 8 values, one byte each.
+            let groups = (header >> 1) as usize;
+            let Some(packed) = bytes.get(..groups) else {
+                return false;
+            };
+            bytes = &bytes[groups..];
+            if groups == 0 {
+                return false;
+            }
+            for &byte in packed {
+                let n = left.min(8);
+                let mask = if n == 8 { 0xff } else { (1u16 << n) as u8 - 1 };
+                if byte & mask != mask {
+                    return false;
+                }
+                left -= n;
+                if left == 0 {
+                    break;
+                }
+            }
+        }
+    }
+    true
 }
 
 /// `count` PLAIN little-endian integers of `width` bytes.
@@ -294,7 +375,12 @@ struct Range {
 /// dictionary is checked and narrowed once, so a dictionary-encoded page
 /// costs one lookup per value; a dictionary holding any value out of range
 /// sends the chunk to the general path, which finds the offending row.
-fn ints<T: Narrow>(pages: &mut dyn PageReader, range: Range, rows: usize) -> Option<Vec<T>> {
+fn ints<T: Narrow>(
+    pages: &mut dyn PageReader,
+    range: Range,
+    rows: usize,
+    optional: bool,
+) -> Option<Vec<T>> {
     let mut out: Vec<T> = Vec::with_capacity(rows);
     let mut dictionary: Vec<T> = Vec::new();
     let allowed = |v: i64| v >= range.min && v <= range.max;
@@ -315,7 +401,7 @@ fn ints<T: Narrow>(pages: &mut dyn PageReader, range: Range, rows: usize) -> Opt
             })?;
             continue;
         }
-        let (values, count, encoding) = data(&page)?;
+        let (values, count, encoding) = data(&page, optional)?;
         if out.len() + count > rows {
             return None;
         }
