@@ -2,8 +2,13 @@
 file, end to end (process start to output written), after checking that
 all three give the same clinic needs (1e-9 relative) and proposals.
 
-Usage: python3 benches/compare/compare.py [--scale 1] [--runs 5] [--year 2027]
-Needs: pip install polars duckdb; /usr/bin/time (GNU time).
+Usage: python3 benches/compare/compare.py [--scale 1] [--runs 5] [--year 2027] [--writers]
+Needs: pip install polars duckdb (and pyarrow for --writers); /usr/bin/time (GNU time).
+
+--writers also re-writes the engine's file with pyarrow (nullable, snappy),
+Polars (nullable, zstd), DuckDB and as a row-shuffled copy, checks that the
+engine gives byte-identical clinics.csv and areas.csv on every one, and
+prints the engine against the Polars peer on each file.
 """
 import argparse
 import csv
@@ -39,7 +44,10 @@ def main():
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--year", default="2027")
     parser.add_argument("--work", default=os.path.join(ROOT, "target", "compare"))
+    parser.add_argument("--writers", action="store_true")
     args = parser.parse_args()
+    if args.writers:
+        return writers(args)
 
     subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
     data = os.path.join(args.work, f"scale-{args.scale}")
@@ -84,6 +92,72 @@ def main():
     print(f"\nfordeling is {rows['polars'][1] / rows['fordeling'][1]:.2f}x faster than Polars, "
           f"{rows['duckdb'][1] / rows['fordeling'][1]:.2f}x faster than DuckDB "
           f"({best_peer / rows['fordeling'][1]:.2f}x the faster peer), by median")
+
+
+def write_copies(population, data):
+    """The engine's file as other tools write it; returns {name: path}."""
+    import duckdb
+    import numpy
+    import polars
+    import pyarrow.parquet as pq
+
+    files = {"fordeling synth": population}
+    table = None
+    for name, maker in [
+        ("pyarrow", lambda dst: pq.write_table(pq.read_table(population), dst, compression="snappy")),
+        ("polars", lambda dst: polars.read_parquet(population).write_parquet(dst)),
+        ("duckdb", lambda dst: duckdb.sql(f"COPY (SELECT * FROM read_parquet('{population}')) TO '{dst}' (FORMAT PARQUET)")),
+        ("pyarrow, rows shuffled", None),
+    ]:
+        dst = os.path.join(data, f"population-{name.split(',')[0]}{'-shuffled' if maker is None else ''}.parquet")
+        if not os.path.exists(dst):
+            if maker is None:
+                table = pq.read_table(population)
+                order = numpy.random.default_rng(1).permutation(table.num_rows)
+                pq.write_table(table.take(order), dst, compression="snappy")
+            else:
+                maker(dst)
+        files[name] = dst
+    return files
+
+
+def writers(args):
+    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
+    data = os.path.join(args.work, f"scale-{args.scale}")
+    population = os.path.join(data, "population.parquet")
+    clinics = os.path.join(data, "clinics.parquet")
+    if not os.path.exists(population):
+        subprocess.run([ENGINE, "synth", "--scale", args.scale, "--seed", "1", "--out", data, "--quiet"], check=True)
+    files = write_copies(population, data)
+    out = os.path.join(args.work, "writers-out")
+    os.makedirs(out, exist_ok=True)
+    python = sys.executable
+    reference = None
+    rows = []
+    for name, path in files.items():
+        key = name.replace(" ", "_").replace(",", "")
+        engine = [ENGINE, "run", "--population", path, "--clinics", clinics, "--model", MODEL,
+                  "--year", args.year, "--out", os.path.join(out, key), "--quiet"]
+        polars = [python, os.path.join(HERE, "peer_polars.py"), path, clinics, MODEL, GEOGRAPHY,
+                  args.year, os.path.join(out, f"{key}-polars.csv")]
+        timed(engine)
+        outputs = [open(os.path.join(out, key, f), "rb").read() for f in ["clinics.csv", "areas.csv"]]
+        if reference is None:
+            reference = outputs
+        elif outputs != reference:
+            sys.exit(f"{name}: clinics.csv or areas.csv differs from the engine's own file")
+        e, p = [], []
+        for _ in range(args.runs):
+            e.append(timed(engine))
+            p.append(timed(polars))
+        em, pm = statistics.median(w for w, _ in e), statistics.median(w for w, _ in p)
+        rows.append((name, em, max(r for _, r in e), pm, max(r for _, r in p)))
+    print("every file: byte-identical clinics.csv and areas.csv")
+    print(f"\n| file written by | fordeling | Polars | ratio | fordeling vs its own file |")
+    print("|---|---:|---:|---:|---:|")
+    own = rows[0][1]
+    for name, em, erss, pm, prss in rows:
+        print(f"| {name} | {em:.2f} s, {erss:.0f} MB | {pm:.2f} s, {prss:.0f} MB | {pm / em:.2f}× | {em / own:.2f}× |")
 
 
 if __name__ == "__main__":
