@@ -79,6 +79,52 @@ fn number(value: &toml::Value) -> Option<f64> {
         .or_else(|| value.as_integer().map(|i| i as f64))
 }
 
+/// A variant's proposal-rule and package overrides applied to a model's
+/// proposal rules and packages, of either format (the same field names);
+/// an unknown package id returns the error from the enclosing function.
+macro_rules! override_rules {
+    ($variant:expr, $proposal:expr, $packages:expr) => {
+        let v = $variant;
+        let p = &mut $proposal;
+        for (value, slot) in [
+            (v.closing_fraction, &mut p.closing_fraction),
+            (v.min_per_capacity, &mut p.min_per_capacity),
+            (v.max_per_capacity, &mut p.max_per_capacity),
+            (v.max_increase, &mut p.max_increase),
+            (v.max_decrease, &mut p.max_decrease),
+            (v.dialogue_threshold, &mut p.dialogue_threshold),
+            (v.uncertainty_threshold, &mut p.uncertainty_threshold),
+        ] {
+            if let Some(value) = value {
+                *slot = value;
+            }
+        }
+        if let Some(round_to) = v.round_to {
+            p.round_to = round_to;
+        }
+        for (id, o) in &v.packages {
+            let package = $packages.iter_mut().find(|p| &p.id == id).ok_or_else(|| {
+                (
+                    format!("packages.{id}"),
+                    format!("the model has no package `{id}`"),
+                )
+            })?;
+            if let Some(value) = o.start_year {
+                package.start_year = value;
+            }
+            if let Some(value) = o.add {
+                package.add = value;
+            }
+            if let Some(value) = o.multiply {
+                package.multiply = value;
+            }
+            if let Some(value) = &o.phase_in {
+                package.phase_in = value.clone();
+            }
+        }
+    };
+}
+
 impl Variant {
     /// Sets one parameter by its grid key.
     fn set(&mut self, key: &str, value: &toml::Value) -> Result<(), String> {
@@ -136,46 +182,7 @@ impl Variant {
     /// The model file with this variant's overrides.
     fn apply(&self, base: &ModelFile) -> Result<ModelFile, (String, String)> {
         let mut file = base.clone();
-        let p = &mut file.proposal;
-        macro_rules! over {
-            ($field:ident) => {
-                if let Some(v) = self.$field {
-                    p.$field = v;
-                }
-            };
-        }
-        over!(closing_fraction);
-        over!(round_to);
-        over!(min_per_capacity);
-        over!(max_per_capacity);
-        over!(max_increase);
-        over!(max_decrease);
-        over!(dialogue_threshold);
-        over!(uncertainty_threshold);
-        for (id, o) in &self.packages {
-            let package = file
-                .packages
-                .iter_mut()
-                .find(|p| &p.id == id)
-                .ok_or_else(|| {
-                    (
-                        format!("packages.{id}"),
-                        format!("the model has no package `{id}`"),
-                    )
-                })?;
-            if let Some(v) = o.start_year {
-                package.start_year = v;
-            }
-            if let Some(v) = o.add {
-                package.add = v;
-            }
-            if let Some(v) = o.multiply {
-                package.multiply = v;
-            }
-            if let Some(v) = &o.phase_in {
-                package.phase_in = v.clone();
-            }
-        }
+        override_rules!(self, file.proposal, file.packages);
         for (name, &value) in &self.coefficients {
             set_coefficient(&mut file, name, value)
                 .map_err(|detail| (format!("coefficients.{name}"), detail))?;
@@ -188,46 +195,7 @@ impl Variant {
     /// `age_sex[2, 85]`, `copd[true]`, `area`.
     fn apply_spec(&self, base: &Spec) -> Result<Spec, (String, String)> {
         let mut spec = base.clone();
-        let p = &mut spec.proposal;
-        macro_rules! over {
-            ($field:ident) => {
-                if let Some(v) = self.$field {
-                    p.$field = v;
-                }
-            };
-        }
-        over!(closing_fraction);
-        over!(round_to);
-        over!(min_per_capacity);
-        over!(max_per_capacity);
-        over!(max_increase);
-        over!(max_decrease);
-        over!(dialogue_threshold);
-        over!(uncertainty_threshold);
-        for (id, o) in &self.packages {
-            let package = spec
-                .packages
-                .iter_mut()
-                .find(|p| &p.id == id)
-                .ok_or_else(|| {
-                    (
-                        format!("packages.{id}"),
-                        format!("the model has no package `{id}`"),
-                    )
-                })?;
-            if let Some(v) = o.start_year {
-                package.start_year = v;
-            }
-            if let Some(v) = o.add {
-                package.add = v;
-            }
-            if let Some(v) = o.multiply {
-                package.multiply = v;
-            }
-            if let Some(v) = &o.phase_in {
-                package.phase_in = v.clone();
-            }
-        }
+        override_rules!(self, spec.proposal, spec.packages);
         for (name, &value) in &self.coefficients {
             let at = spec
                 .coefficient(name)
