@@ -280,13 +280,7 @@ impl Basis {
                 let i = start + j;
                 let b = base.need;
                 part.persons += 1;
-                let parts = [
-                    base.components.age_sex,
-                    base.components.socioeconomic,
-                    base.components.conditions,
-                    base.components.multimorbidity,
-                    base.components.area,
-                ];
+                let parts = base.components.terms();
                 let in_range = |v: f64| v.is_finite() && v.abs() < LIMIT;
                 if !(in_range(b) && parts.iter().all(|&v| in_range(v))) {
                     // An error for the whole run; kept out of the sums.
@@ -377,14 +371,7 @@ impl Basis {
             let raw = fixed(need.raw.clamp(-LIMIT, LIMIT));
             if !need.clipped {
                 low_base[c] += fixed(low.base.need);
-                let components = [
-                    low.base.components.age_sex,
-                    low.base.components.socioeconomic,
-                    low.base.components.conditions,
-                    low.base.components.multimorbidity,
-                    low.base.components.area,
-                ];
-                for (sum, v) in parts[c].iter_mut().zip(components) {
+                for (sum, v) in parts[c].iter_mut().zip(low.base.components.terms()) {
                     *sum += fixed(v);
                 }
             }

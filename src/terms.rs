@@ -26,13 +26,39 @@ pub const BLOCK_PERSONS: usize = 256;
 
 /// Where one variable of a term gets a person's level.
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum Axis {
+pub enum Axis {
     /// Code column `k` of the population.
     Code(usize),
     /// Bit `k` of the flag mask after hierarchies.
     Flag(u32),
     /// The number of set bits of the mask under `mask`, at most `top`.
     Count { mask: u64, top: u32 },
+}
+
+impl Axis {
+    /// Where variable `v` of `spec` gets a person's level.
+    pub fn of(spec: &Spec, v: usize) -> Axis {
+        match &spec.variables[v].kind {
+            Kind::Levels { .. } | Kind::Bands { .. } => {
+                Axis::Code(spec.coded().iter().position(|&c| c == v).unwrap_or(0))
+            }
+            Kind::Flag { column } => Axis::Flag(spec.flag_bit(column).unwrap_or(0) as u32),
+            Kind::Count { flags, top } => Axis::Count {
+                mask: spec.flag_mask(flags),
+                top: *top,
+            },
+        }
+    }
+
+    /// Person `i`'s level, their flag mask being `mask`.
+    #[inline(always)]
+    pub fn level(self, population: &Population, i: usize, mask: u64) -> usize {
+        match self {
+            Axis::Code(k) => usize::from(population.codes[k][i]),
+            Axis::Flag(bit) => ((mask >> bit) & 1) as usize,
+            Axis::Count { mask: m, top } => (mask & m).count_ones().min(top) as usize,
+        }
+    }
 }
 
 /// A compiled table term: component index, axes with strides, cells.
@@ -79,69 +105,66 @@ enum PersonTerm {
     },
 }
 
-/// The bit of a flag in `flags` (0 when absent: validation prevents it).
-fn bit(flags: &[String], name: &str) -> u32 {
-    flags.iter().position(|f| f == name).unwrap_or(0) as u32
-}
+/// A model's hierarchies on flag masks: (bit of the `if` flag, mask of the
+/// flags it drops).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Hierarchies(Vec<(u32, u64)>);
 
-/// The mask of some flags in `flags`.
-fn mask_of(flags: &[String], names: &[String]) -> u64 {
-    names
-        .iter()
-        .filter_map(|n| flags.iter().position(|f| f == n))
-        .fold(0u64, |m, k| m | 1u64 << k)
-}
+impl Hierarchies {
+    pub fn of(spec: &Spec) -> Hierarchies {
+        Hierarchies(
+            spec.hierarchies
+                .iter()
+                .map(|(flag, dropped)| {
+                    (
+                        spec.flag_bit(flag).unwrap_or(0) as u32,
+                        spec.flag_mask(dropped),
+                    )
+                })
+                .collect(),
+        )
+    }
 
-/// Each hierarchy as (bit of its flag, mask of the flags it drops).
-fn hierarchies(spec: &Spec) -> Vec<(u32, u64)> {
-    let flags = spec.flags();
-    spec.hierarchies
-        .iter()
-        .map(|(flag, dropped)| (bit(&flags, flag), mask_of(&flags, dropped)))
-        .collect()
+    /// The flag mask after hierarchies: each looks at the original flags.
+    #[inline]
+    pub fn effective(&self, original: u64) -> u64 {
+        let mut mask = original;
+        for &(flag, dropped) in &self.0 {
+            if original & (1u64 << flag) != 0 {
+                mask &= !dropped;
+            }
+        }
+        mask
+    }
+
+    /// Whether hierarchy `k` set a flag of this original mask to false.
+    pub fn touches(&self, k: usize, original: u64) -> bool {
+        self.0.get(k).is_some_and(|&(flag, dropped)| {
+            original & (1u64 << flag) != 0 && original & dropped != 0
+        })
+    }
 }
 
 /// Where each variable of a table term over `by` (of `shape`) gets a
 /// person's level, with its stride (the last variable varies fastest).
 fn axes(spec: &Spec, by: &[usize], shape: &[usize]) -> Vec<(Axis, usize)> {
-    let flags = spec.flags();
-    let coded = spec.coded();
-    let mut axes = Vec::with_capacity(by.len());
     let mut stride: usize = shape.iter().product();
-    for (&v, &levels) in by.iter().zip(shape) {
-        stride /= levels.max(1);
-        let axis = match &spec.variables[v].kind {
-            Kind::Levels { .. } | Kind::Bands { .. } => {
-                Axis::Code(coded.iter().position(|&c| c == v).unwrap_or(0))
-            }
-            Kind::Flag { column } => Axis::Flag(bit(&flags, column)),
-            Kind::Count {
-                flags: counted,
-                top,
-            } => Axis::Count {
-                mask: mask_of(&flags, counted),
-                top: *top,
-            },
-        };
-        axes.push((axis, stride));
-    }
-    axes
+    by.iter()
+        .zip(shape)
+        .map(|(&v, &levels)| {
+            stride /= levels.max(1);
+            (Axis::of(spec, v), stride)
+        })
+        .collect()
 }
 
 /// The flat index of person `i`'s cell of a table with these axes, their
 /// mask after hierarchies being `mask`.
 #[inline(always)]
 fn index(axes: &[(Axis, usize)], population: &Population, i: usize, mask: u64) -> usize {
-    let mut index = 0;
-    for &(axis, stride) in axes {
-        let level = match axis {
-            Axis::Code(k) => usize::from(population.codes[k][i]),
-            Axis::Flag(bit) => ((mask >> bit) & 1) as usize,
-            Axis::Count { mask: m, top } => (mask & m).count_ones().min(top) as usize,
-        };
-        index += level * stride;
-    }
-    index
+    axes.iter()
+        .map(|&(axis, stride)| axis.level(population, i, mask) * stride)
+        .sum()
 }
 
 /// What a term reads of a person: a table's cell (flat index), or a
@@ -156,7 +179,7 @@ pub enum Reading {
 /// estimation and for explaining a clinic's need term by term).
 #[derive(Debug, Clone, PartialEq)]
 pub struct TermReader {
-    hierarchies: Vec<(u32, u64)>,
+    pub hierarchies: Hierarchies,
     terms: Vec<Read>,
 }
 
@@ -189,7 +212,7 @@ impl TermReader {
             })
             .collect();
         TermReader {
-            hierarchies: hierarchies(spec),
+            hierarchies: Hierarchies::of(spec),
             terms,
         }
     }
@@ -197,13 +220,7 @@ impl TermReader {
     /// The flag mask after hierarchies.
     #[inline]
     pub fn effective(&self, original: u64) -> u64 {
-        let mut mask = original;
-        for &(flag, dropped) in &self.hierarchies {
-            if original & (1u64 << flag) != 0 {
-                mask &= !dropped;
-            }
-        }
-        mask
+        self.hierarchies.effective(original)
     }
 
     /// What term `k` reads of person `i`, whose mask after hierarchies is
@@ -233,8 +250,7 @@ impl TermReader {
 /// A format-2 model's terms, compiled.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Compiled {
-    /// (bit of the `if` flag, mask of the flags it drops).
-    hierarchies: Vec<(u32, u64)>,
+    hierarchies: Hierarchies,
     /// Terms over flags alone, in file order.
     flag_terms: Vec<Table>,
     /// The other terms, in file order.
@@ -322,28 +338,16 @@ impl Compiled {
             }
         }
         Ok(Compiled {
-            hierarchies: hierarchies(spec),
+            hierarchies: Hierarchies::of(spec),
             flag_terms,
             person_terms,
             flag_bits: flags.len() as u32,
         })
     }
 
-    /// The flag mask after hierarchies: each looks at the original flags.
-    #[inline]
-    fn effective(&self, original: u64) -> u64 {
-        let mut mask = original;
-        for &(flag, dropped) in &self.hierarchies {
-            if original & (1u64 << flag) != 0 {
-                mask &= !dropped;
-            }
-        }
-        mask
-    }
-
     /// The sums of the terms over flags alone for an original flag mask.
     pub fn flag_parts(&self, original: u64) -> FlagParts {
-        let mask = self.effective(original);
+        let mask = self.hierarchies.effective(original);
         let mut parts = [0.0; 5];
         let none = Population::default();
         for table in &self.flag_terms {

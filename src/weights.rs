@@ -57,6 +57,32 @@ impl Components {
         }
     }
 
+    /// A format-2 person's parts: per component, the sum of the terms over
+    /// a coded or numeric column plus the sum of the terms over flags
+    /// alone (the order `terms.rs` documents); `packages` 0.
+    #[inline(always)]
+    pub fn of_terms(person: [f64; 5], flags: [f64; 5]) -> Components {
+        Components {
+            age_sex: person[0] + flags[0],
+            socioeconomic: person[1] + flags[1],
+            conditions: person[2] + flags[2],
+            multimorbidity: person[3] + flags[3],
+            area: person[4] + flags[4],
+            packages: 0.0,
+        }
+    }
+
+    /// The five terms of the linear predictor (all but `packages`).
+    pub fn terms(&self) -> [f64; 5] {
+        [
+            self.age_sex,
+            self.socioeconomic,
+            self.conditions,
+            self.multimorbidity,
+            self.area,
+        ]
+    }
+
     pub fn total(&self) -> f64 {
         self.as_array().iter().sum()
     }
@@ -429,15 +455,14 @@ impl YearTables {
         terms.block_parts(population, start, &masks[..n], &mut parts);
         for (j, base) in out.iter_mut().take(n).enumerate() {
             let (f, signature) = flags[j];
-            let components = Components {
-                age_sex: parts[0][j] + f.parts[0],
-                socioeconomic: parts[1][j] + f.parts[1],
-                conditions: parts[2][j] + f.parts[2],
-                multimorbidity: parts[3][j] + f.parts[3],
-                area: parts[4][j] + f.parts[4],
-                packages: 0.0,
-            };
-            *base = self.finish(components, signature);
+            let person = [
+                parts[0][j],
+                parts[1][j],
+                parts[2][j],
+                parts[3][j],
+                parts[4][j],
+            ];
+            *base = self.finish(Components::of_terms(person, f.parts), signature);
         }
     }
 
@@ -456,16 +481,8 @@ impl YearTables {
         i: usize,
         (flags, signature): (FlagParts, u32),
     ) -> BaseNeed {
-        let a = terms.person_parts(population, i, flags.mask);
-        let parts = Components {
-            age_sex: a[0] + flags.parts[0],
-            socioeconomic: a[1] + flags.parts[1],
-            conditions: a[2] + flags.parts[2],
-            multimorbidity: a[3] + flags.parts[3],
-            area: a[4] + flags.parts[4],
-            packages: 0.0,
-        };
-        self.finish(parts, signature)
+        let person = terms.person_parts(population, i, flags.mask);
+        self.finish(Components::of_terms(person, flags.parts), signature)
     }
 
     /// Person `i`'s need before packages, its parts, and which packages

@@ -33,6 +33,18 @@ def timed(command):
     return float(wall), int(rss) / 1024
 
 
+def national_data(args, rich=False):
+    """Builds the engine and makes `synth --scale S --seed 1` (with
+    `--rich`) once; returns the directory, population and clinics paths."""
+    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
+    data = os.path.join(args.work, f"{'rich-' if rich else ''}scale-{args.scale}")
+    population = os.path.join(data, "population.parquet")
+    if not os.path.exists(population):
+        subprocess.run([ENGINE, "synth", "--scale", args.scale, "--seed", "1", "--out", data, "--quiet"]
+                       + (["--rich"] if rich else []), check=True)
+    return data, population, os.path.join(data, "clinics.parquet")
+
+
 def read(path, id_column="clinic_id", need="need", count="min_patients"):
     with open(path, encoding="utf-8") as f:
         return {int(r[id_column]): (float(r[need]), r[count]) for r in csv.DictReader(f)}
@@ -49,12 +61,7 @@ def main():
     if args.writers:
         return writers(args)
 
-    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
-    data = os.path.join(args.work, f"scale-{args.scale}")
-    population = os.path.join(data, "population.parquet")
-    clinics = os.path.join(data, "clinics.parquet")
-    if not os.path.exists(population):
-        subprocess.run([ENGINE, "synth", "--scale", args.scale, "--seed", "1", "--out", data, "--quiet"], check=True)
+    _, population, clinics = national_data(args)
     out = os.path.join(args.work, "out")
     os.makedirs(out, exist_ok=True)
     python = sys.executable
@@ -122,12 +129,7 @@ def write_copies(population, data):
 
 
 def writers(args):
-    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
-    data = os.path.join(args.work, f"scale-{args.scale}")
-    population = os.path.join(data, "population.parquet")
-    clinics = os.path.join(data, "clinics.parquet")
-    if not os.path.exists(population):
-        subprocess.run([ENGINE, "synth", "--scale", args.scale, "--seed", "1", "--out", data, "--quiet"], check=True)
+    data, population, clinics = national_data(args)
     files = write_copies(population, data)
     out = os.path.join(args.work, "writers-out")
     os.makedirs(out, exist_ok=True)

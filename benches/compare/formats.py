@@ -13,25 +13,15 @@ import argparse
 import filecmp
 import os
 import statistics
-import subprocess
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-ENGINE = os.path.join(ROOT, "target", "release", "fordeling")
+from compare import ENGINE, ROOT, national_data, timed
+
 MODELS = {
     "format 1 (reference-2027.toml)": "reference-2027.toml",
     "format 2 (reference-2027.format2.toml)": "reference-2027.format2.toml",
     "format 2, rich (synth-truth-rich.format2.toml)": "synth-truth-rich.format2.toml",
 }
-
-
-def timed(command):
-    result = subprocess.run(["/usr/bin/time", "-f", "%e %M"] + command, capture_output=True, text=True)
-    if result.returncode != 0:
-        sys.exit(f"failed: {' '.join(command)}\n{result.stderr}")
-    wall, rss = result.stderr.strip().splitlines()[-1].split()
-    return float(wall), int(rss) / 1024
 
 
 def main():
@@ -42,13 +32,7 @@ def main():
     parser.add_argument("--work", default=os.path.join(ROOT, "target", "compare"))
     args = parser.parse_args()
 
-    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
-    data = os.path.join(args.work, f"rich-scale-{args.scale}")
-    population = os.path.join(data, "population.parquet")
-    clinics = os.path.join(data, "clinics.parquet")
-    if not os.path.exists(population):
-        subprocess.run([ENGINE, "synth", "--scale", args.scale, "--seed", "1", "--rich", "--out", data,
-                        "--quiet"], check=True)
+    _, population, clinics = national_data(args, rich=True)
     out = os.path.join(args.work, "formats-out")
 
     def command(label):

@@ -225,34 +225,22 @@ fn term_parts(
     };
     let population = &inputs.population;
     let reader = TermReader::new(spec, &inputs.geography);
-    let flags = spec.flags();
-    let bits = |names: &[String]| {
-        names
-            .iter()
-            .filter_map(|n| flags.iter().position(|f| f == n))
-            .fold(0u64, |m, k| m | 1u64 << k)
-    };
-    let hierarchy_masks: Vec<(u64, u64)> = spec
-        .hierarchies
-        .iter()
-        .map(|(flag, dropped)| (bits(std::slice::from_ref(flag)), bits(dropped)))
-        .collect();
     let mean_raw = result.need.mean_raw;
     let terms = spec.terms.len();
     let mut clinic = vec![0.0; terms];
     let mut national = vec![0.0; terms];
     let mut cells: Vec<std::collections::BTreeMap<usize, (u64, f64)>> =
         vec![Default::default(); terms];
-    let mut hierarchy_counts = vec![[0u64; 2]; hierarchy_masks.len()];
+    let mut hierarchy_counts = vec![[0u64; 2]; spec.hierarchies.len()];
     let mut values = vec![0.0; terms];
     let mut readings = vec![Reading::Cell(0); terms];
     for i in 0..population.len() {
         let mine = population.clinic[i] as usize == c;
         let original = population.conditions[i];
-        for (k, &(flag, dropped)) in hierarchy_masks.iter().enumerate() {
-            if original & flag != 0 && original & dropped != 0 {
-                hierarchy_counts[k][0] += u64::from(mine);
-                hierarchy_counts[k][1] += 1;
+        for (k, count) in hierarchy_counts.iter_mut().enumerate() {
+            if reader.hierarchies.touches(k, original) {
+                count[0] += u64::from(mine);
+                count[1] += 1;
             }
         }
         let person = tables.person(population, i);

@@ -10,9 +10,9 @@ use super::design::{TermSet, MAX_ROW};
 use super::{fit, FitOptions, NotEstimable};
 use crate::domain::{Clinics, Geography, Population};
 use crate::fit::Rows;
-use crate::model::format2::Kind;
 use crate::model::{age_band, Link, Model, AGE_BANDS};
 use crate::stats::{quantile, Rule};
+use crate::terms::Axis;
 use crate::weights::YearTables;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -181,16 +181,6 @@ pub struct Ratio {
     pub ratio: Option<f64>,
 }
 
-/// How a format-2 variable's level is read for predictive ratios.
-#[derive(Debug, Clone, Copy)]
-enum VariableLevel {
-    Code(usize),
-    /// A flag as in the data (before hierarchies).
-    Flag(usize),
-    /// A count after hierarchies, top-coded.
-    Count(u64, u32),
-}
-
 /// Predictive ratios by age band, sex, every socioeconomic level, every
 /// condition, number of conditions (a format-2 model: by every level of
 /// each of its variables), region, clinic-size decile and decile of
@@ -250,36 +240,16 @@ pub fn predictive_ratios(
         )
     });
     let terms = model.format2.as_deref().map(|spec| {
-        let coded = spec.coded();
-        let flags = spec.flags();
         let reader = crate::terms::TermReader::new(spec, geography);
-        let variables: Vec<(VariableLevel, Vec<usize>)> = spec
+        let variables: Vec<(Axis, Vec<usize>)> = spec
             .variables
             .iter()
             .enumerate()
             .map(|(v, variable)| {
-                let how = match &variable.kind {
-                    Kind::Levels { .. } | Kind::Bands { .. } => {
-                        VariableLevel::Code(coded.iter().position(|&c| c == v).unwrap_or(0))
-                    }
-                    Kind::Flag { column } => {
-                        VariableLevel::Flag(flags.iter().position(|f| f == column).unwrap_or(0))
-                    }
-                    Kind::Count {
-                        flags: counted,
-                        top,
-                    } => VariableLevel::Count(
-                        counted
-                            .iter()
-                            .filter_map(|c| flags.iter().position(|f| f == c))
-                            .fold(0u64, |m, k| m | 1u64 << k),
-                        *top,
-                    ),
-                };
                 let levels = (0..variable.levels())
                     .map(|k| slot(&variable.name, variable.label(k)))
                     .collect();
-                (how, levels)
+                (Axis::of(spec, v), levels)
             })
             .collect();
         (reader, variables)
@@ -365,14 +335,13 @@ pub fn predictive_ratios(
                 if let Some((reader, variables)) = &terms {
                     let original = population.conditions[i];
                     let mask = reader.effective(original);
-                    for (how, levels) in variables {
-                        let level = match *how {
-                            VariableLevel::Code(k) => usize::from(population.codes[k][i]),
-                            VariableLevel::Flag(bit) => ((original >> bit) & 1) as usize,
-                            VariableLevel::Count(m, top) => {
-                                (mask & m).count_ones().min(top) as usize
-                            }
+                    for (axis, levels) in variables {
+                        // A flag as in the data; a count after hierarchies.
+                        let seen = match axis {
+                            Axis::Flag(_) => original,
+                            _ => mask,
                         };
+                        let level = axis.level(population, i, seen);
                         if let Some(&s) = levels.get(level) {
                             add(&mut sums, s);
                         }

@@ -212,50 +212,40 @@ impl ParquetFile {
         Ok(())
     }
 
-    /// The declared bit width of a top-level integer column.
-    pub fn integer_bits(&self, name: &str) -> Option<u32> {
+    /// The sign and declared bit width of a top-level integer column
+    /// (`None`: no such column, or not a plain integer one).
+    fn integer_type(&self, name: &str) -> Option<(Sign, u32)> {
         let schema = self.metadata.file_metadata().schema_descr();
         let leaf = (0..schema.num_columns()).find(|&i| {
-            let parts = schema.column(i).path().parts().to_vec();
+            let column = schema.column(i);
+            let parts = column.path().parts();
             parts.len() == 1 && parts[0] == name
         })?;
-        let (found, integer, _) = describe(&schema.column(leaf));
+        let (found, integer, sign) = describe(&schema.column(leaf));
         if !integer {
             return None;
         }
-        found
+        let bits = found
             .trim_start_matches("UInt")
             .trim_start_matches("Int")
             .parse()
-            .ok()
+            .ok()?;
+        Some((sign, bits))
+    }
+
+    /// The declared bit width of a top-level integer column.
+    pub fn integer_bits(&self, name: &str) -> Option<u32> {
+        self.integer_type(name).map(|(_, bits)| bits)
     }
 
     /// The narrowest `Target` that holds every value of a top-level
     /// integer column, from its declared type (`I64` when it is not a
     /// plain integer column: the read then reports what it is).
     pub fn integer_target(&self, name: &str) -> Target {
-        let schema = self.metadata.file_metadata().schema_descr();
-        let leaf = (0..schema.num_columns()).find(|&i| {
-            let parts = schema.column(i).path().parts().to_vec();
-            parts.len() == 1 && parts[0] == name
-        });
-        let Some(leaf) = leaf else {
-            return Target::I64;
-        };
-        let descr = schema.column(leaf);
-        let (found, integer, sign) = describe(&descr);
-        if !integer {
-            return Target::I64;
-        }
-        let bits: u32 = found
-            .trim_start_matches("UInt")
-            .trim_start_matches("Int")
-            .parse()
-            .unwrap_or(64);
-        match (sign, bits) {
-            (Sign::Unsigned, 8) => Target::U8,
-            (Sign::Signed, ..=16) | (Sign::Unsigned, ..=8) => Target::I16,
-            (Sign::Signed, ..=32) | (Sign::Unsigned, ..=16) => Target::I32,
+        match self.integer_type(name) {
+            Some((Sign::Unsigned, 8)) => Target::U8,
+            Some((Sign::Signed, ..=16) | (Sign::Unsigned, ..=8)) => Target::I16,
+            Some((Sign::Signed, ..=32) | (Sign::Unsigned, ..=16)) => Target::I32,
             _ => Target::I64,
         }
     }

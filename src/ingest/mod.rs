@@ -323,10 +323,7 @@ fn term_columns(
                     variable.name
                 ),
             ),
-            Coding::Bands(edges)
-                if own == Target::U8
-                    || (own == Target::I16 && file.integer_bits(column) == Some(8)) =>
-            {
+            Coding::Bands(edges) if file.integer_bits(column) == Some(8) => {
                 if edges[0] >= 0 {
                     (
                         Target::U8,

@@ -359,7 +359,7 @@ pub const GEOGRAPHY_NUMERIC: &str = "area_index";
 /// Hierarchies name flags the model uses, and do not drop their own flag;
 /// at most `MAX_CONDITIONS` flags in all.
 fn check_flags(check: &Check, spec: &Spec) -> Result<(), ModelError> {
-    let used = spec.used_flags();
+    let used = spec.flags();
     for (k, (flag, dropped)) in spec.hierarchies.iter().enumerate() {
         if !used.contains(flag) {
             return Err(check.invalid(
@@ -791,8 +791,10 @@ impl Spec {
         }
     }
 
-    /// Flags named by terms (flag variables), counts and packages' `any_of`.
-    fn used_flags(&self) -> Vec<String> {
+    /// The boolean columns the model reads, each once: flags named by terms
+    /// (flag variables), counts and packages' `any_of` (a hierarchy names
+    /// only these). Bit `k` of a person's flag mask is `flags()[k]`.
+    pub fn flags(&self) -> Vec<String> {
         let mut used = Vec::new();
         let mut add = |name: &String| {
             if !used.contains(name) {
@@ -812,10 +814,13 @@ impl Spec {
         used
     }
 
-    /// The boolean columns the model reads, each once: bit `k` of a
-    /// person's flag mask is `flags()[k]`.
-    pub fn flags(&self) -> Vec<String> {
-        self.used_flags()
+    /// The mask of some flags (names the model does not read are left out).
+    pub fn flag_mask(&self, names: &[String]) -> u64 {
+        let flags = self.flags();
+        names
+            .iter()
+            .filter_map(|n| flags.iter().position(|f| f == n))
+            .fold(0, |mask, k| mask | 1u64 << k)
     }
 
     /// The bit of a flag column, if the model reads it.

@@ -183,20 +183,13 @@ impl Model {
     /// A format-2 model: header, packages and proposal rules here, the
     /// terms in `format2`.
     pub fn from_spec(spec: format2::Spec) -> Model {
-        let flags = spec.flags();
-        let bits = |names: &[String]| -> u64 {
-            names
-                .iter()
-                .filter_map(|n| flags.iter().position(|f| f == n))
-                .fold(0, |mask, k| mask | 1u64 << k)
-        };
         let packages = spec
             .packages
             .iter()
             .map(|p| {
                 let (count_mask, count_top, min_conditions) = match p.count_at_least {
                     Some((v, value)) => match &spec.variables[v].kind {
-                        format2::Kind::Count { flags, top } => (bits(flags), *top, value),
+                        format2::Kind::Count { flags, top } => (spec.flag_mask(flags), *top, value),
                         _ => (0, 0, 0),
                     },
                     None => (0, 0, 0),
@@ -204,7 +197,7 @@ impl Model {
                 Package {
                     id: p.id.clone(),
                     start_year: p.start_year,
-                    condition_mask: bits(&p.any_of),
+                    condition_mask: spec.flag_mask(&p.any_of),
                     min_conditions,
                     count_mask,
                     count_top,
