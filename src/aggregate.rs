@@ -13,7 +13,7 @@
 //! clipped.
 
 use crate::domain::Population;
-use crate::exact::{fixed, to_f64, Moments, LIMIT};
+use crate::exact::{fixed, fixed_small, to_f64, Moments, LIMIT, SMALL};
 use crate::terms::BLOCK_PERSONS;
 use crate::weights::{BaseNeed, Components, YearTables};
 use rayon::prelude::*;
@@ -276,6 +276,10 @@ impl Basis {
         while start < rows.end {
             let n = (rows.end - start).min(BLOCK_PERSONS);
             tables.bases(table, population, start, &mut block[..n]);
+            if part.add_small_block(&thresholds, population, start, &block[..n]) {
+                start += n;
+                continue;
+            }
             for (j, &base) in block[..n].iter().enumerate() {
                 let i = start + j;
                 let b = base.need;
@@ -315,6 +319,57 @@ impl Basis {
             start += n;
         }
         part
+    }
+
+    /// The common case of `of_range`'s loop for a block of persons: when
+    /// every value is below `SMALL` in magnitude (so finite) and every
+    /// slot already exists, one check for the block and then each value
+    /// converted by the hardware (`fixed_small`, the same integer as
+    /// `fixed`). Returns false, having added nothing, when the block needs
+    /// the general loop.
+    #[inline]
+    fn add_small_block(
+        &mut self,
+        thresholds: &[f64],
+        population: &Population,
+        start: usize,
+        block: &[BaseNeed],
+    ) -> bool {
+        let small = block.iter().fold(true, |ok, base| {
+            let parts = base.components.terms();
+            ok & (base.need.abs() < SMALL)
+                & parts.iter().fold(true, |ok, v| ok & (v.abs() < SMALL))
+                & ((base.signature as usize) < thresholds.len())
+        });
+        if !(small && self.dense) {
+            return false;
+        }
+        let (n_clinics, n_kommuner) = (self.n_clinics, self.n_kommuner);
+        let clinics = &population.clinic[start..start + block.len()];
+        let kommuner = &population.kommune[start..start + block.len()];
+        for ((base, &c), &kommune) in block.iter().zip(clinics).zip(kommuner) {
+            let b = base.need;
+            self.persons += 1;
+            let slot = base.signature as usize;
+            let c = c as usize;
+            if b < thresholds[slot] {
+                self.low.push(Low {
+                    clinic: c as u32,
+                    kommune,
+                    base: *base,
+                });
+                continue;
+            }
+            let x = fixed_small(b);
+            self.groups[slot * n_clinics + c].push_small(x);
+            for (sum, v) in self.clinic_parts[c].iter_mut().zip(base.components.terms()) {
+                *sum += i128::from(fixed_small(v));
+            }
+            let k = slot * n_kommuner + usize::from(kommune);
+            self.kommune_groups[k].0 += 1;
+            self.kommune_groups[k].1 += i128::from(x);
+        }
+        true
     }
 
     /// Adds the basis of later persons; `row_offset` is their first row.

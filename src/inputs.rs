@@ -210,11 +210,14 @@ pub fn load_streamed(paths: &InputPaths, year: i32) -> Result<(Inputs, aggregate
     };
     // Each row group is checked and summed on the pool; the parts are
     // merged in file order. Ids strictly increasing through the file need
-    // no further duplicate check.
+    // no further duplicate check; other files' ids are checked as sets of
+    // bits made per row group (`validate::IdBits`) and, when those are too
+    // sparse or find a repeat, by reading the ids again and sorting them.
     struct Part {
         first_id: Option<i64>,
         last_id: Option<i64>,
         increasing: bool,
+        ids: validate::Ids,
         rows: u64,
         first_row: u64,
         nulls_mapped: [u64; 5],
@@ -222,6 +225,7 @@ pub fn load_streamed(paths: &InputPaths, year: i32) -> Result<(Inputs, aggregate
     }
     let mut last_id: Option<i64> = None;
     let mut increasing = true;
+    let mut ids: Option<validate::Ids> = None;
     let mut rows = 0u64;
     let mut nulls_mapped = [0u64; 5];
     let window = 2 * rayon::current_num_threads().max(1);
@@ -232,6 +236,7 @@ pub fn load_streamed(paths: &InputPaths, year: i32) -> Result<(Inputs, aggregate
             let first_id = raw.person_id.first().copied();
             let last_id = raw.person_id.last().copied();
             let increasing = raw.person_id.windows(2).all(|w| w[0] < w[1]);
+            let ids = validate::IdBits::of(&raw.person_id);
             let nulls_mapped = raw.nulls_mapped;
             let chunk = validate::references(
                 raw,
@@ -244,6 +249,7 @@ pub fn load_streamed(paths: &InputPaths, year: i32) -> Result<(Inputs, aggregate
                 first_id,
                 last_id,
                 increasing,
+                ids,
                 rows: part_rows,
                 first_row,
                 nulls_mapped,
@@ -264,6 +270,10 @@ pub fn load_streamed(paths: &InputPaths, year: i32) -> Result<(Inputs, aggregate
                     _ => true,
                 };
             last_id = part.last_id.or(last_id);
+            ids = Some(match ids.take() {
+                None => part.ids,
+                Some(earlier) => earlier.join(part.ids),
+            });
             for (a, b) in nulls_mapped.iter_mut().zip(part.nulls_mapped) {
                 *a += b;
             }
@@ -278,7 +288,7 @@ pub fn load_streamed(paths: &InputPaths, year: i32) -> Result<(Inputs, aggregate
         }
         .into());
     }
-    if !increasing {
+    if !increasing && !matches!(ids, Some(validate::Ids::Unique(_))) {
         // Only the ids are read again, to find and name the repeat.
         let ids = ingest::person_ids(&paths.population)?;
         validate::duplicate_ids(&ids, &paths.population)?;

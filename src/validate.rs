@@ -219,6 +219,9 @@ pub fn duplicate_ids(ids: &[i64], path: &Path) -> Result<(), InputError> {
     if ids.windows(2).all(|w| w[0] < w[1]) {
         return Ok(());
     }
+    if let Ids::Unique(_) = IdBits::of(ids) {
+        return Ok(());
+    }
     let mut order: Vec<(i64, u32)> = ids
         .iter()
         .enumerate()
@@ -247,9 +250,160 @@ pub fn duplicate_ids(ids: &[i64], path: &Path) -> Result<(), InputError> {
     }
 }
 
+/// The set of ids of some rows as bits from `base`, for files whose ids
+/// do not increase: row groups' sets are made on the workers and joined in
+/// file order, so uniqueness is checked without reading the ids again or
+/// sorting them. Only for dense ids: a set spans at most
+/// `64 × rows + 2^16` ids (at most 8 bytes of bits per row).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdBits {
+    base: i64,
+    words: Vec<u64>,
+    rows: u64,
+}
+
+/// The outcome of collecting ids into an `IdBits`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ids {
+    /// Distinct so far.
+    Unique(IdBits),
+    /// An id occurs twice (which is found by `duplicate_ids`).
+    Repeated,
+    /// Too sparse for bits (or no rows): check by sorting.
+    Sparse,
+}
+
+impl IdBits {
+    fn limit(rows: u64) -> u128 {
+        64 * u128::from(rows) + (1 << 16)
+    }
+
+    /// The ids of one row group.
+    pub fn of(ids: &[i64]) -> Ids {
+        let (Some(&lo), Some(&hi)) = (ids.iter().min(), ids.iter().max()) else {
+            return Ids::Sparse;
+        };
+        let span = (i128::from(hi) - i128::from(lo) + 1) as u128;
+        if span > IdBits::limit(ids.len() as u64) {
+            return Ids::Sparse;
+        }
+        let mut words = vec![0u64; span.div_ceil(64) as usize];
+        let mut repeated = 0u64;
+        for &id in ids {
+            let k = (id - lo) as u64;
+            let (word, bit) = ((k / 64) as usize, 1u64 << (k % 64));
+            repeated |= words[word] & bit;
+            words[word] |= bit;
+        }
+        if repeated != 0 {
+            return Ids::Repeated;
+        }
+        Ids::Unique(IdBits {
+            base: lo,
+            words,
+            rows: ids.len() as u64,
+        })
+    }
+
+    /// The ids of both sets, or `Repeated` when they share one.
+    pub fn join(self, other: IdBits) -> Ids {
+        let lo = self.base.min(other.base);
+        let end = |b: &IdBits| i128::from(b.base) + 64 * b.words.len() as i128;
+        let hi = end(&self).max(end(&other));
+        let rows = self.rows + other.rows;
+        let span = (hi - i128::from(lo)) as u128;
+        if span > IdBits::limit(rows) + 128 {
+            return Ids::Sparse;
+        }
+        // Both bases are kept at their offsets from `lo`; a set whose base
+        // is not a multiple of 64 from `lo` is shifted bit by bit.
+        let mut words = vec![0u64; span.div_ceil(64) as usize + 1];
+        for set in [&self, &other] {
+            let offset = (set.base - lo) as u64;
+            let (shift_words, shift_bits) = ((offset / 64) as usize, offset % 64);
+            for (k, &w) in set.words.iter().enumerate() {
+                let parts = if shift_bits == 0 {
+                    [w, 0]
+                } else {
+                    [w << shift_bits, w >> (64 - shift_bits)]
+                };
+                for (j, part) in parts.into_iter().enumerate() {
+                    if part == 0 {
+                        continue;
+                    }
+                    let slot = &mut words[shift_words + k + j];
+                    if *slot & part != 0 {
+                        return Ids::Repeated;
+                    }
+                    *slot |= part;
+                }
+            }
+        }
+        Ids::Unique(IdBits {
+            base: lo,
+            words,
+            rows,
+        })
+    }
+}
+
+impl Ids {
+    /// Adds a later row group's ids.
+    pub fn join(self, later: Ids) -> Ids {
+        match (self, later) {
+            (Ids::Repeated, _) | (_, Ids::Repeated) => Ids::Repeated,
+            (Ids::Sparse, _) | (_, Ids::Sparse) => Ids::Sparse,
+            (Ids::Unique(a), Ids::Unique(b)) => a.join(b),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `IdBits` against a set, over random dense and sparse id lists split
+    /// into random groups.
+    #[test]
+    fn id_bits_find_repeats_as_a_set_does() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        };
+        for case in 0..400 {
+            let rows = 1 + next(300) as usize;
+            let spread = [rows as u64, 3 * rows as u64, 1 << 40][case % 3];
+            let offset = next(1 << 20) as i64 - (1 << 19);
+            let ids: Vec<i64> = (0..rows).map(|_| offset + next(spread) as i64).collect();
+            let distinct = ids.iter().collect::<std::collections::BTreeSet<_>>().len() == rows;
+            let mut joined: Option<Ids> = None;
+            let mut start = 0;
+            while start < rows {
+                let end = (start + 1 + next(40) as usize).min(rows);
+                let part = IdBits::of(&ids[start..end]);
+                joined = Some(match joined {
+                    None => part,
+                    Some(j) => j.join(part),
+                });
+                start = end;
+            }
+            match joined.unwrap() {
+                Ids::Unique(bits) => {
+                    assert!(distinct, "case {case}: a repeat missed");
+                    assert_eq!(bits.rows, rows as u64);
+                    let ones: u32 = bits.words.iter().map(|w| w.count_ones()).sum();
+                    assert_eq!(ones as usize, rows, "case {case}");
+                }
+                Ids::Repeated => assert!(!distinct, "case {case}: a false repeat"),
+                Ids::Sparse => assert_eq!(case % 3, 2, "case {case}: dense ids taken as sparse"),
+            }
+        }
+        assert_eq!(IdBits::of(&[i64::MIN, i64::MAX]), Ids::Sparse);
+        assert_eq!(IdBits::of(&[]), Ids::Sparse);
+    }
 
     #[test]
     fn id_index_direct_and_sparse() {

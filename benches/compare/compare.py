@@ -108,10 +108,17 @@ def write_copies(population, data):
     import polars
     import pyarrow.parquet as pq
 
+    import pyarrow as pa
+
+    def nullable():
+        """The persons as an analyst's pyarrow table holds them: every
+        column nullable (as from pandas or a CSV)."""
+        table = pq.read_table(population)
+        return table.cast(pa.schema([f.with_nullable(True) for f in table.schema]))
+
     files = {"fordeling synth": population}
-    table = None
     for name, maker in [
-        ("pyarrow", lambda dst: pq.write_table(pq.read_table(population), dst, compression="snappy")),
+        ("pyarrow", lambda dst: pq.write_table(nullable(), dst, compression="snappy")),
         ("polars", lambda dst: polars.read_parquet(population).write_parquet(dst)),
         ("duckdb", lambda dst: duckdb.sql(f"COPY (SELECT * FROM read_parquet('{population}')) TO '{dst}' (FORMAT PARQUET)")),
         ("pyarrow, rows shuffled", None),
@@ -119,7 +126,7 @@ def write_copies(population, data):
         dst = os.path.join(data, f"population-{name.split(',')[0]}{'-shuffled' if maker is None else ''}.parquet")
         if not os.path.exists(dst):
             if maker is None:
-                table = pq.read_table(population)
+                table = nullable()
                 order = numpy.random.default_rng(1).permutation(table.num_rows)
                 pq.write_table(table.take(order), dst, compression="snappy")
             else:

@@ -1,5 +1,7 @@
 """The national run's clinic output (need, mean weight, proposal) in DuckDB
-SQL, generated from the model file: the way an analyst would write it.
+SQL, generated from the model file, the way an expert writes it: each
+person's raw need is reduced per clinic first (n, sum of r) and normalised
+by the national mean only then, so no window runs over all persons.
 Usage: peer_duckdb.py POPULATION CLINICS MODEL GEOGRAPHY YEAR OUT.csv"""
 import sys
 import duckdb
@@ -54,11 +56,11 @@ def main():
     sql = f"""
     COPY (
       WITH {", ".join(steps)},
-      people AS (SELECT clinic_id, GREATEST(r, 0) AS r FROM {previous}),
-      weighted AS (SELECT clinic_id, r / AVG(r) OVER () AS w FROM people),
-      per_clinic AS (SELECT clinic_id, COUNT(*) AS n, SUM(w) AS need FROM weighted GROUP BY clinic_id),
+      sums AS (SELECT clinic_id, COUNT(*) AS n, SUM(GREATEST(r, 0)) AS r FROM {previous} GROUP BY clinic_id),
+      national AS (SELECT SUM(r) / SUM(n) AS mean, SUM(n) AS persons FROM sums),
+      per_clinic AS (SELECT clinic_id, n, r / mean AS need FROM sums, national),
       c AS (SELECT clinic_id, capacities, CAST(previous_min_patients AS DOUBLE) AS previous_min_patients FROM read_parquet('{clinics}')),
-      l AS (SELECT (SELECT COUNT(*) FROM people) / SUM(capacities) AS L FROM c),
+      l AS (SELECT (SELECT persons FROM national) / SUM(capacities) AS L FROM c),
       t AS (SELECT c.*, COALESCE(n, 0) AS n, COALESCE(need, 0) AS need, need / n AS mean_weight, L
             FROM c LEFT JOIN per_clinic USING (clinic_id), l)
       SELECT clinic_id, n, need, mean_weight, CASE WHEN n > 0 THEN {rounded} END AS min_patients

@@ -1,5 +1,8 @@
 """The national run's clinic output (need, mean weight, proposal) in Polars,
-lazy from scan_parquet to the CSV: the way an analyst would write it.
+lazy from scan_parquet to the CSV, the way an expert writes it: each
+person's raw need is reduced per clinic first (n, sum of r), normalised by
+the national mean only then, on the streaming engine, so Polars never holds
+all persons.
 Usage: peer_polars.py POPULATION CLINICS MODEL GEOGRAPHY YEAR OUT.csv"""
 import sys
 import polars as pl
@@ -35,8 +38,11 @@ def main():
             q = q | (pl.col("count") >= p["min_conditions"])
         people = people.with_columns(r=pl.when(q).then((pl.col("r") + p["add"]) * p["factor"]).otherwise(pl.col("r")))
     people = people.select(pl.col("clinic_id"), pl.max_horizontal(pl.col("r"), pl.lit(0.0)).alias("r"))
-    people = people.with_columns(w=pl.col("r") / pl.col("r").mean())
-    per_clinic = people.group_by("clinic_id").agg(n=pl.len(), need=pl.col("w").sum())
+    # Aggregate first: per clinic n and the sum of r; the national mean is
+    # the sum of those sums over the number of persons.
+    sums = people.group_by("clinic_id").agg(n=pl.len(), r=pl.col("r").sum()).collect(engine="streaming").lazy()
+    mean = sums.select((pl.col("r").sum() / pl.col("n").sum()).alias("mean"))
+    per_clinic = sums.join(mean, how="cross").select("clinic_id", "n", need=pl.col("r") / pl.col("mean"))
     persons = pl.col("n").sum()
     rules = m["proposal"]
     c = pl.scan_parquet(clinics).select("clinic_id", "capacities", "previous_min_patients")
@@ -62,7 +68,7 @@ def main():
     scaled = value / step
     rounded = (scaled.abs() + 0.5).floor() * scaled.sign() * step
     result = table.with_columns(min_patients=pl.when(pl.col("n") > 0).then(rounded.cast(pl.Int64)))
-    result.select("clinic_id", "n", "need", "mean_weight", "min_patients").sort("clinic_id").sink_csv(out)
+    result.select("clinic_id", "n", "need", "mean_weight", "min_patients").sort("clinic_id").collect().write_csv(out)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
 //! Page-level decoding for the common case: an INT32/INT64 column stored
-//! PLAIN or dictionary-encoded (RLE/bit-packed indices), or a BOOLEAN
-//! column stored PLAIN (bit-packed), in data pages v1 or v2; required, or
-//! optional with no null in the chunk (every definition level 1, as RLE
-//! runs or bit-packed, checked). Values
+//! PLAIN, dictionary-encoded (RLE/bit-packed indices) or
+//! DELTA_BINARY_PACKED, or a BOOLEAN column stored PLAIN (bit-packed) or
+//! RLE, in data pages v1 or v2; required, or optional (definition levels of
+//! bit width 1, as RLE runs or bit-packed), where a null becomes the
+//! request's fill value when it has one and else sends the chunk to the
+//! general path. Values
 //! go straight into the requested type (booleans stay bits), so nothing is
 //! zeroed, copied or widened on the way. Anything else — another encoding, a
 //! value out of range, a short or damaged page — returns `None` and the
@@ -23,7 +25,19 @@ pub(super) fn decode(
     request: &Request,
 ) -> Option<Part> {
     let optional = max_def == 1;
-    match request.kind {
+    // A null becomes this value (checked against the request's range, as
+    // the general path would store it), or sends the chunk to the general
+    // path, which names the row.
+    let fill = match request.nulls {
+        Nulls::Reject => None,
+        Nulls::MapTo(m) => Some(m),
+        Nulls::Default => Some(match request.kind {
+            Kind::Int { min, .. } => min.max(0),
+            _ => 0,
+        }),
+    };
+    let mut nulls = NullRows::new(fill);
+    let column = match request.kind {
         Kind::Int { min, max, target } => {
             let width = match physical {
                 PhysicalType::INT32 => 4,
@@ -36,36 +50,23 @@ pub(super) fn decode(
                 width,
                 sign,
             };
-            let column = match target {
-                Target::U8 => Column::U8(ints(pages.as_mut(), range, rows, optional)?),
-                Target::I16 => Column::I16(ints(pages.as_mut(), range, rows, optional)?),
-                Target::I32 => Column::I32(ints(pages.as_mut(), range, rows, optional)?),
-                Target::I64 => Column::I64(ints(pages.as_mut(), range, rows, optional)?),
-            };
-            Some(Part {
-                column,
-                given: all_given(request, rows),
-                nulls_mapped: 0,
-            })
+            if fill.is_some_and(|f| f < min || f > max) {
+                return None;
+            }
+            let p = pages.as_mut();
+            match target {
+                Target::U8 => Column::U8(ints(p, range, rows, optional, &mut nulls)?),
+                Target::I16 => Column::I16(ints(p, range, rows, optional, &mut nulls)?),
+                Target::I32 => Column::I32(ints(p, range, rows, optional, &mut nulls)?),
+                Target::I64 => Column::I64(ints(p, range, rows, optional, &mut nulls)?),
+            }
         }
         Kind::Bool => {
             if physical != PhysicalType::BOOLEAN {
                 return None;
             }
-            let mut words = vec![0u64; rows.div_ceil(64)];
-            let mut at = 0usize;
-            while let Some(page) = pages.get_next_page().ok()? {
-                let (values, count, encoding) = data(&page, optional)?;
-                if encoding != Encoding::PLAIN || at + count > rows || values.len() * 8 < count {
-                    return None;
-                }
-                append_bits(&mut words, at, values, count);
-                at += count;
-            }
-            if at != rows {
-                return None;
-            }
-            let column = if request.packed {
+            let words = bools(pages.as_mut(), rows, optional, &mut nulls)?;
+            if request.packed {
                 Column::Bits(words)
             } else {
                 Column::Bool(
@@ -73,29 +74,123 @@ pub(super) fn decode(
                         .map(|i| words[i / 64] >> (i % 64) & 1 == 1)
                         .collect(),
                 )
-            };
-            Some(Part {
-                column,
-                given: all_given(request, rows),
-                nulls_mapped: 0,
-            })
+            }
         }
-        Kind::Float => None,
+        Kind::Float => return None,
+    };
+    let count = nulls.count;
+    Some(Part {
+        column,
+        given: (request.nulls == Nulls::Default).then(|| nulls.given(rows)),
+        nulls_mapped: if matches!(request.nulls, Nulls::MapTo(_)) {
+            count
+        } else {
+            0
+        },
+    })
+}
+
+/// Which rows of a chunk were null, as the pages are decoded.
+struct NullRows {
+    /// What a null becomes; `None`: a null sends the chunk to the general path.
+    fill: Option<i64>,
+    /// Bits of the defined rows, made at the first null.
+    defined: Option<Vec<u64>>,
+    count: u64,
+}
+
+impl NullRows {
+    fn new(fill: Option<i64>) -> NullRows {
+        NullRows {
+            fill,
+            defined: None,
+            count: 0,
+        }
+    }
+
+    /// Records a page from row `at`; `defined` is its bits (`None`: no
+    /// null). Returns the fill value when the page has nulls.
+    fn page(
+        &mut self,
+        at: usize,
+        rows: usize,
+        defined: Option<&[u64]>,
+        total: usize,
+    ) -> Option<()> {
+        let Some(bits) = defined else {
+            if let Some(all) = self.defined.as_mut() {
+                set_range(all, at, at + rows);
+            }
+            return Some(());
+        };
+        self.fill?;
+        let all = self.defined.get_or_insert_with(|| {
+            let mut all = vec![0u64; total.div_ceil(64)];
+            set_range(&mut all, 0, at);
+            all
+        });
+        let mut ones = 0usize;
+        for i in 0..rows {
+            if bits[i / 64] >> (i % 64) & 1 == 1 {
+                ones += 1;
+                let bit = at + i;
+                all[bit / 64] |= 1 << (bit % 64);
+            }
+        }
+        self.count += (rows - ones) as u64;
+        Some(())
+    }
+
+    fn given(&self, rows: usize) -> Vec<bool> {
+        match &self.defined {
+            None => vec![true; rows],
+            Some(bits) => (0..rows)
+                .map(|i| bits[i / 64] >> (i % 64) & 1 == 1)
+                .collect(),
+        }
     }
 }
 
-/// Validity for a request that keeps it (`Nulls::Default`): every row of a
-/// required column is given.
-fn all_given(request: &Request, rows: usize) -> Option<Vec<bool>> {
-    (request.nulls == Nulls::Default).then(|| vec![true; rows])
+/// Sets bits `from..to`.
+fn set_range(words: &mut [u64], from: usize, to: usize) {
+    let mut i = from;
+    while i < to {
+        let (word, shift) = (i / 64, i % 64);
+        let n = (64 - shift).min(to - i);
+        let mask = if n == 64 {
+            u64::MAX
+        } else {
+            ((1u64 << n) - 1) << shift
+        };
+        words[word] |= mask;
+        i += n;
+    }
 }
 
-/// A data page's value bytes, value count and encoding (a required,
-/// non-repeated column has no levels in v1; v2 states their lengths). An
-/// optional column's page is taken only when it holds no null: v1's
-/// definition levels (RLE hybrid, bit width 1, after a 4-byte length) are
-/// all 1; v2 states its nulls.
-fn data(page: &Page, optional: bool) -> Option<(&[u8], usize, Encoding)> {
+/// A data page: its values' bytes, its rows (values and nulls), its
+/// encoding, and which rows hold a value (bits; `None` when all do).
+struct DataPage<'a> {
+    values: &'a [u8],
+    rows: usize,
+    encoding: Encoding,
+    defined: Option<Vec<u64>>,
+}
+
+impl DataPage<'_> {
+    /// The number of values stored (rows that are not null).
+    fn stored(&self) -> usize {
+        match &self.defined {
+            None => self.rows,
+            Some(bits) => bits.iter().map(|w| w.count_ones() as usize).sum(),
+        }
+    }
+}
+
+/// A data page's parts (a required, non-repeated column has no levels in
+/// v1; v2 states their lengths). An optional column's definition levels
+/// (RLE hybrid, bit width 1; after a 4-byte length in v1) are checked to
+/// be all 1 and otherwise decoded into bits.
+fn data(page: &Page, optional: bool) -> Option<DataPage<'_>> {
     match page {
         Page::DataPage {
             buf,
@@ -104,19 +199,31 @@ fn data(page: &Page, optional: bool) -> Option<(&[u8], usize, Encoding)> {
             def_level_encoding,
             ..
         } => {
-            let count = *num_values as usize;
+            let rows = *num_values as usize;
             if !optional {
-                return Some((buf, count, *encoding));
+                return Some(DataPage {
+                    values: buf,
+                    rows,
+                    encoding: *encoding,
+                    defined: None,
+                });
             }
             if *def_level_encoding != Encoding::RLE {
                 return None;
             }
             let length = u32::from_le_bytes(buf.get(..4)?.try_into().ok()?) as usize;
             let levels = buf.get(4..4usize.checked_add(length)?)?;
-            if !all_ones(levels, count) {
-                return None;
-            }
-            Some((buf.get(4 + length..)?, count, *encoding))
+            let defined = if all_ones(levels, rows) {
+                None
+            } else {
+                Some(level_bits(levels, rows)?)
+            };
+            Some(DataPage {
+                values: buf.get(4 + length..)?,
+                rows,
+                encoding: *encoding,
+                defined,
+            })
         }
         Page::DataPageV2 {
             buf,
@@ -127,15 +234,141 @@ fn data(page: &Page, optional: bool) -> Option<(&[u8], usize, Encoding)> {
             rep_levels_byte_len,
             ..
         } => {
-            if *num_nulls != 0 {
-                return None;
-            }
-            let skip =
-                (*def_levels_byte_len as usize).checked_add(*rep_levels_byte_len as usize)?;
-            Some((buf.get(skip..)?, *num_values as usize, *encoding))
+            let rows = *num_values as usize;
+            let (rep, def) = (*rep_levels_byte_len as usize, *def_levels_byte_len as usize);
+            let skip = rep.checked_add(def)?;
+            let defined = if *num_nulls == 0 {
+                None
+            } else {
+                if !optional || rep != 0 {
+                    return None;
+                }
+                let bits = level_bits(buf.get(..def)?, rows)?;
+                let stored: usize = bits.iter().map(|w| w.count_ones() as usize).sum();
+                if rows.checked_sub(stored)? != *num_nulls as usize {
+                    return None;
+                }
+                Some(bits)
+            };
+            Some(DataPage {
+                values: buf.get(skip..)?,
+                rows,
+                encoding: *encoding,
+                defined,
+            })
         }
         _ => None,
     }
+}
+
+/// Definition levels of bit width 1 (RLE hybrid) as bits, one per row.
+fn level_bits(bytes: &[u8], rows: usize) -> Option<Vec<u64>> {
+    let mut words = vec![0u64; rows.div_ceil(64) + 1];
+    rle_bits(bytes, rows, &mut words, 0)?;
+    words.truncate(rows.div_ceil(64));
+    Some(words)
+}
+
+/// Decodes `count` values of bit width 1 stored with the RLE/bit-packed
+/// hybrid encoding into bits from `at` of `words` (which are 0 there).
+/// `None` for data that end early or a run value other than 0 or 1.
+fn rle_bits(bytes: &[u8], count: usize, words: &mut [u64], at: usize) -> Option<()> {
+    let mut pos = 0usize;
+    let mut done = 0usize;
+    while done < count {
+        let header = varint(bytes, &mut pos)?;
+        let left = count - done;
+        if header & 1 == 0 {
+            let run = usize::try_from(header >> 1).ok()?;
+            let &value = bytes.get(pos)?;
+            pos += 1;
+            let n = run.min(left);
+            if n == 0 || value > 1 {
+                return None;
+            }
+            if value == 1 {
+                set_range(words, at + done, at + done + n);
+            }
+            done += n;
+        } else {
+            let groups = usize::try_from(header >> 1).ok()?;
+            let packed = bytes.get(pos..pos.checked_add(groups)?)?;
+            pos += groups;
+            let n = groups.checked_mul(8)?.min(left);
+            if n == 0 {
+                return None;
+            }
+            append_bits(words, at + done, packed, n);
+            done += n;
+        }
+    }
+    Some(())
+}
+
+/// A boolean page's `stored` values as bits from `at` of `words`.
+fn page_bits(page: &DataPage<'_>, stored: usize, words: &mut [u64], at: usize) -> Option<()> {
+    match page.encoding {
+        Encoding::PLAIN => {
+            if page.values.len() * 8 < stored {
+                return None;
+            }
+            append_bits(words, at, page.values, stored);
+            Some(())
+        }
+        Encoding::RLE => {
+            let length = u32::from_le_bytes(page.values.get(..4)?.try_into().ok()?) as usize;
+            let runs = page.values.get(4..4usize.checked_add(length)?)?;
+            rle_bits(runs, stored, words, at)
+        }
+        _ => None,
+    }
+}
+
+/// All `rows` values of a boolean chunk as bits: PLAIN (bit-packed) or
+/// RLE (data page v2: a 4-byte length, then the hybrid of bit width 1).
+/// Null rows are `fill != 0`.
+fn bools(
+    pages: &mut dyn PageReader,
+    rows: usize,
+    optional: bool,
+    nulls: &mut NullRows,
+) -> Option<Vec<u64>> {
+    let mut words = vec![0u64; rows.div_ceil(64) + 1];
+    let mut at = 0usize;
+    while let Some(page) = pages.get_next_page().ok()? {
+        let page = data(&page, optional)?;
+        let (count, stored) = (page.rows, page.stored());
+        if at.checked_add(count)? > rows {
+            return None;
+        }
+        nulls.page(at, count, page.defined.as_deref(), rows)?;
+        match &page.defined {
+            None => page_bits(&page, stored, &mut words, at)?,
+            Some(defined) => {
+                // The stored values go to a scratch row first, then to
+                // the defined rows.
+                let mut scratch = vec![0u64; stored.div_ceil(64) + 1];
+                page_bits(&page, stored, &mut scratch, 0)?;
+                let fill = nulls.fill? != 0;
+                let mut next = 0usize;
+                for i in 0..count {
+                    let value = if defined[i / 64] >> (i % 64) & 1 == 1 {
+                        next += 1;
+                        scratch[(next - 1) / 64] >> ((next - 1) % 64) & 1 == 1
+                    } else {
+                        fill
+                    };
+                    if value {
+                        let bit = at + i;
+                        words[bit / 64] |= 1 << (bit % 64);
+                    }
+                }
+            }
+        }
+        at += count;
+    }
+    words.truncate(rows.div_ceil(64));
+    (at == rows).then_some(words)
 }
 
 /// Whether an RLE/bit-packed hybrid run list of bit width 1 holds `count`
@@ -371,15 +604,18 @@ struct Range {
     sign: Sign,
 }
 
-/// All `rows` values of a required integer chunk in type `T`. The
-/// dictionary is checked and narrowed once, so a dictionary-encoded page
-/// costs one lookup per value; a dictionary holding any value out of range
-/// sends the chunk to the general path, which finds the offending row.
+/// All `rows` values of an integer chunk in type `T`, PLAIN,
+/// dictionary-encoded or DELTA_BINARY_PACKED; null rows take the fill
+/// value. The dictionary is checked and narrowed once, so a
+/// dictionary-encoded page costs one lookup per value; a dictionary
+/// holding any value out of range sends the chunk to the general path,
+/// which finds the offending row.
 fn ints<T: Narrow>(
     pages: &mut dyn PageReader,
     range: Range,
     rows: usize,
     optional: bool,
+    nulls: &mut NullRows,
 ) -> Option<Vec<T>> {
     let mut out: Vec<T> = Vec::with_capacity(rows);
     let mut dictionary: Vec<T> = Vec::new();
@@ -401,30 +637,126 @@ fn ints<T: Narrow>(
             })?;
             continue;
         }
-        let (values, count, encoding) = data(&page, optional)?;
-        if out.len() + count > rows {
+        let page = data(&page, optional)?;
+        let (count, stored) = (page.rows, page.stored());
+        let at = out.len();
+        if at.checked_add(count)? > rows {
             return None;
         }
-        match encoding {
-            Encoding::PLAIN => {
-                let mut bad = false;
-                plain(values, count, range.width, range.sign, |v| {
-                    bad |= !allowed(v);
-                    out.push(T::narrow(v));
-                    Some(())
-                })?;
-                if bad {
-                    return None;
-                }
+        nulls.page(at, count, page.defined.as_deref(), rows)?;
+        let mut bad = false;
+        let mut push = |v: i64| {
+            bad |= !allowed(v);
+            out.push(T::narrow(v));
+            Some(())
+        };
+        match page.encoding {
+            Encoding::PLAIN => plain(page.values, stored, range.width, range.sign, &mut push)?,
+            Encoding::DELTA_BINARY_PACKED => {
+                delta(page.values, stored, range.width, range.sign, &mut push)?
             }
             Encoding::RLE_DICTIONARY | Encoding::PLAIN_DICTIONARY => {
-                let (&bit_width, indices) = values.split_first()?;
-                hybrid(indices, bit_width, count, &dictionary, &mut out)?;
+                let (&bit_width, indices) = page.values.split_first()?;
+                hybrid(indices, bit_width, stored, &dictionary, &mut out)?;
             }
             _ => return None,
         }
+        if bad || out.len() != at + stored {
+            return None;
+        }
+        if let Some(defined) = &page.defined {
+            // Spread the stored values to the defined rows, from the end.
+            let fill = T::narrow(nulls.fill?);
+            out.resize(at + count, fill);
+            let mut next = at + stored;
+            for i in (0..count).rev() {
+                if defined[i / 64] >> (i % 64) & 1 == 1 {
+                    next -= 1;
+                    out[at + i] = out[next];
+                } else {
+                    out[at + i] = fill;
+                }
+            }
+        }
     }
     (out.len() == rows).then_some(out)
+}
+
+/// `count` DELTA_BINARY_PACKED integers of `width` bytes: a header (block
+/// size, miniblocks per block, value count, first value), then blocks of
+/// a minimum delta and bit-packed miniblocks. Arithmetic wraps at the
+/// stored width, as writers compute it.
+fn delta(
+    bytes: &[u8],
+    count: usize,
+    width: usize,
+    sign: Sign,
+    mut f: impl FnMut(i64) -> Option<()>,
+) -> Option<()> {
+    let zigzag = |n: u64| (n >> 1) as i64 ^ -((n & 1) as i64);
+    let mut at = 0usize;
+    let block = usize::try_from(varint(bytes, &mut at)?).ok()?;
+    let miniblocks = usize::try_from(varint(bytes, &mut at)?).ok()?;
+    let total = usize::try_from(varint(bytes, &mut at)?).ok()?;
+    let mut value = zigzag(varint(bytes, &mut at)?);
+    if block == 0
+        || !block.is_multiple_of(128)
+        || miniblocks == 0
+        || !(block / miniblocks).is_multiple_of(32)
+    {
+        return None;
+    }
+    if total != count {
+        return None;
+    }
+    let emit = |v: i64, f: &mut dyn FnMut(i64) -> Option<()>| {
+        f(match (width, sign) {
+            (4, Sign::Signed) => i64::from(v as i32),
+            (4, Sign::Unsigned) => i64::from(v as u32),
+            (_, Sign::Unsigned) if v < 0 => return None,
+            _ => v,
+        })
+    };
+    if count == 0 {
+        return Some(());
+    }
+    emit(value, &mut f)?;
+    let mut done = 1usize;
+    let per_mini = block / miniblocks;
+    while done < count {
+        let min_delta = zigzag(varint(bytes, &mut at)?);
+        let widths = bytes.get(at..at.checked_add(miniblocks)?)?;
+        at += miniblocks;
+        for &bits in widths {
+            if done >= count {
+                break;
+            }
+            let bits = usize::from(bits);
+            if bits > 64 {
+                return None;
+            }
+            let length = per_mini * bits / 8;
+            let packed = bytes.get(at..at.checked_add(length)?)?;
+            at += length;
+            let mask = if bits == 64 {
+                u64::MAX
+            } else {
+                (1u64 << bits) - 1
+            };
+            for k in 0..per_mini.min(count - done) {
+                let bit = k * bits;
+                let mut word = [0u8; 16];
+                let from = bit / 8;
+                let available = packed.len().saturating_sub(from).min(16);
+                word[..available].copy_from_slice(&packed[from..from + available]);
+                let d = (u128::from_le_bytes(word) >> (bit % 8)) as u64 & mask;
+                value = value.wrapping_add(min_delta).wrapping_add(d as i64);
+                emit(value, &mut f)?;
+            }
+            done += per_mini.min(count - done);
+        }
+    }
+    Some(())
 }
 
 #[cfg(test)]
