@@ -22,8 +22,10 @@ fuzz_target!(|data: &[u8]| {
     for (format2, text) in [(false, MODEL), (true, MODEL2)] {
     let model = Model::parse(text.as_bytes(), Path::new("m")).expect("model");
     let options = ingest::PopulationOptions {
-        nulls_as_unknown: data.first().is_some_and(|b| b & 1 == 1),
-        outcomes: data.first().is_some_and(|b| b & 2 == 2),
+        // From the length, not the first byte (a Parquet file's is `P`),
+        // so that mutations of real files reach both settings.
+        nulls_as_unknown: data.len() & 1 == 1,
+        outcomes: data.len() & 2 == 2,
     };
     if let Ok(raw) = ingest::population(&path, &model, options) {
         let geography = Geography {

@@ -24,6 +24,7 @@ use crate::model::file::ModelFile;
 use crate::model::format2::Spec;
 use crate::model::Model;
 use crate::output::schema::{BaselineModel, Engine, ScenariosManifest};
+use crate::output::table::TableStream;
 use crate::{compute_year, load_inputs, InputPaths, Inputs, RunParams, RunResult};
 use clap::Args;
 use rayon::prelude::*;
@@ -500,53 +501,67 @@ pub fn run(config: &ScenariosConfig) -> Result<BatchSummary, Error> {
     }
     let progress =
         crate::progress::Progress::new("computing scenarios", variants.len() as u64, "scenarios");
-    let results: Vec<Result<RunResult, Error>> = variants
-        .par_iter()
-        .zip(&models)
-        .zip(&keys)
-        .map(|((v, model), key)| {
-            let params = RunParams {
-                year: v.year.unwrap_or(config.params.year),
-                capacity_total: v.capacity_total.or(config.params.capacity_total),
-            };
-            let tables = inputs.year_tables(model, params.year)?;
-            let result = compute_year(
-                &inputs,
-                model,
-                &tables,
-                &bases[key],
-                &params,
-                &inputs.clinics.previous_min_patients,
-            );
-            progress.inc(1);
-            result
-        })
-        .collect();
-    let results: Vec<RunResult> = results.into_iter().collect::<Result<_, _>>()?;
-    let compute_seconds = compute_started.elapsed().as_secs_f64();
-
-    let summaries: Vec<ScenarioSummary> = variants
-        .iter()
-        .zip(&results)
-        .map(|(v, r)| summarize(&inputs, v, r, &results[0]))
-        .collect();
-    let batch = BatchSummary {
-        scenarios: variants.len() - 1,
-        passes_over_persons: bases.len(),
-        load_seconds,
-        compute_seconds,
-        summaries,
+    let compute = |k: usize| -> Result<RunResult, Error> {
+        let v = &variants[k];
+        let params = RunParams {
+            year: v.year.unwrap_or(config.params.year),
+            capacity_total: v.capacity_total.or(config.params.capacity_total),
+        };
+        let tables = inputs.year_tables(&models[k], params.year)?;
+        let result = compute_year(
+            &inputs,
+            &models[k],
+            &tables,
+            &bases[&keys[k]],
+            &params,
+            &inputs.clinics.previous_min_patients,
+        );
+        progress.inc(1);
+        result
     };
-    write(
-        &config.out,
-        &inputs,
-        &variants,
-        &results,
-        &batch,
-        config.report,
-    )?;
+    let batch = crate::output::atomic::write_dir_atomically(&config.out, |dir| {
+        // Scenarios are computed a chunk at a time and their rows streamed
+        // out, so the batch never holds more than a chunk's results.
+        let mut long =
+            TableStream::create(&dir.join("scenarios.parquet"), &dir.join("scenarios.csv"))?;
+        let mut baseline: Option<RunResult> = None;
+        let mut summaries = Vec::with_capacity(variants.len());
+        let mut gaps = crate::output::schema::CapacityGapColumns::default();
+        // Validating the variants and the passes over persons count as
+        // computing, as do the chunks; writing does not.
+        let mut compute_seconds = compute_started.elapsed().as_secs_f64();
+        let n = variants.len();
+        for first in (0..n).step_by(SCENARIO_CHUNK) {
+            let started = std::time::Instant::now();
+            let range = first..(first + SCENARIO_CHUNK).min(n);
+            let results: Vec<Result<RunResult, Error>> =
+                range.clone().into_par_iter().map(compute).collect();
+            let results: Vec<RunResult> = results.into_iter().collect::<Result<_, _>>()?;
+            compute_seconds += started.elapsed().as_secs_f64();
+            let base = baseline.get_or_insert_with(|| results[0].clone());
+            let chunk = &variants[range];
+            for (v, r) in chunk.iter().zip(&results) {
+                summaries.push(summarize(&inputs, v, r, base));
+                gap_rows(&mut gaps, v, r);
+            }
+            long.push(long_rows(&inputs, chunk, &results, base))?;
+        }
+        long.finish()?;
+        let batch = BatchSummary {
+            scenarios: n - 1,
+            passes_over_persons: bases.len(),
+            load_seconds,
+            compute_seconds,
+            summaries,
+        };
+        write(dir, &inputs, gaps, &batch, config.report)?;
+        Ok::<_, Error>(batch)
+    })?;
     Ok(batch)
 }
+
+/// Scenarios computed side by side before their rows are written.
+const SCENARIO_CHUNK: usize = 64;
 
 fn summarize(inputs: &Inputs, v: &Variant, r: &RunResult, baseline: &RunResult) -> ScenarioSummary {
     let per_capacity: Vec<f64> = r
@@ -576,24 +591,22 @@ fn summarize(inputs: &Inputs, v: &Variant, r: &RunResult, baseline: &RunResult) 
     }
 }
 
-fn write(
-    out: &Path,
+/// The scenario × clinic rows of a chunk of scenarios.
+fn long_rows(
     inputs: &Inputs,
     variants: &[Variant],
     results: &[RunResult],
-    batch: &BatchSummary,
-    report: bool,
-) -> Result<(), OutputError> {
+    baseline: &RunResult,
+) -> crate::output::table::Table {
     let clinics = &inputs.clinics;
     let n = clinics.len();
-    let baseline = &results[0];
     let rows = || {
         results
             .iter()
             .zip(variants)
             .flat_map(|(r, v)| (0..n).map(move |c| (r, v, c)))
     };
-    let long = crate::output::schema::ScenarioClinicColumns {
+    crate::output::schema::ScenarioClinicColumns {
         scenario: rows()
             .map(|(_, v, _)| v.name.clone().unwrap_or_default())
             .collect(),
@@ -618,8 +631,33 @@ fn write(
             .map(|(r, _, c)| r.proposals[c].flags.to_text())
             .collect(),
     }
-    .table();
+    .table()
+}
 
+/// A scenario's rows of `capacity_gaps.*`: one per sundhedsråd.
+fn gap_rows(gaps: &mut crate::output::schema::CapacityGapColumns, v: &Variant, r: &RunResult) {
+    for a in r
+        .areas
+        .iter()
+        .filter(|a| a.level == crate::areas::Level::Sundhedsraad)
+    {
+        gaps.scenario.push(v.name.clone().unwrap_or_default());
+        gaps.sundhedsraad.push(a.name.clone());
+        gaps.capacities.push(Some(a.capacities));
+        gaps.target_capacities.push(Some(a.target_capacities));
+        gaps.capacity_gap.push(Some(a.capacity_gap));
+    }
+}
+
+/// The summary, the capacity gaps, the manifest and the report, into the
+/// batch's (temporary) output directory.
+fn write(
+    dir: &Path,
+    inputs: &Inputs,
+    gaps: crate::output::schema::CapacityGapColumns,
+    batch: &BatchSummary,
+    report: bool,
+) -> Result<(), OutputError> {
     let s = &batch.summaries;
     let q = |f: fn(&Quantiles) -> f64| -> Vec<Option<f64>> {
         s.iter()
@@ -656,30 +694,8 @@ fn write(
     }
     .table();
 
-    let council_rows = || {
-        results.iter().zip(variants).flat_map(|(r, v)| {
-            r.areas
-                .iter()
-                .filter(|a| a.level == crate::areas::Level::Sundhedsraad)
-                .map(move |a| (v, a))
-        })
-    };
-    let gaps = crate::output::schema::CapacityGapColumns {
-        scenario: council_rows()
-            .map(|(v, _)| v.name.clone().unwrap_or_default())
-            .collect(),
-        sundhedsraad: council_rows().map(|(_, a)| a.name.clone()).collect(),
-        capacities: council_rows().map(|(_, a)| Some(a.capacities)).collect(),
-        target_capacities: council_rows()
-            .map(|(_, a)| Some(a.target_capacities))
-            .collect(),
-        capacity_gap: council_rows().map(|(_, a)| Some(a.capacity_gap)).collect(),
-    }
-    .table();
-
-    crate::output::atomic::write_dir_atomically(out, |dir| -> Result<(), OutputError> {
-        long.write_parquet(&dir.join("scenarios.parquet"))?;
-        long.write_csv(&dir.join("scenarios.csv"))?;
+    let gaps = gaps.table();
+    {
         summary.write_parquet(&dir.join("summary.parquet"))?;
         summary.write_csv(&dir.join("summary.csv"))?;
         gaps.write_parquet(&dir.join("capacity_gaps.parquet"))?;
@@ -711,7 +727,7 @@ fn write(
             crate::output::report_into(dir)?;
         }
         Ok(())
-    })
+    }
 }
 
 #[derive(Debug, Args)]

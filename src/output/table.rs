@@ -8,8 +8,10 @@ use arrow::record_batch::RecordBatch;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
+use rayon::prelude::*;
 use std::io::Write;
-use std::path::Path;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -61,25 +63,53 @@ impl Table {
     }
 
     pub fn to_record_batch(&self) -> Result<RecordBatch, arrow::error::ArrowError> {
+        self.record_batch(0..self.rows())
+    }
+
+    /// Rows `range` as a record batch.
+    fn record_batch(&self, range: Range<usize>) -> Result<RecordBatch, arrow::error::ArrowError> {
         let mut fields = Vec::with_capacity(self.columns.len());
         let mut arrays: Vec<ArrayRef> = Vec::with_capacity(self.columns.len());
         for (name, values) in &self.columns {
             match values {
                 Values::Int(v) => {
                     fields.push(Field::new(*name, DataType::Int64, true));
-                    arrays.push(Arc::new(Int64Array::from(v.clone())));
+                    arrays.push(Arc::new(Int64Array::from(v[range.clone()].to_vec())));
                 }
                 Values::Float(v) => {
                     fields.push(Field::new(*name, DataType::Float64, true));
-                    arrays.push(Arc::new(Float64Array::from(v.clone())));
+                    arrays.push(Arc::new(Float64Array::from(v[range.clone()].to_vec())));
                 }
                 Values::Text(v) => {
                     fields.push(Field::new(*name, DataType::Utf8, false));
-                    arrays.push(Arc::new(StringArray::from(v.clone())));
+                    arrays.push(Arc::new(StringArray::from_iter_values(&v[range.clone()])));
                 }
             }
         }
         RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)
+    }
+
+    /// Keeps rows `from..` only.
+    fn drain_front(&mut self, from: usize) {
+        for (_, values) in &mut self.columns {
+            match values {
+                Values::Int(v) => drop(v.drain(..from)),
+                Values::Float(v) => drop(v.drain(..from)),
+                Values::Text(v) => drop(v.drain(..from)),
+            }
+        }
+    }
+
+    /// Appends the rows of a table with the same columns.
+    fn append(&mut self, other: Table) {
+        for ((_, a), (_, b)) in self.columns.iter_mut().zip(other.columns) {
+            match (a, b) {
+                (Values::Int(a), Values::Int(b)) => a.extend(b),
+                (Values::Float(a), Values::Float(b)) => a.extend(b),
+                (Values::Text(a), Values::Text(b)) => a.extend(b),
+                _ => {}
+            }
+        }
     }
 
     pub fn write_parquet(&self, path: &Path) -> Result<(), OutputError> {
@@ -87,10 +117,7 @@ impl Table {
             .to_record_batch()
             .map_err(|e| OutputError::write(path, e))?;
         let file = std::fs::File::create(path).map_err(|e| OutputError::write(path, e))?;
-        let properties = WriterProperties::builder()
-            .set_compression(Compression::ZSTD(ZstdLevel::default()))
-            .build();
-        let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(properties))
+        let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(parquet_properties()))
             .map_err(|e| OutputError::write(path, e))?;
         writer
             .write(&batch)
@@ -110,33 +137,194 @@ impl Table {
     /// CSV with a header, `,` separators, `\n` line ends, empty fields for
     /// nulls and floats in Rust's shortest round-trip form.
     pub fn write_csv_to(&self, out: &mut impl Write) -> std::io::Result<()> {
+        out.write_all(self.csv_header().as_bytes())?;
+        self.write_csv_rows(0..self.rows(), out)
+    }
+
+    fn csv_header(&self) -> String {
         let header: Vec<&str> = self.columns.iter().map(|(n, _)| *n).collect();
-        writeln!(out, "{}", header.join(","))?;
-        let mut line = String::new();
-        for row in 0..self.rows() {
-            line.clear();
+        format!("{}\n", header.join(","))
+    }
+
+    /// The CSV lines of rows `range`, formatted in pieces side by side on
+    /// the pool and written in order.
+    fn write_csv_rows(&self, range: Range<usize>, out: &mut impl Write) -> std::io::Result<()> {
+        const PIECE: usize = 16_384;
+        let starts: Vec<usize> = range.clone().step_by(PIECE).collect();
+        for window in starts.chunks(4 * rayon::current_num_threads().max(1)) {
+            let texts: Vec<String> = window
+                .par_iter()
+                .map(|&start| self.csv_lines(start..(start + PIECE).min(range.end)))
+                .collect();
+            for text in texts {
+                out.write_all(text.as_bytes())?;
+            }
+        }
+        Ok(())
+    }
+
+    fn csv_lines(&self, range: Range<usize>) -> String {
+        use std::fmt::Write as _;
+        let mut text = String::with_capacity(range.len() * 16 * self.columns.len());
+        for row in range {
             for (k, (_, values)) in self.columns.iter().enumerate() {
                 if k > 0 {
-                    line.push(',');
+                    text.push(',');
                 }
+                // Writing into a String cannot fail.
                 match values {
                     Values::Int(v) => {
                         if let Some(x) = v[row] {
-                            line.push_str(&x.to_string());
+                            let _ = write!(text, "{x}");
                         }
                     }
                     Values::Float(v) => {
                         if let Some(x) = v[row] {
-                            line.push_str(&x.to_string());
+                            let _ = write!(text, "{x}");
                         }
                     }
-                    Values::Text(v) => push_csv_text(&mut line, &v[row]),
+                    Values::Text(v) => push_csv_text(&mut text, &v[row]),
                 }
             }
-            line.push('\n');
-            out.write_all(line.as_bytes())?;
+            text.push('\n');
+        }
+        text
+    }
+}
+
+/// The writer properties of every Parquet output.
+fn parquet_properties() -> WriterProperties {
+    WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::default()))
+        .build()
+}
+
+/// A long table written piece by piece as Parquet and CSV side by side,
+/// so that it is never held whole: the same bytes as `write_parquet` and
+/// `write_csv` of one table of all the pieces' rows in order. The Parquet
+/// writer cuts what it is given into mini-batches (of `write_batch_size`
+/// rows, or of `data_page_row_count_limit` for columns without nulls)
+/// counted from the start of each call, and decides page ends after each;
+/// so rows are handed to it from the start of each row group in steps that
+/// are a multiple of both, and its pages fall where they would for the
+/// whole table.
+pub struct TableStream {
+    paths: (PathBuf, PathBuf),
+    parquet: Option<ArrowWriter<std::fs::File>>,
+    csv: std::io::BufWriter<std::fs::File>,
+    pending: Option<Table>,
+    /// Rows handed to the Parquet writer so far.
+    written: usize,
+    /// Rows per call, and rows per row group.
+    step: usize,
+    group: usize,
+}
+
+impl TableStream {
+    pub fn create(parquet: &Path, csv: &Path) -> Result<TableStream, OutputError> {
+        let file = std::fs::File::create(csv).map_err(|e| OutputError::write(csv, e))?;
+        let properties = parquet_properties();
+        let (batch, page) = (
+            properties.write_batch_size().max(1),
+            properties.data_page_row_count_limit().max(1),
+        );
+        let gcd = |mut a: usize, mut b: usize| {
+            while b != 0 {
+                (a, b) = (b, a % b);
+            }
+            a
+        };
+        let lcm = batch / gcd(batch, page) * page;
+        Ok(TableStream {
+            paths: (parquet.to_path_buf(), csv.to_path_buf()),
+            parquet: None,
+            csv: std::io::BufWriter::with_capacity(1 << 20, file),
+            pending: None,
+            written: 0,
+            // 640,000 rows with the default properties.
+            step: lcm.max(1 << 16).div_ceil(lcm) * lcm,
+            group: properties.max_row_group_row_count().unwrap_or(usize::MAX),
+        })
+    }
+
+    /// The rows of the next call: a step, or what is left of the row group.
+    fn next_cut(&self) -> usize {
+        let into_group = self.written % self.group;
+        self.step.min(self.group - into_group)
+    }
+
+    /// Appends a piece's rows (the same columns every time).
+    pub fn push(&mut self, piece: Table) -> Result<(), OutputError> {
+        let csv_path = &self.paths.1;
+        if self.parquet.is_none() {
+            let schema = piece
+                .record_batch(0..0)
+                .map_err(|e| OutputError::write(&self.paths.0, e))?
+                .schema();
+            let file = std::fs::File::create(&self.paths.0)
+                .map_err(|e| OutputError::write(&self.paths.0, e))?;
+            let writer = ArrowWriter::try_new(file, schema, Some(parquet_properties()))
+                .map_err(|e| OutputError::write(&self.paths.0, e))?;
+            self.parquet = Some(writer);
+            self.csv
+                .write_all(piece.csv_header().as_bytes())
+                .map_err(|e| OutputError::write(csv_path, e))?;
+        }
+        piece
+            .write_csv_rows(0..piece.rows(), &mut self.csv)
+            .map_err(|e| OutputError::write(csv_path, e))?;
+        match self.pending.as_mut() {
+            None => self.pending = Some(piece),
+            Some(pending) => pending.append(piece),
+        }
+        while let Some(pending) = self.pending.as_ref() {
+            let cut = self.next_cut();
+            if pending.rows() < cut {
+                break;
+            }
+            Self::write_rows(&mut self.parquet, &self.paths.0, pending, cut)?;
+            self.written += cut;
+            if let Some(pending) = self.pending.as_mut() {
+                pending.drain_front(cut);
+            }
         }
         Ok(())
+    }
+
+    fn write_rows(
+        writer: &mut Option<ArrowWriter<std::fs::File>>,
+        path: &Path,
+        table: &Table,
+        rows: usize,
+    ) -> Result<(), OutputError> {
+        let batch = table
+            .record_batch(0..rows)
+            .map_err(|e| OutputError::write(path, e))?;
+        if let Some(writer) = writer.as_mut() {
+            writer
+                .write(&batch)
+                .map_err(|e| OutputError::write(path, e))?;
+        }
+        Ok(())
+    }
+
+    /// Writes what is left and closes both files; a stream given no piece
+    /// writes nothing.
+    pub fn finish(mut self) -> Result<(), OutputError> {
+        if let Some(pending) = self.pending.take() {
+            let rows = pending.rows();
+            if rows > 0 {
+                Self::write_rows(&mut self.parquet, &self.paths.0, &pending, rows)?;
+            }
+        }
+        if let Some(writer) = self.parquet.take() {
+            writer
+                .close()
+                .map_err(|e| OutputError::write(&self.paths.0, e))?;
+        }
+        self.csv
+            .flush()
+            .map_err(|e| OutputError::write(&self.paths.1, e))
     }
 }
 
@@ -159,6 +347,82 @@ fn push_csv_text(line: &mut String, text: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A table streamed in pieces of any sizes gives the same bytes as the
+    /// whole table written at once, across row groups and pages.
+    #[test]
+    fn streamed_pieces_give_the_bytes_of_the_whole_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let rows = 1_400_000;
+        let table = |range: Range<usize>| {
+            let mut t = Table::new();
+            t.text(
+                "scenario",
+                range.clone().map(|i| format!("s{}", i / 1874)).collect(),
+            )
+            .int(
+                "clinic_id",
+                range.clone().map(|i| Some((i % 1874) as i64)).collect(),
+            )
+            .float(
+                "need",
+                range
+                    .clone()
+                    .map(|i| (i % 7 != 0).then(|| (i as f64).sqrt() * 1.37))
+                    .collect(),
+            )
+            .int(
+                "count",
+                range.clone().map(|i| Some((i % 97) as i64 * 10)).collect(),
+            )
+            .text(
+                "flags",
+                range
+                    .map(|i| {
+                        if i % 5 == 0 {
+                            "capped".into()
+                        } else {
+                            String::new()
+                        }
+                    })
+                    .collect(),
+            );
+            t
+        };
+        let whole = table(0..rows);
+        whole
+            .write_parquet(&dir.path().join("whole.parquet"))
+            .unwrap();
+        whole.write_csv(&dir.path().join("whole.csv")).unwrap();
+        for (k, sizes) in [
+            vec![1874usize],
+            vec![100_000, 1, 65_536, 333_333],
+            vec![rows],
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let parquet = dir.path().join(format!("s{k}.parquet"));
+            let csv = dir.path().join(format!("s{k}.csv"));
+            let mut stream = TableStream::create(&parquet, &csv).unwrap();
+            let mut start = 0;
+            let mut turn = 0;
+            while start < rows {
+                let end = (start + sizes[turn % sizes.len()]).min(rows);
+                stream.push(table(start..end)).unwrap();
+                start = end;
+                turn += 1;
+            }
+            stream.finish().unwrap();
+            for (a, b) in [("whole.parquet", &parquet), ("whole.csv", &csv)] {
+                let expected = std::fs::read(dir.path().join(a)).unwrap();
+                assert!(
+                    std::fs::read(b).unwrap() == expected,
+                    "pieces {sizes:?}: {a} differs"
+                );
+            }
+        }
+    }
 
     #[test]
     fn csv_quotes_and_nulls() {

@@ -182,3 +182,75 @@ fn bad_scenario_files_are_named() {
         assert!(!dir.path().join("result").exists());
     }
 }
+
+/// The README's example file and the 1,000-scenario grid of the benchmark
+/// run; the grid's rows come in scenario order across the chunks the batch
+/// is computed and written in, each clinic's change is against the
+/// baseline's count, and the Parquet file holds what the CSV holds.
+#[test]
+fn example_files_and_a_thousand_scenarios_stream_out_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = reference_model();
+    for (file, scenarios) in [
+        ("examples/scenarios.toml", 4usize),
+        ("benches/compare/grid-1000.toml", 1000),
+    ] {
+        let path = repo().join(file);
+        ok_on_fixtures(
+            dir.path(),
+            &[
+                "scenarios",
+                "--model",
+                &model,
+                "--scenarios",
+                path.to_str().unwrap(),
+                "--out",
+                "result",
+            ],
+        );
+        // The example's names hold commas: a real CSV reader.
+        let mut reader = csv::Reader::from_path(dir.path().join("result/scenarios.csv")).unwrap();
+        let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+        let rows: Vec<Vec<String>> = reader
+            .records()
+            .map(|r| r.unwrap().iter().map(String::from).collect())
+            .collect();
+        let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+        let (scenario, clinic, count, change) = (
+            col("scenario"),
+            col("clinic_id"),
+            col("min_patients"),
+            col("change_vs_baseline"),
+        );
+        let clinics = rows.iter().filter(|r| r[scenario] == "baseline").count();
+        assert!(clinics > 0);
+        assert_eq!(rows.len(), (scenarios + 1) * clinics, "{file}");
+        let summary: Vec<Vec<String>> =
+            csv::Reader::from_path(dir.path().join("result/summary.csv"))
+                .unwrap()
+                .records()
+                .map(|r| r.unwrap().iter().map(String::from).collect())
+                .collect();
+        assert_eq!(summary.len(), scenarios + 1, "{file}");
+        let mut names: Vec<&str> = Vec::new();
+        for (k, row) in rows.iter().enumerate() {
+            let base = &rows[k % clinics];
+            assert_eq!(row[clinic], base[clinic], "{file} row {k}");
+            if let (Ok(a), Ok(b)) = (row[count].parse::<i64>(), base[count].parse::<i64>()) {
+                assert_eq!(row[change], (a - b).to_string(), "{file} row {k}");
+            }
+            if k % clinics == 0 {
+                names.push(&row[scenario]);
+            }
+        }
+        let expected: Vec<&str> = summary.iter().map(|r| r[0].as_str()).collect();
+        assert_eq!(names, expected, "{file}: scenario order");
+        let parquet = std::fs::File::open(dir.path().join("result/scenarios.parquet")).unwrap();
+        let reader = parquet::file::reader::SerializedFileReader::new(parquet).unwrap();
+        use parquet::file::reader::FileReader;
+        assert_eq!(
+            reader.metadata().file_metadata().num_rows() as usize,
+            rows.len()
+        );
+    }
+}
