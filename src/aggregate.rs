@@ -140,6 +140,17 @@ impl Group {
     }
 }
 
+/// A cache of per-group floats; never part of a basis's value (two bases
+/// are equal whether or not either has made it).
+#[derive(Debug, Clone, Default)]
+struct GroupFloats(std::sync::OnceLock<Vec<Group>>);
+
+impl PartialEq for GroupFloats {
+    fn eq(&self, _: &GroupFloats) -> bool {
+        true
+    }
+}
+
 /// Models with at most this many packages keep a slot for every package
 /// signature from the start (2^8 = 256 slots, signature = slot); with more,
 /// slots are made for the signatures that occur.
@@ -178,6 +189,10 @@ pub struct Basis {
     kommune_groups: Vec<(u64, i128)>,
     /// In row order.
     low: Vec<Low>,
+    /// Each group's count, sum, mean and spread as `f64`, made once from
+    /// the exact sums when a year's sums are first asked for (they do not
+    /// depend on the year; a batch of scenarios asks for many years).
+    floats: GroupFloats,
     pub persons: u64,
     pub first_non_finite: Option<usize>,
 }
@@ -202,6 +217,7 @@ impl Basis {
             clinic_parts: vec![[0; 5]; n_clinics],
             kommune_groups: vec![(0, 0); slots * n_kommuner],
             low: Vec::new(),
+            floats: GroupFloats::default(),
             persons: 0,
             first_non_finite: None,
         }
@@ -374,6 +390,7 @@ impl Basis {
 
     /// Adds the basis of later persons; `row_offset` is their first row.
     pub fn merge(&mut self, part: &Basis, row_offset: usize) {
+        self.floats = GroupFloats::default();
         for (slot_part, &signature) in part.signatures.iter().enumerate() {
             let slot = self.slot(signature);
             let (c0, p0) = (slot * self.n_clinics, slot_part * part.n_clinics);
@@ -437,21 +454,33 @@ impl Basis {
         }
         let mut combined = vec![Group::default(); n_clinics];
         let mut base_sums = vec![0.0; n_clinics];
+        let floats = self.floats.0.get_or_init(|| {
+            self.groups
+                .iter()
+                .map(|g| Group {
+                    n: g.n,
+                    sum: g.total(),
+                    mean: g.mean(),
+                    m2: g.m2(),
+                })
+                .collect()
+        });
         for (c, (combined, base_sum)) in combined.iter_mut().zip(&mut base_sums).enumerate() {
             let mut base_exact = low_base[c];
             for &slot in &order {
                 let (a, shift) = maps[slot];
-                let g = &self.groups[slot * n_clinics + c];
+                let k = slot * n_clinics + c;
+                let g = &floats[k];
                 if g.n == 0 {
                     continue;
                 }
-                base_exact += g.sum;
+                base_exact += self.groups[k].sum;
                 let n = g.n as f64;
                 combined.merge(&Group {
                     n: g.n,
-                    sum: a * g.total() + shift * n,
-                    mean: a * g.mean() + shift,
-                    m2: a * a * g.m2(),
+                    sum: a * g.sum + shift * n,
+                    mean: a * g.mean + shift,
+                    m2: a * a * g.m2,
                 });
             }
             let low = &low_raw[c];
