@@ -140,10 +140,13 @@ impl Group {
     }
 }
 
-/// A cache of per-group floats; never part of a basis's value (two bases
-/// are equal whether or not either has made it).
+/// A cache of per-group floats: per clinic (from `.0[c]` to `.0[c + 1]`)
+/// its non-empty groups in signature order, as slot, floats and exact sum.
+/// Never part of a basis's value (two bases are equal whether or not
+/// either has made it).
 #[derive(Debug, Clone, Default)]
-struct GroupFloats(std::sync::OnceLock<Vec<Group>>);
+#[allow(clippy::type_complexity)]
+struct GroupFloats(std::sync::OnceLock<(Vec<usize>, Vec<(usize, Group, i128)>)>);
 
 impl PartialEq for GroupFloats {
     fn eq(&self, _: &GroupFloats) -> bool {
@@ -455,26 +458,33 @@ impl Basis {
         let mut combined = vec![Group::default(); n_clinics];
         let mut base_sums = vec![0.0; n_clinics];
         let floats = self.floats.0.get_or_init(|| {
-            self.groups
-                .iter()
-                .map(|g| Group {
-                    n: g.n,
-                    sum: g.total(),
-                    mean: g.mean(),
-                    m2: g.m2(),
-                })
-                .collect()
+            // Clinic by clinic, the non-empty groups in signature order.
+            let mut starts = Vec::with_capacity(n_clinics + 1);
+            let mut groups = Vec::new();
+            for c in 0..n_clinics {
+                starts.push(groups.len());
+                for &slot in &order {
+                    let g = &self.groups[slot * n_clinics + c];
+                    if g.n > 0 {
+                        let floats = Group {
+                            n: g.n,
+                            sum: g.total(),
+                            mean: g.mean(),
+                            m2: g.m2(),
+                        };
+                        groups.push((slot, floats, g.sum));
+                    }
+                }
+            }
+            starts.push(groups.len());
+            (starts, groups)
         });
+        let (starts, groups) = floats;
         for (c, (combined, base_sum)) in combined.iter_mut().zip(&mut base_sums).enumerate() {
             let mut base_exact = low_base[c];
-            for &slot in &order {
+            for &(slot, g, exact) in &groups[starts[c]..starts[c + 1]] {
                 let (a, shift) = maps[slot];
-                let k = slot * n_clinics + c;
-                let g = &floats[k];
-                if g.n == 0 {
-                    continue;
-                }
-                base_exact += self.groups[k].sum;
+                base_exact += exact;
                 let n = g.n as f64;
                 combined.merge(&Group {
                     n: g.n,

@@ -527,24 +527,39 @@ pub fn run(config: &ScenariosConfig) -> Result<BatchSummary, Error> {
         let mut baseline: Option<RunResult> = None;
         let mut summaries = Vec::with_capacity(variants.len());
         let mut gaps = crate::output::schema::CapacityGapColumns::default();
-        // Validating the variants and the passes over persons count as
-        // computing, as do the chunks; writing does not.
+        // Validating the variants, the passes over persons and each chunk
+        // count as computing (a chunk is computed while the one before is
+        // written, so the two overlap).
         let mut compute_seconds = compute_started.elapsed().as_secs_f64();
         let n = variants.len();
-        for first in (0..n).step_by(SCENARIO_CHUNK) {
+        type Chunk = (std::ops::Range<usize>, Vec<RunResult>, f64);
+        let chunk_of = |first: usize| -> Result<Chunk, Error> {
             let started = std::time::Instant::now();
             let range = first..(first + SCENARIO_CHUNK).min(n);
             let results: Vec<Result<RunResult, Error>> =
                 range.clone().into_par_iter().map(compute).collect();
-            let results: Vec<RunResult> = results.into_iter().collect::<Result<_, _>>()?;
-            compute_seconds += started.elapsed().as_secs_f64();
+            let results = results.into_iter().collect::<Result<_, _>>()?;
+            Ok((range, results, started.elapsed().as_secs_f64()))
+        };
+        let mut current = Some(chunk_of(0)?);
+        // Each chunk's rows are made and written while the next chunk is
+        // computed.
+        while let Some((range, results, seconds)) = current.take() {
+            compute_seconds += seconds;
             let base = baseline.get_or_insert_with(|| results[0].clone());
-            let chunk = &variants[range];
-            for (v, r) in chunk.iter().zip(&results) {
-                summaries.push(summarize(&inputs, v, r, base));
-                gap_rows(&mut gaps, v, r);
-            }
-            long.push(long_rows(&inputs, chunk, &results, base))?;
+            let chunk = &variants[range.clone()];
+            let (written, next) = rayon::join(
+                || {
+                    for (v, r) in chunk.iter().zip(&results) {
+                        summaries.push(summarize(&inputs, v, r, base));
+                        gap_rows(&mut gaps, v, r);
+                    }
+                    long.push(long_rows(&inputs, chunk, &results, base))
+                },
+                || (range.end < n).then(|| chunk_of(range.end)).transpose(),
+            );
+            written?;
+            current = next?;
         }
         long.finish()?;
         let batch = BatchSummary {

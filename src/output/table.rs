@@ -89,29 +89,6 @@ impl Table {
         RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)
     }
 
-    /// Keeps rows `from..` only.
-    fn drain_front(&mut self, from: usize) {
-        for (_, values) in &mut self.columns {
-            match values {
-                Values::Int(v) => drop(v.drain(..from)),
-                Values::Float(v) => drop(v.drain(..from)),
-                Values::Text(v) => drop(v.drain(..from)),
-            }
-        }
-    }
-
-    /// Appends the rows of a table with the same columns.
-    fn append(&mut self, other: Table) {
-        for ((_, a), (_, b)) in self.columns.iter_mut().zip(other.columns) {
-            match (a, b) {
-                (Values::Int(a), Values::Int(b)) => a.extend(b),
-                (Values::Float(a), Values::Float(b)) => a.extend(b),
-                (Values::Text(a), Values::Text(b)) => a.extend(b),
-                _ => {}
-            }
-        }
-    }
-
     pub fn write_parquet(&self, path: &Path) -> Result<(), OutputError> {
         let batch = self
             .to_record_batch()
@@ -165,21 +142,22 @@ impl Table {
 
     fn csv_lines(&self, range: Range<usize>) -> String {
         use std::fmt::Write as _;
+        let mut ints = itoa::Buffer::new();
         let mut text = String::with_capacity(range.len() * 16 * self.columns.len());
         for row in range {
             for (k, (_, values)) in self.columns.iter().enumerate() {
                 if k > 0 {
                     text.push(',');
                 }
-                // Writing into a String cannot fail.
                 match values {
                     Values::Int(v) => {
                         if let Some(x) = v[row] {
-                            let _ = write!(text, "{x}");
+                            text.push_str(ints.format(x));
                         }
                     }
                     Values::Float(v) => {
                         if let Some(x) = v[row] {
+                            // Writing into a String cannot fail.
                             let _ = write!(text, "{x}");
                         }
                     }
@@ -212,7 +190,8 @@ pub struct TableStream {
     paths: (PathBuf, PathBuf),
     parquet: Option<ArrowWriter<std::fs::File>>,
     csv: std::io::BufWriter<std::fs::File>,
-    pending: Option<Table>,
+    /// Rows not yet handed to the Parquet writer, as Arrow batches.
+    pending: Vec<RecordBatch>,
     /// Rows handed to the Parquet writer so far.
     written: usize,
     /// Rows per call, and rows per row group.
@@ -239,7 +218,7 @@ impl TableStream {
             paths: (parquet.to_path_buf(), csv.to_path_buf()),
             parquet: None,
             csv: std::io::BufWriter::with_capacity(1 << 20, file),
-            pending: None,
+            pending: Vec::new(),
             written: 0,
             // 640,000 rows with the default properties.
             step: lcm.max(1 << 16).div_ceil(lcm) * lcm,
@@ -273,37 +252,46 @@ impl TableStream {
         piece
             .write_csv_rows(0..piece.rows(), &mut self.csv)
             .map_err(|e| OutputError::write(csv_path, e))?;
-        match self.pending.as_mut() {
-            None => self.pending = Some(piece),
-            Some(pending) => pending.append(piece),
-        }
-        while let Some(pending) = self.pending.as_ref() {
+        let batch = piece
+            .to_record_batch()
+            .map_err(|e| OutputError::write(&self.paths.0, e))?;
+        drop(piece);
+        self.pending.push(batch);
+        loop {
             let cut = self.next_cut();
-            if pending.rows() < cut {
+            let held: usize = self.pending.iter().map(RecordBatch::num_rows).sum();
+            if held < cut {
                 break;
             }
-            Self::write_rows(&mut self.parquet, &self.paths.0, pending, cut)?;
+            let all = self.joined()?;
+            self.write_batch(&all.slice(0, cut))?;
             self.written += cut;
-            if let Some(pending) = self.pending.as_mut() {
-                pending.drain_front(cut);
-            }
+            self.pending = vec![all.slice(cut, held - cut)];
         }
         Ok(())
     }
 
-    fn write_rows(
-        writer: &mut Option<ArrowWriter<std::fs::File>>,
-        path: &Path,
-        table: &Table,
-        rows: usize,
-    ) -> Result<(), OutputError> {
-        let batch = table
-            .record_batch(0..rows)
-            .map_err(|e| OutputError::write(path, e))?;
-        if let Some(writer) = writer.as_mut() {
+    /// The pending batches as one.
+    fn joined(&mut self) -> Result<RecordBatch, OutputError> {
+        let path = &self.paths.0;
+        match self.pending.as_slice() {
+            [one] => Ok(one.clone()),
+            many => {
+                let schema = many
+                    .first()
+                    .map(RecordBatch::schema)
+                    .ok_or_else(|| OutputError::write(path, "no rows"))?;
+                arrow::compute::concat_batches(&schema, many)
+                    .map_err(|e| OutputError::write(path, e))
+            }
+        }
+    }
+
+    fn write_batch(&mut self, batch: &RecordBatch) -> Result<(), OutputError> {
+        if let Some(writer) = self.parquet.as_mut() {
             writer
-                .write(&batch)
-                .map_err(|e| OutputError::write(path, e))?;
+                .write(batch)
+                .map_err(|e| OutputError::write(&self.paths.0, e))?;
         }
         Ok(())
     }
@@ -311,10 +299,10 @@ impl TableStream {
     /// Writes what is left and closes both files; a stream given no piece
     /// writes nothing.
     pub fn finish(mut self) -> Result<(), OutputError> {
-        if let Some(pending) = self.pending.take() {
-            let rows = pending.rows();
-            if rows > 0 {
-                Self::write_rows(&mut self.parquet, &self.paths.0, &pending, rows)?;
+        if !self.pending.is_empty() {
+            let rest = self.joined()?;
+            if rest.num_rows() > 0 {
+                self.write_batch(&rest)?;
             }
         }
         if let Some(writer) = self.parquet.take() {
