@@ -280,6 +280,27 @@ impl Basis {
     ) -> Basis {
         let mut part = Basis::empty(tables, n_clinics, n_kommuner);
         let first = rows.start;
+        part.add_range(tables, population, rows, -(first as i64));
+        part
+    }
+
+    /// Adds the persons in `rows` to this basis. Every sum is exact, so a
+    /// basis may take row groups in any order (a worker keeps one across
+    /// all the row groups it reads); `row_offset` turns an index into
+    /// `population` into the row `first_non_finite` names, which keeps the
+    /// smallest.
+    pub fn add_range(
+        &mut self,
+        tables: &YearTables,
+        population: &Population,
+        rows: std::ops::Range<usize>,
+        row_offset: i64,
+    ) {
+        self.floats = GroupFloats::default();
+        let earlier = self.first_non_finite.take();
+        let (n_clinics, n_kommuner) = (self.n_clinics, self.n_kommuner);
+        let part = self;
+        let first = rows.start;
         let mut thresholds: Vec<f64> = part
             .signatures
             .iter()
@@ -337,7 +358,13 @@ impl Basis {
             }
             start += n;
         }
-        part
+        let found = part
+            .first_non_finite
+            .map(|i| (i as i64 + first as i64 + row_offset).max(0) as usize);
+        part.first_non_finite = match (earlier, found) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
     }
 
     /// The common case of `of_range`'s loop for a block of persons: when
@@ -419,9 +446,14 @@ impl Basis {
         }
         self.low.extend_from_slice(&part.low);
         self.persons += part.persons;
-        self.first_non_finite = self
-            .first_non_finite
-            .or(part.first_non_finite.map(|i| i + row_offset));
+        // The earliest row, whichever order parts come in.
+        self.first_non_finite = match (
+            self.first_non_finite,
+            part.first_non_finite.map(|i| i + row_offset),
+        ) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
     }
 
     /// The sums of one year, whose packages are in `tables`: the groups

@@ -219,10 +219,14 @@ pub fn load_streamed(paths: &InputPaths, year: i32) -> Result<(Inputs, aggregate
         increasing: bool,
         ids: validate::Ids,
         rows: u64,
-        first_row: u64,
         nulls_mapped: [u64; 5],
-        basis: aggregate::Basis,
     }
+    // One basis per worker, kept across the row groups it sums: sums are
+    // exact, so which basis takes which row group does not matter, and no
+    // row group makes and zeroes its own clinic × signature accumulators
+    // (37 MB each with 18,230 clinics at scale 10).
+    let pool: std::sync::Mutex<Vec<aggregate::Basis>> = std::sync::Mutex::new(Vec::new());
+    let take = || pool.lock().unwrap_or_else(|e| e.into_inner()).pop();
     let mut last_id: Option<i64> = None;
     let mut increasing = true;
     let mut ids: Option<validate::Ids> = None;
@@ -245,21 +249,17 @@ pub fn load_streamed(paths: &InputPaths, year: i32) -> Result<(Inputs, aggregate
                 &check_paths,
                 first_row,
             )?;
+            let mut basis =
+                take().unwrap_or_else(|| aggregate::Basis::empty(&tables, n_clinics, n_kommuner));
+            basis.add_range(&tables, &chunk, 0..chunk.len(), first_row as i64);
+            pool.lock().unwrap_or_else(|e| e.into_inner()).push(basis);
             Ok(Part {
                 first_id,
                 last_id,
                 increasing,
                 ids,
                 rows: part_rows,
-                first_row,
                 nulls_mapped,
-                basis: aggregate::Basis::of_range(
-                    &tables,
-                    &chunk,
-                    0..chunk.len(),
-                    n_clinics,
-                    n_kommuner,
-                ),
             })
         },
         |part| {
@@ -278,10 +278,13 @@ pub fn load_streamed(paths: &InputPaths, year: i32) -> Result<(Inputs, aggregate
                 *a += b;
             }
             rows += part.rows;
-            basis.merge(&part.basis, part.first_row as usize);
             Ok(())
         },
     )?;
+    for part in pool.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        // Rows in the parts are already absolute.
+        basis.merge(&part, 0);
+    }
     if rows == 0 {
         return Err(InputError::Empty {
             path: paths.population.clone(),

@@ -2,7 +2,7 @@
 file, end to end (process start to output written), after checking that
 all three give the same clinic needs (1e-9 relative) and proposals.
 
-Usage: python3 benches/compare/compare.py [--scale 1] [--runs 5] [--year 2027] [--writers]
+Usage: python3 benches/compare/compare.py [--scale 1] [--runs 5] [--year 2027] [--writers [--before BIN]]
 Needs: pip install polars duckdb (and pyarrow for --writers); /usr/bin/time (GNU time).
 
 --writers also re-writes the engine's file with pyarrow (nullable, snappy),
@@ -57,6 +57,7 @@ def main():
     parser.add_argument("--year", default="2027")
     parser.add_argument("--work", default=os.path.join(ROOT, "target", "compare"))
     parser.add_argument("--writers", action="store_true")
+    parser.add_argument("--before", help="with --writers: also time this (earlier) engine binary on each file")
     args = parser.parse_args()
     if args.writers:
         return writers(args)
@@ -155,18 +156,26 @@ def writers(args):
             reference = outputs
         elif outputs != reference:
             sys.exit(f"{name}: clinics.csv or areas.csv differs from the engine's own file")
-        e, p = [], []
+        before = None
+        if args.before:
+            before = [args.before] + engine[1:]
+            before[before.index("--out") + 1] = os.path.join(out, key + "-before")
+        e, p, b = [], [], []
         for _ in range(args.runs):
             e.append(timed(engine))
             p.append(timed(polars))
+            if before:
+                b.append(timed(before))
         em, pm = statistics.median(w for w, _ in e), statistics.median(w for w, _ in p)
-        rows.append((name, em, max(r for _, r in e), pm, max(r for _, r in p)))
+        bm = statistics.median(w for w, _ in b) if b else None
+        rows.append((name, em, max(r for _, r in e), pm, max(r for _, r in p), bm))
     print("every file: byte-identical clinics.csv and areas.csv")
-    print(f"\n| file written by | fordeling | Polars | ratio | fordeling vs its own file |")
-    print("|---|---:|---:|---:|---:|")
+    print(f"\n| file written by |{' before |' if args.before else ''} fordeling | Polars | ratio | fordeling vs its own file |")
+    print(f"|---|{'---:|' if args.before else ''}---:|---:|---:|---:|")
     own = rows[0][1]
-    for name, em, erss, pm, prss in rows:
-        print(f"| {name} | {em:.2f} s, {erss:.0f} MB | {pm:.2f} s, {prss:.0f} MB | {pm / em:.2f}× | {em / own:.2f}× |")
+    for name, em, erss, pm, prss, bm in rows:
+        before = f" {bm:.2f} s |" if bm is not None else ""
+        print(f"| {name} |{before} {em:.2f} s, {erss:.0f} MB | {pm:.2f} s, {prss:.0f} MB | {pm / em:.2f}× | {em / own:.2f}× |")
 
 
 if __name__ == "__main__":

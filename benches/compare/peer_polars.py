@@ -9,6 +9,15 @@ import polars as pl
 from model_terms import load
 
 
+def lookup(table):
+    """A dense literal table of `table`'s values by key (0.0 where a key
+    is absent: the reference level)."""
+    values = [0.0] * (max(table) + 1)
+    for k, v in table.items():
+        values[k] = float(v)
+    return pl.lit(pl.Series(values, dtype=pl.Float64))
+
+
 def main():
     population, clinics, model_path, geography, year, out = sys.argv[1:7]
     m = load(model_path, geography, int(year))
@@ -17,15 +26,17 @@ def main():
     band = pl.min_horizontal(pl.col("age").cast(pl.Int32) // 5, pl.lit(19))
     cell = (pl.col("sex").cast(pl.Int32) - 1) * 20 + band
     age_sex = {(s - 1) * 20 + b: v for (s, b), v in m["age_sex"].items()}
-    eta = cell.replace_strict(age_sex, return_dtype=pl.Float64)
+    # Lookups as gathers from dense literal tables: they stream, where
+    # replace_strict makes Polars materialise the column.
+    eta = lookup(age_sex).gather(cell)
     for column, table in m["socio"].items():
-        eta = eta + pl.col(column).cast(pl.Int32).replace_strict(table, default=0.0, return_dtype=pl.Float64)
+        eta = eta + lookup(table).gather(pl.col(column).cast(pl.Int32))
     eta = eta + pl.when(pl.col("lives_alone")).then(m["lives_alone"]).otherwise(0.0)
     for (name, coefficient), c in zip(m["conditions"], cond):
         eta = eta + c * coefficient
     for at_least, add in m["multimorbidity"]:
         eta = eta + pl.when(count >= at_least).then(add).otherwise(0.0)
-    eta = eta + m["area_coefficient"] * pl.col("kommune").cast(pl.Int32).replace_strict(m["area"], return_dtype=pl.Float64)
+    eta = eta + m["area_coefficient"] * lookup(m["area"]).gather(pl.col("kommune").cast(pl.Int32))
     r0 = eta if m["link"] == "identity" else eta.exp()
     needed = ["clinic_id", "kommune", "age", "sex", "lives_alone"] + list(m["socio"]) + [f"cond_{n}" for n, _ in m["conditions"]]
     # Each package applies to the previous column, so no expression is repeated.
