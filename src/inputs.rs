@@ -196,7 +196,6 @@ pub fn load_streamed(paths: &InputPaths, year: i32) -> Result<(Inputs, aggregate
     let tables = inputs.year_tables(model, year)?;
     let n_clinics = inputs.clinics.len();
     let n_kommuner = inputs.geography.kommuner.len();
-    let mut basis = aggregate::Basis::empty(&tables, n_clinics, n_kommuner);
     let options = ingest::PopulationOptions {
         nulls_as_unknown: paths.nulls_as_unknown,
         outcomes: false,
@@ -221,12 +220,7 @@ pub fn load_streamed(paths: &InputPaths, year: i32) -> Result<(Inputs, aggregate
         rows: u64,
         nulls_mapped: [u64; 5],
     }
-    // One basis per worker, kept across the row groups it sums: sums are
-    // exact, so which basis takes which row group does not matter, and no
-    // row group makes and zeroes its own clinic × signature accumulators
-    // (37 MB each with 18,230 clinics at scale 10).
-    let pool: std::sync::Mutex<Vec<aggregate::Basis>> = std::sync::Mutex::new(Vec::new());
-    let take = || pool.lock().unwrap_or_else(|e| e.into_inner()).pop();
+    let pool = aggregate::BasisPool::new(&tables, n_clinics, n_kommuner);
     let mut last_id: Option<i64> = None;
     let mut increasing = true;
     let mut ids: Option<validate::Ids> = None;
@@ -249,10 +243,7 @@ pub fn load_streamed(paths: &InputPaths, year: i32) -> Result<(Inputs, aggregate
                 &check_paths,
                 first_row,
             )?;
-            let mut basis =
-                take().unwrap_or_else(|| aggregate::Basis::empty(&tables, n_clinics, n_kommuner));
-            basis.add_range(&tables, &chunk, 0..chunk.len(), first_row as i64);
-            pool.lock().unwrap_or_else(|e| e.into_inner()).push(basis);
+            pool.add(&chunk, 0..chunk.len(), first_row as usize);
             Ok(Part {
                 first_id,
                 last_id,
@@ -281,10 +272,7 @@ pub fn load_streamed(paths: &InputPaths, year: i32) -> Result<(Inputs, aggregate
             Ok(())
         },
     )?;
-    for part in pool.into_inner().unwrap_or_else(|e| e.into_inner()) {
-        // Rows in the parts are already absolute.
-        basis.merge(&part, 0);
-    }
+    let basis = pool.finish();
     if rows == 0 {
         return Err(InputError::Empty {
             path: paths.population.clone(),

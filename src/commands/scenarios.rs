@@ -710,39 +710,37 @@ fn write(
     .table();
 
     let gaps = gaps.table();
-    {
-        summary.write_parquet(&dir.join("summary.parquet"))?;
-        summary.write_csv(&dir.join("summary.csv"))?;
-        gaps.write_parquet(&dir.join("capacity_gaps.parquet"))?;
-        gaps.write_csv(&dir.join("capacity_gaps.csv"))?;
-        let path = dir.join("manifest.json");
-        let manifest = ScenariosManifest {
-            compute_seconds: batch.compute_seconds,
-            engine: Engine::this(),
-            inputs: [
-                ("clinics", &inputs.clinics_source),
-                ("geography", &inputs.geography_source),
-                ("population", &inputs.population_source),
-            ]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect(),
-            load_seconds: batch.load_seconds,
-            model: BaselineModel {
-                id: inputs.model.model.id.clone(),
-                path: inputs.model.path.display().to_string(),
-                sha256: inputs.model.sha256.clone(),
-            },
-            passes_over_persons: batch.passes_over_persons,
-            scenarios: batch.scenarios,
-        };
-        let text = crate::output::json_text(&manifest).map_err(|e| OutputError::write(&path, e))?;
-        crate::output::write_text(&path, &text)?;
-        if report {
-            crate::output::report_into(dir)?;
-        }
-        Ok(())
+    summary.write_parquet(&dir.join("summary.parquet"))?;
+    summary.write_csv(&dir.join("summary.csv"))?;
+    gaps.write_parquet(&dir.join("capacity_gaps.parquet"))?;
+    gaps.write_csv(&dir.join("capacity_gaps.csv"))?;
+    let path = dir.join("manifest.json");
+    let manifest = ScenariosManifest {
+        compute_seconds: batch.compute_seconds,
+        engine: Engine::this(),
+        inputs: [
+            ("clinics", &inputs.clinics_source),
+            ("geography", &inputs.geography_source),
+            ("population", &inputs.population_source),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect(),
+        load_seconds: batch.load_seconds,
+        model: BaselineModel {
+            id: inputs.model.model.id.clone(),
+            path: inputs.model.path.display().to_string(),
+            sha256: inputs.model.sha256.clone(),
+        },
+        passes_over_persons: batch.passes_over_persons,
+        scenarios: batch.scenarios,
+    };
+    let text = crate::output::json_text(&manifest).map_err(|e| OutputError::write(&path, e))?;
+    crate::output::write_text(&path, &text)?;
+    if report {
+        crate::output::report_into(dir)?;
     }
+    Ok(())
 }
 
 #[derive(Debug, Args)]

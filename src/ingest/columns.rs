@@ -824,7 +824,7 @@ mod tests {
     /// nullable ones without nulls and with nulls; each null rule.
     #[test]
     fn page_level_path_agrees_with_the_general_path_on_random_writer_settings() {
-        use arrow::array::{Int16Array, Int8Array, UInt16Array, UInt32Array};
+        use arrow::datatypes::DataType;
         use parquet::basic::{Encoding, GzipLevel};
         let dir = tempfile::tempdir().unwrap();
         let mut state = 0x5eed_1234_u64;
@@ -856,47 +856,21 @@ mod tests {
                 .collect();
             let flags: Vec<bool> = (0..rows).map(|_| next(5) == 0).collect();
             let opt = |v: i64, i: usize| (!null_at(i)).then_some(v);
+            // One column of small values with its nulls, at every width.
+            let small: ArrayRef =
+                Arc::new(Int64Array::from_iter((0..rows).map(|i| opt(values[i], i))));
+            let at = |t: DataType| arrow::compute::cast(&small, &t).unwrap();
             let columns: Vec<(&str, ArrayRef)> = vec![
-                (
-                    "i8",
-                    Arc::new(Int8Array::from_iter(
-                        (0..rows).map(|i| opt(values[i], i).map(|v| v as i8)),
-                    )),
-                ),
-                (
-                    "i16",
-                    Arc::new(Int16Array::from_iter(
-                        (0..rows).map(|i| opt(values[i], i).map(|v| v as i16)),
-                    )),
-                ),
-                (
-                    "u16",
-                    Arc::new(UInt16Array::from_iter(
-                        (0..rows).map(|i| opt(values[i], i).map(|v| v as u16)),
-                    )),
-                ),
-                (
-                    "u32",
-                    Arc::new(UInt32Array::from_iter(
-                        (0..rows).map(|i| opt(values[i], i).map(|v| v as u32)),
-                    )),
-                ),
-                (
-                    "i32",
-                    Arc::new(Int32Array::from_iter(
-                        (0..rows).map(|i| opt(values[i], i).map(|v| v as i32)),
-                    )),
-                ),
+                ("i8", at(DataType::Int8)),
+                ("i16", at(DataType::Int16)),
+                ("u16", at(DataType::UInt16)),
+                ("u32", at(DataType::UInt32)),
+                ("i32", at(DataType::Int32)),
                 (
                     "i64",
                     Arc::new(Int64Array::from_iter((0..rows).map(|i| opt(wide[i], i)))),
                 ),
-                (
-                    "u8",
-                    Arc::new(UInt8Array::from_iter(
-                        (0..rows).map(|i| opt(values[i], i).map(|v| v as u8)),
-                    )),
-                ),
+                ("u8", at(DataType::UInt8)),
                 (
                     "flag",
                     Arc::new(BooleanArray::from_iter(

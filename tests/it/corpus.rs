@@ -294,13 +294,7 @@ fn outputs_do_not_depend_on_row_order_or_writer_settings() {
             "{}",
             String::from_utf8_lossy(&output.stderr)
         );
-        [
-            "clinics.csv",
-            "clinics.parquet",
-            "areas.csv",
-            "areas.parquet",
-        ]
-        .map(|f| std::fs::read(dir.path().join(out).join(f)).unwrap())
+        outputs(&dir.path().join(out))
     };
     let baseline = run(&source, "baseline");
     let settings: [(usize, usize, bool, Compression, WriterVersion, bool); 6] = [
@@ -393,18 +387,22 @@ fn outputs_do_not_depend_on_row_order_or_writer_settings() {
         writer.write(&shuffled).unwrap();
         writer.close().unwrap();
         let got = run(&path, &format!("out-{k}"));
-        for (f, (a, b)) in [
-            "clinics.csv",
-            "clinics.parquet",
-            "areas.csv",
-            "areas.parquet",
-        ]
-        .iter()
-        .zip(baseline.iter().zip(&got))
-        {
+        for (f, (a, b)) in OUTPUTS.iter().zip(baseline.iter().zip(&got)) {
             assert!(a == b, "setting {k}: {f} differs");
         }
     }
+}
+
+/// The outputs that must not depend on the file's layout.
+const OUTPUTS: [&str; 4] = [
+    "clinics.csv",
+    "clinics.parquet",
+    "areas.csv",
+    "areas.parquet",
+];
+
+fn outputs(out: &Path) -> [Vec<u8>; 4] {
+    OUTPUTS.map(|f| std::fs::read(out.join(f)).unwrap())
 }
 
 /// The committed writer corpus (`fixtures/writers`: the same 4,000 persons
@@ -459,15 +457,7 @@ fn writer_corpus_gives_the_same_outputs() {
             String::from_utf8_lossy(&output.stderr)
         );
         let out = dir.path().join(&name);
-        let mut got: Vec<Vec<u8>> = [
-            "clinics.csv",
-            "clinics.parquet",
-            "areas.csv",
-            "areas.parquet",
-        ]
-        .iter()
-        .map(|f| std::fs::read(out.join(f)).unwrap())
-        .collect();
+        let mut got = outputs(&out).to_vec();
         let manifest = std::fs::read_to_string(out.join("manifest.json")).unwrap();
         let manifest: serde_json::Value = serde_json::from_str(&manifest).unwrap();
         assert_eq!(manifest["persons"], 4000, "{name}");

@@ -69,11 +69,7 @@ pub(super) fn decode(
             if request.packed {
                 Column::Bits(words)
             } else {
-                Column::Bool(
-                    (0..rows)
-                        .map(|i| words[i / 64] >> (i % 64) & 1 == 1)
-                        .collect(),
-                )
+                Column::Bool((0..rows).map(|i| bit(&words, i)).collect())
             }
         }
         Kind::Float => return None,
@@ -108,8 +104,9 @@ impl NullRows {
         }
     }
 
-    /// Records a page from row `at`; `defined` is its bits (`None`: no
-    /// null). Returns the fill value when the page has nulls.
+    /// Records a page of `rows` rows from row `at`; `defined` is its bits
+    /// (`None`: no null). `None` when the page has nulls and there is no
+    /// fill value.
     fn page(
         &mut self,
         at: usize,
@@ -129,24 +126,18 @@ impl NullRows {
             set_range(&mut all, 0, at);
             all
         });
-        let mut ones = 0usize;
-        for i in 0..rows {
-            if bits[i / 64] >> (i % 64) & 1 == 1 {
-                ones += 1;
-                let bit = at + i;
-                all[bit / 64] |= 1 << (bit % 64);
-            }
+        for i in (0..rows).filter(|&i| bit(bits, i)) {
+            let row = at + i;
+            all[row / 64] |= 1 << (row % 64);
         }
-        self.count += (rows - ones) as u64;
+        self.count += (rows - ones(bits)) as u64;
         Some(())
     }
 
     fn given(&self, rows: usize) -> Vec<bool> {
         match &self.defined {
             None => vec![true; rows],
-            Some(bits) => (0..rows)
-                .map(|i| bits[i / 64] >> (i % 64) & 1 == 1)
-                .collect(),
+            Some(bits) => (0..rows).map(|i| bit(bits, i)).collect(),
         }
     }
 }
@@ -172,24 +163,27 @@ fn set_range(words: &mut [u64], from: usize, to: usize) {
 struct DataPage<'a> {
     values: &'a [u8],
     rows: usize,
+    /// The values stored: rows that are not null.
+    stored: usize,
     encoding: Encoding,
     defined: Option<Vec<u64>>,
 }
 
-impl DataPage<'_> {
-    /// The number of values stored (rows that are not null).
-    fn stored(&self) -> usize {
-        match &self.defined {
-            None => self.rows,
-            Some(bits) => bits.iter().map(|w| w.count_ones() as usize).sum(),
-        }
-    }
+/// Bit `i` of `words` (least significant first).
+#[inline]
+fn bit(words: &[u64], i: usize) -> bool {
+    words[i / 64] >> (i % 64) & 1 == 1
+}
+
+/// The number of bits set.
+fn ones(words: &[u64]) -> usize {
+    words.iter().map(|w| w.count_ones() as usize).sum()
 }
 
 /// A data page's parts (a required, non-repeated column has no levels in
-/// v1; v2 states their lengths). An optional column's definition levels
-/// (RLE hybrid, bit width 1; after a 4-byte length in v1) are checked to
-/// be all 1 and otherwise decoded into bits.
+/// v1; v2 states their lengths and nulls). An optional column's definition
+/// levels (RLE hybrid, bit width 1; after a 4-byte length in v1) are
+/// decoded into bits, kept only when some row is null.
 fn data(page: &Page, optional: bool) -> Option<DataPage<'_>> {
     match page {
         Page::DataPage {
@@ -204,6 +198,7 @@ fn data(page: &Page, optional: bool) -> Option<DataPage<'_>> {
                 return Some(DataPage {
                     values: buf,
                     rows,
+                    stored: rows,
                     encoding: *encoding,
                     defined: None,
                 });
@@ -213,16 +208,14 @@ fn data(page: &Page, optional: bool) -> Option<DataPage<'_>> {
             }
             let length = u32::from_le_bytes(buf.get(..4)?.try_into().ok()?) as usize;
             let levels = buf.get(4..4usize.checked_add(length)?)?;
-            let defined = if all_ones(levels, rows) {
-                None
-            } else {
-                Some(level_bits(levels, rows)?)
-            };
+            let bits = level_bits(levels, rows)?;
+            let stored = ones(&bits);
             Some(DataPage {
                 values: buf.get(4 + length..)?,
                 rows,
+                stored,
                 encoding: *encoding,
-                defined,
+                defined: (stored != rows).then_some(bits),
             })
         }
         Page::DataPageV2 {
@@ -237,22 +230,23 @@ fn data(page: &Page, optional: bool) -> Option<DataPage<'_>> {
             let rows = *num_values as usize;
             let (rep, def) = (*rep_levels_byte_len as usize, *def_levels_byte_len as usize);
             let skip = rep.checked_add(def)?;
-            let defined = if *num_nulls == 0 {
-                None
+            let (stored, defined) = if *num_nulls == 0 {
+                (rows, None)
             } else {
                 if !optional || rep != 0 {
                     return None;
                 }
                 let bits = level_bits(buf.get(..def)?, rows)?;
-                let stored: usize = bits.iter().map(|w| w.count_ones() as usize).sum();
+                let stored = ones(&bits);
                 if rows.checked_sub(stored)? != *num_nulls as usize {
                     return None;
                 }
-                Some(bits)
+                (stored, Some(bits))
             };
             Some(DataPage {
                 values: buf.get(skip..)?,
                 rows,
+                stored,
                 encoding: *encoding,
                 defined,
             })
@@ -263,9 +257,8 @@ fn data(page: &Page, optional: bool) -> Option<DataPage<'_>> {
 
 /// Definition levels of bit width 1 (RLE hybrid) as bits, one per row.
 fn level_bits(bytes: &[u8], rows: usize) -> Option<Vec<u64>> {
-    let mut words = vec![0u64; rows.div_ceil(64) + 1];
+    let mut words = vec![0u64; rows.div_ceil(64)];
     rle_bits(bytes, rows, &mut words, 0)?;
-    words.truncate(rows.div_ceil(64));
     Some(words)
 }
 
@@ -333,11 +326,11 @@ fn bools(
     optional: bool,
     nulls: &mut NullRows,
 ) -> Option<Vec<u64>> {
-    let mut words = vec![0u64; rows.div_ceil(64) + 1];
+    let mut words = vec![0u64; rows.div_ceil(64)];
     let mut at = 0usize;
     while let Some(page) = pages.get_next_page().ok()? {
         let page = data(&page, optional)?;
-        let (count, stored) = (page.rows, page.stored());
+        let (count, stored) = (page.rows, page.stored);
         if at.checked_add(count)? > rows {
             return None;
         }
@@ -347,14 +340,14 @@ fn bools(
             Some(defined) => {
                 // The stored values go to a scratch row first, then to
                 // the defined rows.
-                let mut scratch = vec![0u64; stored.div_ceil(64) + 1];
+                let mut scratch = vec![0u64; stored.div_ceil(64)];
                 page_bits(&page, stored, &mut scratch, 0)?;
                 let fill = nulls.fill? != 0;
                 let mut next = 0usize;
                 for i in 0..count {
-                    let value = if defined[i / 64] >> (i % 64) & 1 == 1 {
+                    let value = if bit(defined, i) {
                         next += 1;
-                        scratch[(next - 1) / 64] >> ((next - 1) % 64) & 1 == 1
+                        bit(&scratch, next - 1)
                     } else {
                         fill
                     };
@@ -367,67 +360,20 @@ fn bools(
         }
         at += count;
     }
-    words.truncate(rows.div_ceil(64));
     (at == rows).then_some(words)
 }
 
-/// Whether an RLE/bit-packed hybrid run list of bit width 1 holds `count`
-/// values that are all 1 (bit-packed padding past `count` is ignored).
-fn all_ones(mut bytes: &[u8], count: usize) -> bool {
-    let mut left = count;
-    while left > 0 {
-        // The run header, a ULEB128 varint.
-        let mut header: u64 = 0;
-        let mut shift = 0;
-        loop {
-            let Some((&b, rest)) = bytes.split_first() else {
-                return false;
-            };
-            bytes = rest;
-            if shift > 56 {
-                return false;
-            }
-            header |= u64::from(b & 0x7f) << shift;
-            shift += 7;
-            if b & 0x80 == 0 {
-                break;
-            }
-        }
-        if header & 1 == 0 {
-            // An RLE run: (header >> 1) repeats of a one-byte value.
-            let Some((&value, rest)) = bytes.split_first() else {
-                return false;
-            };
-            bytes = rest;
-            let run = (header >> 1) as usize;
-            if value != 1 || run == 0 {
-                return false;
-            }
-            left = left.saturating_sub(run);
-        } else {
-            // Bit-packed: (header >> 1) groups of 8 values, one byte each.
-            let groups = (header >> 1) as usize;
-            let Some(packed) = bytes.get(..groups) else {
-                return false;
-            };
-            bytes = &bytes[groups..];
-            if groups == 0 {
-                return false;
-            }
-            for &byte in packed {
-                let n = left.min(8);
-                let mask = if n == 8 { 0xff } else { (1u16 << n) as u8 - 1 };
-                if byte & mask != mask {
-                    return false;
-                }
-                left -= n;
-                if left == 0 {
-                    break;
-                }
-            }
-        }
+/// A stored integer of `width` bytes (held in the low bytes of `v`) as
+/// the value it stands for; `None` for an unsigned 64-bit value above
+/// `i64::MAX`.
+#[inline(always)]
+fn widen(v: i64, width: usize, sign: Sign) -> Option<i64> {
+    match (width, sign) {
+        (4, Sign::Signed) => Some(i64::from(v as i32)),
+        (4, Sign::Unsigned) => Some(i64::from(v as u32)),
+        (_, Sign::Unsigned) if v < 0 => None,
+        _ => Some(v),
     }
-    true
 }
 
 /// `count` PLAIN little-endian integers of `width` bytes.
@@ -442,21 +388,13 @@ fn plain(
     if width == 4 {
         for chunk in bytes.chunks_exact(4) {
             let v = i32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
-            f(match sign {
-                Sign::Signed => i64::from(v),
-                Sign::Unsigned => i64::from(v as u32),
-            })?;
+            f(widen(i64::from(v), 4, sign)?)?;
         }
     } else {
         for chunk in bytes.chunks_exact(8) {
             let mut b = [0u8; 8];
             b.copy_from_slice(chunk);
-            let v = i64::from_le_bytes(b);
-            f(match sign {
-                Sign::Signed => v,
-                Sign::Unsigned if v >= 0 => v,
-                Sign::Unsigned => return None,
-            })?;
+            f(widen(i64::from_le_bytes(b), 8, sign)?)?;
         }
     }
     Some(())
@@ -638,7 +576,7 @@ fn ints<T: Narrow>(
             continue;
         }
         let page = data(&page, optional)?;
-        let (count, stored) = (page.rows, page.stored());
+        let (count, stored) = (page.rows, page.stored);
         let at = out.len();
         if at.checked_add(count)? > rows {
             return None;
@@ -670,7 +608,7 @@ fn ints<T: Narrow>(
             out.resize(at + count, fill);
             let mut next = at + stored;
             for i in (0..count).rev() {
-                if defined[i / 64] >> (i % 64) & 1 == 1 {
+                if bit(defined, i) {
                     next -= 1;
                     out[at + i] = out[next];
                 } else {
@@ -709,18 +647,10 @@ fn delta(
     if total != count {
         return None;
     }
-    let emit = |v: i64, f: &mut dyn FnMut(i64) -> Option<()>| {
-        f(match (width, sign) {
-            (4, Sign::Signed) => i64::from(v as i32),
-            (4, Sign::Unsigned) => i64::from(v as u32),
-            (_, Sign::Unsigned) if v < 0 => return None,
-            _ => v,
-        })
-    };
     if count == 0 {
         return Some(());
     }
-    emit(value, &mut f)?;
+    f(widen(value, width, sign)?)?;
     let mut done = 1usize;
     let per_mini = block / miniblocks;
     while done < count {
@@ -751,7 +681,7 @@ fn delta(
                 word[..available].copy_from_slice(&packed[from..from + available]);
                 let d = (u128::from_le_bytes(word) >> (bit % 8)) as u64 & mask;
                 value = value.wrapping_add(min_delta).wrapping_add(d as i64);
-                emit(value, &mut f)?;
+                f(widen(value, width, sign)?)?;
             }
             done += per_mini.min(count - done);
         }
