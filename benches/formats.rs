@@ -42,6 +42,7 @@ fn formats(c: &mut Criterion) {
             model: models.join(file),
             nulls_as_unknown: false,
             outcomes: false,
+            load_level: None,
         };
         let inputs = load_inputs(&paths).expect("inputs");
         let model = &inputs.model.model;

@@ -31,6 +31,7 @@ fn national_run(c: &mut Criterion) {
         )),
         nulls_as_unknown: false,
         outcomes: false,
+        load_level: None,
     };
     let params = RunParams {
         year: 2031,
@@ -42,6 +43,7 @@ fn national_run(c: &mut Criterion) {
         out: dir.path().join("out"),
         write_person_weights: false,
         report: false,
+        xlsx: false,
     };
 
     let mut group = c.benchmark_group("national_run_1m");

@@ -66,6 +66,7 @@ fn stages(c: &mut Criterion) {
         model: Path::new(env!("CARGO_MANIFEST_DIR")).join("models/reference-2027.toml"),
         nulls_as_unknown: false,
         outcomes: false,
+        load_level: None,
     };
     let inputs = load_inputs(&paths).expect("inputs");
     let model = &inputs.model.model;

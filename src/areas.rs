@@ -40,6 +40,10 @@ pub struct AreaRow {
     pub listed: u64,
     pub listed_per_capacity: Option<f64>,
     pub norm_patients_per_capacity: Option<f64>,
+    /// `L_a`: Σ need of the clinics located in the area / their
+    /// capacities (SPEC section 4, load level); `L` for the nation;
+    /// `None` for an area with no clinics.
+    pub reference_load: Option<f64>,
 }
 
 /// The fewest persons an area figure may rest on before it is suppressed
@@ -80,7 +84,23 @@ pub fn area_rows(
     geography: &Geography,
     load: f64,
     closing_fraction: f64,
+    capacity_scale: Option<f64>,
 ) -> Vec<AreaRow> {
+    use crate::load::{area_load, listed_sums};
+    let area_loads = |n_areas: usize, area_of: &dyn Fn(usize) -> usize| -> Vec<Option<f64>> {
+        listed_sums(need, clinics, n_areas, area_of)
+            .into_iter()
+            .map(|(n, d)| area_load(n, d, capacity_scale))
+            .collect()
+    };
+    let info_of = |c: usize| &geography.kommuner[usize::from(clinics.kommune[c])];
+    let kommune_loads = area_loads(geography.kommuner.len(), &|c| {
+        usize::from(clinics.kommune[c])
+    });
+    let council_loads = area_loads(geography.sundhedsraad.len(), &|c| {
+        usize::from(info_of(c).sundhedsraad)
+    });
+    let region_loads = area_loads(geography.regions.len(), &|c| usize::from(info_of(c).region));
     let mut kommune = vec![Sums::default(); geography.kommuner.len()];
     for (k, sums) in kommune.iter_mut().enumerate() {
         sums.residents = need.kommune_residents[k];
@@ -100,27 +120,29 @@ pub fn area_rows(
         regions[usize::from(info.region)].add(sums);
         nation.add(sums);
     }
-    let row = |level: Level, code: String, name: String, sums: &Sums| {
-        let target = sums.need / load;
-        let mean_weight = (sums.residents > 0).then(|| sums.need / sums.residents as f64);
-        AreaRow {
-            level,
-            code,
-            name,
-            residents: sums.residents,
-            need: sums.need,
-            mean_weight,
-            capacities: sums.capacities,
-            target_capacities: target,
-            capacity_gap: sums.capacities - target,
-            listed: sums.listed,
-            listed_per_capacity: (sums.capacities > 0.0)
-                .then(|| sums.listed as f64 / sums.capacities),
-            norm_patients_per_capacity: mean_weight
-                .filter(|&w| w > 0.0)
-                .map(|w| load * closing_fraction / w),
-        }
-    };
+    let row =
+        |level: Level, code: String, name: String, sums: &Sums, reference_load: Option<f64>| {
+            let target = sums.need / load;
+            let mean_weight = (sums.residents > 0).then(|| sums.need / sums.residents as f64);
+            AreaRow {
+                level,
+                code,
+                name,
+                residents: sums.residents,
+                need: sums.need,
+                mean_weight,
+                capacities: sums.capacities,
+                target_capacities: target,
+                capacity_gap: sums.capacities - target,
+                listed: sums.listed,
+                listed_per_capacity: (sums.capacities > 0.0)
+                    .then(|| sums.listed as f64 / sums.capacities),
+                norm_patients_per_capacity: mean_weight
+                    .filter(|&w| w > 0.0)
+                    .map(|w| load * closing_fraction / w),
+                reference_load,
+            }
+        };
     let mut rows = Vec::with_capacity(kommune.len() + councils.len() + regions.len() + 1);
     for (k, sums) in kommune.iter().enumerate() {
         let info = &geography.kommuner[k];
@@ -129,16 +151,35 @@ pub fn area_rows(
             info.code.to_string(),
             info.name.clone(),
             sums,
+            kommune_loads[k],
         ));
     }
     for (i, sums) in councils.iter().enumerate() {
         let name = geography.sundhedsraad[i].clone();
-        rows.push(row(Level::Sundhedsraad, name.clone(), name, sums));
+        rows.push(row(
+            Level::Sundhedsraad,
+            name.clone(),
+            name,
+            sums,
+            council_loads[i],
+        ));
     }
     for (i, sums) in regions.iter().enumerate() {
         let name = geography.regions[i].clone();
-        rows.push(row(Level::Region, name.clone(), name, sums));
+        rows.push(row(
+            Level::Region,
+            name.clone(),
+            name,
+            sums,
+            region_loads[i],
+        ));
     }
-    rows.push(row(Level::Nation, "DK".into(), "Danmark".into(), &nation));
+    rows.push(row(
+        Level::Nation,
+        "DK".into(),
+        "Danmark".into(),
+        &nation,
+        Some(load),
+    ));
     rows
 }

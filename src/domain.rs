@@ -49,7 +49,13 @@ pub struct Clinics {
     pub clinic_id: Vec<i32>,
     /// Index into `Geography::kommuner` of where the clinic is located.
     pub kommune: Vec<u16>,
+    /// Effective capacities, `capacities + capacity_adjustment` of the
+    /// file (SPEC section 4): what every computation uses.
     pub capacities: Vec<f64>,
+    /// `capacities` as the file gives them, before the adjustment.
+    pub capacities_given: Vec<f64>,
+    /// `capacity_adjustment` of the file (0 when absent).
+    pub capacity_adjustment: Vec<f64>,
     /// Last year's minimum patient count, or 1,600 × capacities when the
     /// file has none for the clinic.
     pub previous_min_patients: Vec<f64>,

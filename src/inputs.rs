@@ -22,6 +22,8 @@ pub struct InputPaths {
     pub nulls_as_unknown: bool,
     /// Read `utilization` and `exposure` too (fit and evaluate).
     pub outcomes: bool,
+    /// `--load-level`: overrides the model's `[proposal] load_level`.
+    pub load_level: Option<model::LoadLevel>,
 }
 
 /// A file that was read: its path, rows and SHA-256.
@@ -64,7 +66,13 @@ fn load_context(paths: &InputPaths) -> Result<Inputs, Error> {
 
 /// `load_context` with a model already loaded (e.g. a format-1 model as
 /// the format-2 model it is).
-fn load_context_with(paths: &InputPaths, model: LoadedModel) -> Result<Inputs, Error> {
+fn load_context_with(paths: &InputPaths, mut model: LoadedModel) -> Result<Inputs, Error> {
+    if let Some(level) = paths.load_level {
+        model.model.proposal.load_level = level;
+        if let Some(spec) = model.model.format2.as_mut() {
+            std::sync::Arc::make_mut(spec).proposal.load_level = level;
+        }
+    }
     let (geography, geography_source) = match &paths.geography {
         Some(path) => {
             let geography = ingest::geography::load(path)?;

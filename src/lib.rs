@@ -17,6 +17,7 @@
 pub mod aggregate;
 pub mod areas;
 pub mod commands;
+pub mod decisions;
 pub mod domain;
 pub mod error;
 pub mod exact;
@@ -25,6 +26,7 @@ pub mod exact;
 pub mod fit;
 pub mod ingest;
 pub mod inputs;
+pub mod load;
 pub mod model;
 pub mod output;
 pub mod progress;

@@ -42,6 +42,18 @@ impl Flags {
         ]
     }
 
+    /// The flags of a `;`-separated text (unknown names are ignored).
+    pub fn from_text(text: &str) -> Flags {
+        let on = |name: &str| text.split(';').any(|f| f.trim() == name);
+        Flags {
+            capped: on("capped"),
+            uncertain: on("uncertain"),
+            dialogue: on("dialogue"),
+            vulnerable_area: on("vulnerable_area"),
+            empty: on("empty"),
+        }
+    }
+
     /// `;`-separated text, e.g. `capped;uncertain`; empty when none.
     pub fn to_text(self) -> String {
         self.named()

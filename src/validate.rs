@@ -52,7 +52,22 @@ pub fn clinics(
         })?;
         clinics.clinic_id.push(raw.clinic_id[i]);
         clinics.kommune.push(kommune);
-        clinics.capacities.push(raw.capacities[i]);
+        let effective = raw.capacities[i] + raw.capacity_adjustment[i];
+        if !(effective > 0.0 && effective.is_finite()) {
+            return Err(InputError::BadValue {
+                path: path.to_path_buf(),
+                column: "capacity_adjustment".into(),
+                row: i as u64 + 1,
+                value: raw.capacity_adjustment[i].to_string(),
+                expected: format!(
+                    "an adjustment that leaves clinic {} an effective capacity above 0 (capacities {} + adjustment {} = {effective})",
+                    raw.clinic_id[i], raw.capacities[i], raw.capacity_adjustment[i]
+                ),
+            });
+        }
+        clinics.capacities.push(effective);
+        clinics.capacities_given.push(raw.capacities[i]);
+        clinics.capacity_adjustment.push(raw.capacity_adjustment[i]);
         clinics
             .previous_min_patients
             .push(raw.previous_min_patients[i]);

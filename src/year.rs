@@ -22,7 +22,12 @@ pub struct RunParams {
 #[derive(Debug, Clone)]
 pub struct RunResult {
     pub year: i32,
+    /// The national `L`.
     pub load: f64,
+    /// The level the counts' loads were formed at.
+    pub load_level: crate::model::LoadLevel,
+    /// By clinic: the `L` or `L_a` its count used.
+    pub clinic_loads: Vec<f64>,
     pub capacity_total: f64,
     pub capacity_total_given: bool,
     pub need: Need,
@@ -109,6 +114,14 @@ fn compute_from_sums(
     let load = proposal::reference_load(need.persons, capacity_total);
     let rules = &model.proposal;
     let clinics = &inputs.clinics;
+    let loads = crate::load::loads(
+        rules.load_level,
+        load,
+        &need,
+        clinics,
+        &inputs.geography,
+        params.capacity_total,
+    );
     let proposals: Vec<Proposal> = (0..clinics.len())
         .into_par_iter()
         .map(|c| {
@@ -117,7 +130,7 @@ fn compute_from_sums(
                 previous_min_patients: previous[c],
                 vulnerable_area: clinics.vulnerable_area[c],
             };
-            proposal::propose(&need.clinics[c], &clinic, load, rules)
+            proposal::propose(&need.clinics[c], &clinic, loads.by_clinic[c], rules)
         })
         .collect();
     let areas = areas::area_rows(
@@ -126,6 +139,7 @@ fn compute_from_sums(
         &inputs.geography,
         load,
         rules.closing_fraction,
+        crate::load::capacity_scale(clinics, params.capacity_total),
     );
 
     let mut warnings = Vec::new();
@@ -162,6 +176,8 @@ fn compute_from_sums(
     Ok(RunResult {
         year: params.year,
         load,
+        load_level: loads.level,
+        clinic_loads: loads.by_clinic,
         capacity_total,
         capacity_total_given: params.capacity_total.is_some(),
         need,

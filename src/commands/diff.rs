@@ -6,10 +6,12 @@
 //! 2. model: B's coefficients and closing fraction, still A's year;
 //! 3. packages: B's year (the packages in force and their phase);
 //! 4. capacity: B's clinic capacities and `D`;
-//! 5. caps and rounding: what floors, ceilings, transition caps and
+//! 5. load level: B's load level (nation, region or sundhedsråd), where
+//!    steps 1 to 4 take B's model at A's level;
+//! 6. caps and rounding: what floors, ceilings, transition caps and
 //!    rounding made of the raw counts on both sides.
 //!
-//! The five parts add up to B's proposal minus A's by construction. The
+//! The six parts add up to B's proposal minus A's by construction. The
 //! inputs are re-read from the paths in the two manifests, and must still
 //! have the SHA-256 recorded there.
 
@@ -95,6 +97,14 @@ fn read_side(dir: &Path) -> Result<Side, Error> {
             model,
             nulls_as_unknown: m.nulls_as_unknown,
             outcomes: false,
+            load_level: Some(
+                crate::model::LoadLevel::parse(&m.load_level).ok_or_else(|| {
+                    bad(format!(
+                        "load_level `{}` is not one of nation, region, sundhedsraad",
+                        m.load_level
+                    ))
+                })?,
+            ),
         },
         year: m.year,
         capacity_total,
@@ -102,27 +112,62 @@ fn read_side(dir: &Path) -> Result<Side, Error> {
     })
 }
 
-/// Mean weight by clinic id, for a population under a model in a year.
-fn mean_weights(
+/// One step of the substitution: each clinic's mean weight and the load
+/// its count uses, by clinic id.
+type Step = BTreeMap<i32, (Option<f64>, f64)>;
+
+/// A step's mean weights and loads, for a population under a model (at
+/// its load level) in a year, with `D` given or the clinics' own.
+fn step(
     inputs: &Inputs,
     model: &Model,
     year: i32,
-) -> Result<BTreeMap<i32, Option<f64>>, Error> {
+    capacity_total: Option<f64>,
+) -> Result<(Step, crate::aggregate::Need), Error> {
     let result = compute_with(
         inputs,
         model,
         &RunParams {
             year,
-            capacity_total: None,
+            capacity_total,
         },
     )?;
-    Ok(inputs
+    let step = inputs
         .clinics
         .clinic_id
         .iter()
         .zip(&result.need.clinics)
-        .map(|(&id, need)| (id, need.mean_weight))
-        .collect())
+        .zip(&result.clinic_loads)
+        .map(|((&id, need), &load)| (id, (need.mean_weight, load)))
+        .collect();
+    Ok((step, result.need))
+}
+
+/// The loads by clinic id of `need` at `level` with `D` given or not
+/// (the steps that change only capacities or the level reuse the need).
+fn loads_at(
+    inputs: &Inputs,
+    need: &crate::aggregate::Need,
+    level: crate::model::LoadLevel,
+    capacity_total: Option<f64>,
+) -> BTreeMap<i32, f64> {
+    let d = capacity_total.unwrap_or_else(|| inputs.clinics.total_capacities());
+    let national = crate::proposal::reference_load(need.persons, d);
+    let loads = crate::load::loads(
+        level,
+        national,
+        need,
+        &inputs.clinics,
+        &inputs.geography,
+        capacity_total,
+    );
+    inputs
+        .clinics
+        .clinic_id
+        .iter()
+        .copied()
+        .zip(loads.by_clinic)
+        .collect()
 }
 
 /// One clinic's change and its parts.
@@ -136,6 +181,8 @@ pub struct ClinicChange {
     pub model: Option<f64>,
     pub packages: Option<f64>,
     pub capacity: Option<f64>,
+    /// A change of load level (nation, region, sundhedsråd).
+    pub load_level: Option<f64>,
     pub caps_and_rounding: Option<f64>,
     /// `attributed`, `only in A`, `only in B`, or `no count`.
     pub status: &'static str,
@@ -168,22 +215,28 @@ pub fn diff(a_dir: &Path, b_dir: &Path, out: &Path) -> Result<DiffSummary, Error
         }
         .into());
     }
-    let n_a = inputs_a.population.len() as f64;
-    let n_b = inputs_b.population.len() as f64;
     let d_total_a = a
         .capacity_total
         .unwrap_or_else(|| inputs_a.clinics.total_capacities());
-    let d_total_b = b
-        .capacity_total
-        .unwrap_or_else(|| inputs_b.clinics.total_capacities());
     let (f_a, f_b) = (
         model_a.proposal.closing_fraction,
         model_b.proposal.closing_fraction,
     );
-    let w0 = mean_weights(&inputs_a, model_a, a.year)?;
-    let w1 = mean_weights(&inputs_b, model_a, a.year)?;
-    let w2 = mean_weights(&inputs_b, model_b, a.year)?;
-    let w3 = mean_weights(&inputs_b, model_b, b.year)?;
+    // Until the level step, B's model is taken at A's load level.
+    let level_a = model_a.proposal.load_level;
+    let mut model_b_at_a = model_b.clone();
+    model_b_at_a.proposal.load_level = level_a;
+    let (w0, _) = step(&inputs_a, model_a, a.year, a.capacity_total)?;
+    let (w1, _) = step(&inputs_b, model_a, a.year, Some(d_total_a))?;
+    let (w2, _) = step(&inputs_b, &model_b_at_a, a.year, Some(d_total_a))?;
+    let (w3, need_b) = step(&inputs_b, &model_b_at_a, b.year, Some(d_total_a))?;
+    let l4 = loads_at(&inputs_b, &need_b, level_a, b.capacity_total);
+    let l5 = loads_at(
+        &inputs_b,
+        &need_b,
+        model_b.proposal.load_level,
+        b.capacity_total,
+    );
     let capacity = |inputs: &Inputs, id: i32| {
         inputs
             .clinics
@@ -213,6 +266,7 @@ pub fn diff(a_dir: &Path, b_dir: &Path, out: &Path) -> Result<DiffSummary, Error
             model: None,
             packages: None,
             capacity: None,
+            load_level: None,
             caps_and_rounding: None,
             status: "no count",
         };
@@ -221,30 +275,40 @@ pub fn diff(a_dir: &Path, b_dir: &Path, out: &Path) -> Result<DiffSummary, Error
             (false, true) => row.status = "only in B",
             _ => {}
         }
-        let weights = (
-            w0.get(&id).copied().flatten(),
-            w1.get(&id).copied().flatten(),
-            w2.get(&id).copied().flatten(),
-            w3.get(&id).copied().flatten(),
-        );
-        if let (Some(x), Some(y), Some(da), Some(db), (Some(m0), Some(m1), Some(m2), Some(m3))) = (
+        let at = |s: &Step| match s.get(&id) {
+            Some(&(Some(m), l)) => Some((m, l)),
+            _ => None,
+        };
+        if let (
+            Some(x),
+            Some(y),
+            Some(da),
+            Some(db),
+            (Some((m0, l0)), Some((m1, l1)), Some((m2, l2)), Some((m3, l3))),
+            Some(&l4),
+            Some(&l5),
+        ) = (
             pa,
             pb,
             capacity(&inputs_a, id),
             capacity(&inputs_b, id),
-            weights,
+            (at(&w0), at(&w1), at(&w2), at(&w3)),
+            l4.get(&id),
+            l5.get(&id),
         ) {
-            let r0 = da * (n_a / d_total_a) * f_a / m0;
-            let r1 = da * (n_b / d_total_a) * f_a / m1;
-            let r2 = da * (n_b / d_total_a) * f_b / m2;
-            let r3 = da * (n_b / d_total_a) * f_b / m3;
-            let r4 = db * (n_b / d_total_b) * f_b / m3;
+            let r0 = da * l0 * f_a / m0;
+            let r1 = da * l1 * f_a / m1;
+            let r2 = da * l2 * f_b / m2;
+            let r3 = da * l3 * f_b / m3;
+            let r4 = db * l4 * f_b / m3;
+            let r5 = db * l5 * f_b / m3;
             let total = (y - x) as f64;
             row.population = Some(r1 - r0);
             row.model = Some(r2 - r1);
             row.packages = Some(r3 - r2);
             row.capacity = Some(r4 - r3);
-            row.caps_and_rounding = Some(total - (r4 - r0));
+            row.load_level = Some(r5 - r4);
+            row.caps_and_rounding = Some(total - (r5 - r0));
             row.status = "attributed";
         }
         rows.push(row);
@@ -259,6 +323,7 @@ pub fn diff(a_dir: &Path, b_dir: &Path, out: &Path) -> Result<DiffSummary, Error
         ("model", |r| r.model),
         ("packages", |r| r.packages),
         ("capacity", |r| r.capacity),
+        ("load_level", |r| r.load_level),
         ("caps_and_rounding", |r| r.caps_and_rounding),
         ("change", |r| {
             if r.status == "attributed" {
@@ -297,6 +362,7 @@ pub fn diff(a_dir: &Path, b_dir: &Path, out: &Path) -> Result<DiffSummary, Error
         model: float(|r| r.model),
         packages: float(|r| r.packages),
         capacity: float(|r| r.capacity),
+        load_level: float(|r| r.load_level),
         caps_and_rounding: float(|r| r.caps_and_rounding),
         status: rows.iter().map(|r| r.status.to_string()).collect(),
     }
@@ -333,7 +399,7 @@ pub fn execute(args: &DiffArgs) -> Result<(), Failure> {
     let summary = super::in_pool(args.threads, || diff(&args.a, &args.b, &args.out))?;
     if !args.quiet {
         tracing::info!(
-            "fordeling: {} clinics, {} attributed; total change {:.0} = population {:.0} + model {:.0} + packages {:.0} + capacity {:.0} + caps and rounding {:.0}; wrote {}",
+            "fordeling: {} clinics, {} attributed; total change {:.0} = population {:.0} + model {:.0} + packages {:.0} + capacity {:.0} + load level {:.0} + caps and rounding {:.0}; wrote {}",
             summary.clinics,
             summary.attributed,
             summary.totals["change"],
@@ -341,6 +407,7 @@ pub fn execute(args: &DiffArgs) -> Result<(), Failure> {
             summary.totals["model"],
             summary.totals["packages"],
             summary.totals["capacity"],
+            summary.totals["load_level"],
             summary.totals["caps_and_rounding"],
             args.out.display()
         );

@@ -93,9 +93,19 @@ pub struct HierarchyCount {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Steps {
+    /// Effective capacities `d` (the file's capacities + adjustment).
     pub capacities: f64,
+    pub capacities_given: f64,
+    pub capacity_adjustment: f64,
+    /// The load the count uses: `L`, or the `L_a` of the clinic's area.
     #[serde(rename = "L")]
     pub load: f64,
+    /// `nation`, `region` or `sundhedsraad`.
+    pub load_level: String,
+    /// The area whose `L_a` the count uses (`DK` for the nation).
+    pub load_area: String,
+    /// The national `L`.
+    pub national_load: f64,
     #[serde(rename = "D")]
     pub capacity_total: f64,
     pub closing_fraction: f64,
@@ -362,9 +372,24 @@ fn steps(inputs: &Inputs, result: &RunResult, c: usize) -> Steps {
     let proposal = &result.proposals[c];
     let d = inputs.clinics.capacities[c];
     let previous = result.previous_min_patients[c];
+    let kommune = &inputs.geography.kommuner[usize::from(inputs.clinics.kommune[c])];
+    let load_area = match result.load_level {
+        crate::model::LoadLevel::Nation => "DK".to_string(),
+        crate::model::LoadLevel::Region => {
+            inputs.geography.regions[usize::from(kommune.region)].clone()
+        }
+        crate::model::LoadLevel::Sundhedsraad => {
+            inputs.geography.sundhedsraad[usize::from(kommune.sundhedsraad)].clone()
+        }
+    };
     Steps {
         capacities: d,
-        load: result.load,
+        capacities_given: inputs.clinics.capacities_given[c],
+        capacity_adjustment: inputs.clinics.capacity_adjustment[c],
+        load: result.clinic_loads[c],
+        load_level: result.load_level.as_str().to_string(),
+        load_area,
+        national_load: result.load,
         capacity_total: result.capacity_total,
         closing_fraction: rules.closing_fraction,
         mean_weight: need.mean_weight,
@@ -678,11 +703,26 @@ pub fn text(a: &Account) -> String {
         );
     }
     let _ = writeln!(t, "\nThe count, step by step");
-    let _ = writeln!(
-        t,
-        "  L = persons / D = need-weighted citizens per capacity = {:.4} (D = {:.2})",
-        s.load, s.capacity_total
-    );
+    if s.load_level == "nation" {
+        let _ = writeln!(
+            t,
+            "  L = persons / D = need-weighted citizens per capacity = {:.4} (D = {:.2})",
+            s.load, s.capacity_total
+        );
+    } else {
+        let _ = writeln!(
+            t,
+            "  L = L_a of {} {} = need of the clinics located there / their capacities = {:.4} (national L = {:.4}, D = {:.2})",
+            s.load_level, s.load_area, s.load, s.national_load, s.capacity_total
+        );
+    }
+    if s.capacity_adjustment != 0.0 {
+        let _ = writeln!(
+            t,
+            "  d = capacities + capacity adjustment = {} + {} = {}",
+            s.capacities_given, s.capacity_adjustment, s.capacities
+        );
+    }
     let _ = writeln!(
         t,
         "  1. raw = d × L × f / mean weight = {:.2} × {:.4} × {} / {} = {}",

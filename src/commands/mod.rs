@@ -7,6 +7,7 @@
 //! its error into a `Failure` (exit code and message) for `main`.
 
 pub mod completions;
+pub mod decide;
 pub mod diff;
 pub mod evaluate;
 pub mod explain;
@@ -23,6 +24,7 @@ use crate::error::Error;
 use crate::inputs::InputPaths;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use completions::CompletionsArgs;
+use decide::DecideArgs;
 use diff::DiffArgs;
 use evaluate::EvaluateArgs;
 use explain::ExplainArgs;
@@ -95,6 +97,11 @@ pub enum Command {
     /// Why proposals moved between two output directories: population, model, packages, capacity, caps and rounding.
     #[command(after_help = "Example: fordeling diff out-2027 out-2028 --out diff-2027-2028")]
     Diff(DiffArgs),
+    /// The region's final counts on a run's proposals: decisions, coverage per sundhedsråd and next year's clinics file.
+    #[command(
+        after_help = "Example: fordeling decide out --decisions examples/decisions.csv --out out-decisions --report"
+    )]
+    Decide(DecideArgs),
     /// Evaluate a list or grid of variants of the model and run parameters over data read once.
     #[command(
         after_help = "Example: fordeling scenarios --scenarios scenarios.toml --out scenario-results"
@@ -129,6 +136,7 @@ impl Command {
             Command::Explain(args) => explain::execute(&args),
             Command::Diff(args) => diff::execute(&args),
             Command::Scenarios(args) => scenarios::execute(&args),
+            Command::Decide(args) => decide::execute(&args),
             Command::Report(args) => report::execute(&args),
             Command::Model(args) => model::execute(&args),
             Command::Completions(args) => completions::execute(&args),
@@ -146,6 +154,7 @@ impl Command {
             Command::Scenarios(a) => a.input.quiet,
             Command::Synth(a) => a.quiet,
             Command::Diff(a) => a.quiet,
+            Command::Decide(a) => a.quiet,
             Command::Report(a) => a.quiet,
             Command::Completions(_) => true,
             Command::Model(_) => true,
@@ -168,6 +177,10 @@ pub struct InputArgs {
     /// Map nulls in socioeconomic columns to their unknown (reference) level, and count them.
     #[arg(long)]
     pub nulls_as_unknown: bool,
+    /// Where the reference load is formed: one L for the nation, or an L_a for each region or
+    /// sundhedsråd over the clinics located there (default: the model's [proposal] load_level).
+    #[arg(long, value_parser = load_level)]
+    pub load_level: Option<crate::model::LoadLevel>,
     /// Worker threads (default: all cores). Results do not depend on it.
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub threads: Option<u16>,
@@ -185,8 +198,14 @@ impl InputArgs {
             model,
             nulls_as_unknown: self.nulls_as_unknown,
             outcomes,
+            load_level: self.load_level,
         }
     }
+}
+
+pub(crate) fn load_level(text: &str) -> Result<crate::model::LoadLevel, String> {
+    crate::model::LoadLevel::parse(text)
+        .ok_or_else(|| format!("`{text}` is not one of nation, region, sundhedsraad"))
 }
 
 pub(crate) fn positive_float(text: &str) -> Result<f64, String> {

@@ -7,6 +7,7 @@
 
 use super::{Failure, InputArgs};
 use crate::aggregate::Basis;
+use crate::decisions;
 use crate::error::{Error, InputError, OutputError};
 use crate::output::schema::{ProjectManifest, ProjectYear};
 use crate::output::table::Table;
@@ -51,13 +52,8 @@ impl CapacityPath {
             return Ok(CapacityPath::Linear { target, year });
         }
         let path = Path::new(text);
-        let bytes = std::fs::read(path).map_err(|source| InputError::Open {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let mut reader = csv::ReaderBuilder::new()
-            .trim(csv::Trim::All)
-            .from_reader(bytes.as_slice());
+        let csv = crate::ingest::csv_text::CsvText::read(path)?;
+        let mut reader = csv.reader();
         let headers = reader
             .headers()
             .map_err(|e| InputError::Csv {
@@ -66,16 +62,7 @@ impl CapacityPath {
                 detail: e.to_string(),
             })?
             .clone();
-        for name in ["year", "capacities"] {
-            if !headers.iter().any(|h| h == name) {
-                return Err(InputError::MissingColumn {
-                    path: path.to_path_buf(),
-                    column: name.to_string(),
-                    hint: String::new(),
-                }
-                .into());
-            }
-        }
+        csv.require(path, &headers, &["year", "capacities"])?;
         /// One line, by column name; the values are checked below so that
         /// an error names the row and value.
         #[derive(serde::Deserialize)]
@@ -98,7 +85,7 @@ impl CapacityPath {
                 value: record.year.clone(),
                 expected: "a year".into(),
             })?;
-            let total = match record.capacities.parse::<f64>() {
+            let total = match csv.number_text(&record.capacities).parse::<f64>() {
                 Ok(v) if v.is_finite() && v > 0.0 => v,
                 _ => {
                     return Err(InputError::BadValue {
@@ -153,9 +140,14 @@ pub struct ProjectConfig {
     pub capacity_path: CapacityPath,
     /// A directory of `population_<year>.parquet`, one per year.
     pub population_dir: Option<PathBuf>,
+    /// A directory of `decisions-<year>.csv` (or `.parquet`): each year's
+    /// final counts set the next year's previous counts.
+    pub decisions_dir: Option<PathBuf>,
     pub out: PathBuf,
     /// Also write `report.html`.
     pub report: bool,
+    /// Also write `project.xlsx` (the summary tables).
+    pub xlsx: bool,
 }
 
 /// One year of the chain, for the project manifest.
@@ -170,6 +162,13 @@ pub fn project(config: &ProjectConfig, capacity_path_text: &str) -> Result<Proje
         return Err(InputError::Other {
             path: PathBuf::from("--to"),
             detail: format!("--to {} is before --from {}", config.to, config.from),
+        }
+        .into());
+    }
+    if let Some(dir) = config.decisions_dir.as_ref().filter(|d| !d.is_dir()) {
+        return Err(InputError::Other {
+            path: dir.clone(),
+            detail: "--decisions-dir is not a directory".into(),
         }
         .into());
     }
@@ -237,9 +236,35 @@ pub fn project(config: &ProjectConfig, capacity_path_text: &str) -> Result<Proje
             let year_dir = dir.join(year.to_string());
             std::fs::create_dir(&year_dir).map_err(|e| OutputError::write(&year_dir, e))?;
             output::write_run_files(&year_dir, &inputs, &result, &meta)?;
-            for (c, proposal) in result.proposals.iter().enumerate() {
-                if let Some(count) = proposal.min_patients {
-                    previous[c] = count as f64;
+            let decisions_file = config
+                .decisions_dir
+                .as_deref()
+                .and_then(|d| decisions::year_file(d, year));
+            match &decisions_file {
+                // The region's final counts set next year's caps.
+                Some(path) => {
+                    let rows = decisions::ingest_rows(path)?;
+                    let proposed = decisions::proposed_from(&inputs.clinics.clinic_id, &result);
+                    let decided = decisions::decide(
+                        &proposed,
+                        &rows,
+                        model.proposal.dialogue_threshold,
+                        path,
+                        &paths.clinics,
+                    )?;
+                    for (c, d) in decided.iter().enumerate() {
+                        previous[c] = decisions::next_previous(d, previous[c]);
+                    }
+                    let table = super::decide::decision_table(&decided);
+                    table.write_parquet(&year_dir.join("decisions.parquet"))?;
+                    table.write_csv(&year_dir.join("decisions.csv"))?;
+                }
+                None => {
+                    for (c, proposal) in result.proposals.iter().enumerate() {
+                        if let Some(count) = proposal.min_patients {
+                            previous[c] = count as f64;
+                        }
+                    }
                 }
             }
             years.push(YearSummary {
@@ -262,6 +287,7 @@ pub fn project(config: &ProjectConfig, capacity_path_text: &str) -> Result<Proje
                     .filter(|p| p.phase_share(year) > 0.0)
                     .map(|p| p.id.clone())
                     .collect(),
+                decisions: decisions_file.map(|p| p.display().to_string()),
             });
             summary_rows.push((year, result));
             progress.inc(1);
@@ -271,6 +297,12 @@ pub fn project(config: &ProjectConfig, capacity_path_text: &str) -> Result<Proje
         clinics.write_csv(&dir.join("summary.csv"))?;
         areas.write_parquet(&dir.join("areas_by_year.parquet"))?;
         areas.write_csv(&dir.join("areas_by_year.csv"))?;
+        if config.xlsx {
+            output::xlsx::write(
+                &dir.join("project.xlsx"),
+                &[("summary", &clinics), ("areas_by_year", &areas)],
+            )?;
+        }
         let summary = ProjectSummary {
             from: config.from,
             to: config.to,
@@ -352,7 +384,7 @@ fn summary_tables(inputs: &crate::Inputs, years: &[(i32, RunResult)]) -> (Table,
             change.push(p.change);
             change_pct.push(p.change_pct);
             flags.push(p.flags.to_text());
-            loads.push(Some(result.load));
+            loads.push(Some(result.clinic_loads[c]));
         }
     }
     let clinic_table = crate::output::schema::ProjectClinicColumns {
@@ -402,6 +434,7 @@ fn summary_tables(inputs: &crate::Inputs, years: &[(i32, RunResult)]) -> (Table,
         capacity_gap: float(|_, r| Some(r.capacity_gap)),
         norm_patients_per_capacity: float(|_, r| r.norm_patients_per_capacity),
         L: float(|result, _| Some(result.load)),
+        reference_load: float(|_, r| r.reference_load),
         D: float(|result, _| Some(result.capacity_total)),
     }
     .table();
@@ -429,12 +462,20 @@ pub struct ProjectArgs {
     #[allow(rustdoc::invalid_html_tags)]
     #[arg(long)]
     pub population_dir: Option<PathBuf>,
+    /// A directory of decisions-<year>.csv (or .parquet): each year's final counts, not the
+    /// proposals, set the next year's previous counts and caps (a year without a file uses its proposals).
+    #[allow(rustdoc::invalid_html_tags)]
+    #[arg(long)]
+    pub decisions_dir: Option<PathBuf>,
     /// Output directory: one run directory per year plus summary tables; replaced atomically.
     #[arg(long, default_value = "out-project")]
     pub out: PathBuf,
     /// Also write report.html: charts, a kommune map and tables in one self-contained page.
     #[arg(long)]
     pub report: bool,
+    /// Also write project.xlsx: the summary tables as sheets.
+    #[arg(long)]
+    pub xlsx: bool,
 }
 
 /// Runs `fordeling project` and logs each year.
@@ -446,8 +487,10 @@ pub fn execute(args: &ProjectArgs) -> Result<(), Failure> {
         to: args.to,
         capacity_path,
         population_dir: args.population_dir.clone(),
+        decisions_dir: args.decisions_dir.clone(),
         out: args.out.clone(),
         report: args.report,
+        xlsx: args.xlsx,
     };
     let summary = super::in_pool(args.input.threads, || project(&config, &args.capacity_path))?;
     if !args.input.quiet {

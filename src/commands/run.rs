@@ -23,6 +23,8 @@ pub struct RunConfig {
     pub write_person_weights: bool,
     /// Also write `report.html`.
     pub report: bool,
+    /// Also write `run.xlsx` (clinics and areas as sheets).
+    pub xlsx: bool,
 }
 
 /// Timings of a finished run, for progress lines.
@@ -69,6 +71,15 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, Error> {
         }
         if config.report {
             output::report_into(dir)?;
+        }
+        if config.xlsx {
+            output::xlsx::write(
+                &dir.join("run.xlsx"),
+                &[
+                    ("clinics", &output::clinic_table(&inputs, &result)),
+                    ("areas", &output::area_table(&result.areas)),
+                ],
+            )?;
         }
         Ok(())
     })?;
@@ -136,6 +147,9 @@ pub struct RunArgs {
     /// Also write report.html: charts, a kommune map and tables in one self-contained page.
     #[arg(long)]
     pub report: bool,
+    /// Also write run.xlsx: the clinic and area tables as sheets, for Excel.
+    #[arg(long)]
+    pub xlsx: bool,
 }
 
 impl RunArgs {
@@ -149,6 +163,7 @@ impl RunArgs {
             out: self.out.clone(),
             write_person_weights: self.write_person_weights,
             report: self.report,
+            xlsx: self.xlsx,
         }
     }
 }

@@ -59,6 +59,8 @@ pub struct Variant {
     pub max_decrease: Option<f64>,
     pub dialogue_threshold: Option<f64>,
     pub uncertainty_threshold: Option<f64>,
+    /// `nation`, `region` or `sundhedsraad`.
+    pub load_level: Option<String>,
     #[serde(default)]
     pub packages: BTreeMap<String, PackageOverride>,
     #[serde(default)]
@@ -146,6 +148,12 @@ impl Variant {
             "max_decrease" => self.max_decrease = Some(float()?),
             "dialogue_threshold" => self.dialogue_threshold = Some(float()?),
             "uncertainty_threshold" => self.uncertainty_threshold = Some(float()?),
+            "load_level" => {
+                let text = value.as_str().ok_or_else(|| {
+                    format!("`{value}` is not one of nation, region, sundhedsraad")
+                })?;
+                self.load_level = Some(text.to_string());
+            }
             _ => {
                 if let Some(name) = key.strip_prefix("coefficients.") {
                     self.coefficients.insert(name.to_string(), float()?);
@@ -184,6 +192,9 @@ impl Variant {
     fn apply(&self, base: &ModelFile) -> Result<ModelFile, (String, String)> {
         let mut file = base.clone();
         override_rules!(self, file.proposal, file.packages);
+        if let Some(level) = &self.load_level {
+            file.proposal.load_level = Some(level.clone());
+        }
         for (name, &value) in &self.coefficients {
             set_coefficient(&mut file, name, value)
                 .map_err(|detail| (format!("coefficients.{name}"), detail))?;
@@ -197,6 +208,14 @@ impl Variant {
     fn apply_spec(&self, base: &Spec) -> Result<Spec, (String, String)> {
         let mut spec = base.clone();
         override_rules!(self, spec.proposal, spec.packages);
+        if let Some(text) = &self.load_level {
+            spec.proposal.load_level = crate::model::LoadLevel::parse(text).ok_or_else(|| {
+                (
+                    "load_level".to_string(),
+                    format!("value `{text}` is not one of nation, region, sundhedsraad"),
+                )
+            })?;
+        }
         for (name, &value) in &self.coefficients {
             let at = spec
                 .coefficient(name)
@@ -257,6 +276,7 @@ impl Variant {
             "uncertainty_threshold".into(),
             self.uncertainty_threshold.map(|v| v.to_string()),
         );
+        put("load_level".into(), self.load_level.clone());
         for (id, p) in &self.packages {
             put(
                 format!("packages.{id}.start_year"),
@@ -408,6 +428,8 @@ pub struct ScenariosConfig {
     pub out: PathBuf,
     /// Also write `report.html`.
     pub report: bool,
+    /// Also write `scenarios.xlsx` (the rows are then held until the end).
+    pub xlsx: bool,
 }
 
 /// One evaluated scenario.
@@ -527,6 +549,7 @@ pub fn run(config: &ScenariosConfig) -> Result<BatchSummary, Error> {
         let mut baseline: Option<RunResult> = None;
         let mut summaries = Vec::with_capacity(variants.len());
         let mut gaps = crate::output::schema::CapacityGapColumns::default();
+        let mut held: Option<crate::output::table::Table> = None;
         // Validating the variants, the passes over persons and each chunk
         // count as computing (a chunk is computed while the one before is
         // written, so the two overlap).
@@ -554,7 +577,14 @@ pub fn run(config: &ScenariosConfig) -> Result<BatchSummary, Error> {
                         summaries.push(summarize(&inputs, v, r, base));
                         gap_rows(&mut gaps, v, r);
                     }
-                    long.push(long_rows(&inputs, chunk, &results, base))
+                    let rows = long_rows(&inputs, chunk, &results, base);
+                    if config.xlsx {
+                        match held.as_mut() {
+                            Some(all) => all.append(rows.clone()),
+                            None => held = Some(rows.clone()),
+                        }
+                    }
+                    long.push(rows)
                 },
                 || (range.end < n).then(|| chunk_of(range.end)).transpose(),
             );
@@ -569,7 +599,7 @@ pub fn run(config: &ScenariosConfig) -> Result<BatchSummary, Error> {
             compute_seconds,
             summaries,
         };
-        write(dir, &inputs, gaps, &batch, config.report)?;
+        write(dir, &inputs, gaps, &batch, config.report, held)?;
         Ok::<_, Error>(batch)
     })?;
     Ok(batch)
@@ -672,6 +702,7 @@ fn write(
     gaps: crate::output::schema::CapacityGapColumns,
     batch: &BatchSummary,
     report: bool,
+    xlsx_rows: Option<crate::output::table::Table>,
 ) -> Result<(), OutputError> {
     let s = &batch.summaries;
     let q = |f: fn(&Quantiles) -> f64| -> Vec<Option<f64>> {
@@ -714,6 +745,16 @@ fn write(
     summary.write_csv(&dir.join("summary.csv"))?;
     gaps.write_parquet(&dir.join("capacity_gaps.parquet"))?;
     gaps.write_csv(&dir.join("capacity_gaps.csv"))?;
+    if let Some(rows) = &xlsx_rows {
+        crate::output::xlsx::write(
+            &dir.join("scenarios.xlsx"),
+            &[
+                ("summary", &summary),
+                ("capacity_gaps", &gaps),
+                ("scenarios", rows),
+            ],
+        )?;
+    }
     let path = dir.join("manifest.json");
     let manifest = ScenariosManifest {
         compute_seconds: batch.compute_seconds,
@@ -767,6 +808,9 @@ pub struct ScenariosArgs {
     /// Also write report.html: charts, a kommune map and tables in one self-contained page.
     #[arg(long)]
     pub report: bool,
+    /// Also write scenarios.xlsx: summary, capacity gaps and every scenario's clinics as sheets.
+    #[arg(long)]
+    pub xlsx: bool,
 }
 
 /// Runs `fordeling scenarios` and logs the batch.
@@ -780,6 +824,7 @@ pub fn execute(args: &ScenariosArgs) -> Result<(), Failure> {
         },
         out: args.out.clone(),
         report: args.report,
+        xlsx: args.xlsx,
     };
     let batch = super::in_pool(args.input.threads, || run(&config))?;
     if !args.input.quiet {

@@ -44,11 +44,8 @@ pub fn built_in() -> Result<Geography, InputError> {
 
 /// Parses geography CSV text; `path` is only used in messages.
 pub fn parse_csv(bytes: &[u8], path: &Path) -> Result<Geography, InputError> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(false)
-        .trim(csv::Trim::All)
-        .from_reader(bytes);
+    let csv = super::csv_text::CsvText::decode(bytes);
+    let mut reader = csv.reader();
     let csv_error = |line: u64, detail: String| InputError::Csv {
         path: path.to_path_buf(),
         line,
@@ -58,15 +55,7 @@ pub fn parse_csv(bytes: &[u8], path: &Path) -> Result<Geography, InputError> {
         .headers()
         .map_err(|e| csv_error(1, e.to_string()))?
         .clone();
-    for name in REQUIRED {
-        if !headers.iter().any(|h| h == name) {
-            return Err(InputError::MissingColumn {
-                path: path.to_path_buf(),
-                column: name.to_string(),
-                hint: String::new(),
-            });
-        }
-    }
+    csv.require(path, &headers, &REQUIRED)?;
     let has_area = headers.iter().any(|h| h == "area_index");
     /// One line of the file, by column name (extra columns are ignored).
     #[derive(serde::Deserialize)]
@@ -90,7 +79,7 @@ pub fn parse_csv(bytes: &[u8], path: &Path) -> Result<Geography, InputError> {
             region: record.region_2027,
             // A present column with an empty cell is an empty value (an
             // error in `build`), not a missing index.
-            area_index: has_area.then(|| record.area_index.unwrap_or_default()),
+            area_index: has_area.then(|| csv.number_text(&record.area_index.unwrap_or_default())),
         });
     }
     build(rows, path)

@@ -4,6 +4,8 @@
 //! in `validate`.
 
 pub mod columns;
+pub mod csv_text;
+pub mod decisions;
 pub mod geography;
 
 use crate::domain::OLD_CLOSING_LIMIT;
@@ -19,6 +21,9 @@ pub struct RawClinics {
     pub clinic_id: Vec<i32>,
     pub kommune: Vec<i16>,
     pub capacities: Vec<f64>,
+    /// `capacity_adjustment` (FTE given to tasks outside the list); 0 when
+    /// the file has none for the clinic.
+    pub capacity_adjustment: Vec<f64>,
     pub previous_min_patients: Vec<f64>,
     pub previous_given: Vec<bool>,
     pub vulnerable_area: Vec<bool>,
@@ -63,6 +68,15 @@ pub fn clinics(path: &Path) -> Result<RawClinics, InputError> {
             .optional()
             .nulls(Nulls::Default),
     );
+    let capacity_adjustment = requests.push(
+        Request::float(
+            "capacity_adjustment",
+            f64::is_finite,
+            "a capacity adjustment (FTE), a finite number",
+        )
+        .optional()
+        .nulls(Nulls::Default),
+    );
     let chunks = file.read(requests.as_slice(), |chunk, _| Ok(chunk))?;
     let mut all = Chunk::concat(chunks, &requests);
     let mut raw = RawClinics::default();
@@ -72,7 +86,20 @@ pub fn clinics(path: &Path) -> Result<RawClinics, InputError> {
     raw.capacities = all.take(capacities).into_f64().unwrap_or_default();
     let previous = all.take(previous_min_patients);
     let vulnerable = all.take(vulnerable_area);
+    let adjustment_given = all.take_given(capacity_adjustment);
+    let adjustment = all.take(capacity_adjustment);
     let n = raw.clinic_id.len();
+    raw.capacity_adjustment = match adjustment.into_f64() {
+        Some(values) => values
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| match &adjustment_given {
+                Some(given) if !given[i] => 0.0,
+                _ => v,
+            })
+            .collect(),
+        None => vec![0.0; n],
+    };
     match previous {
         Column::I64(values) => {
             raw.previous_given = given_previous;

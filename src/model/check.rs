@@ -256,6 +256,15 @@ impl Check<'_> {
             dialogue_threshold: self.finite("proposal.dialogue_threshold", p.dialogue_threshold)?,
             uncertainty_threshold: self
                 .finite("proposal.uncertainty_threshold", p.uncertainty_threshold)?,
+            load_level: match p.load_level.as_deref() {
+                None => LoadLevel::Nation,
+                Some(text) => LoadLevel::parse(text).ok_or_else(|| {
+                    self.invalid(
+                        "proposal.load_level",
+                        format!("value `{text}` is not one of nation, region, sundhedsraad"),
+                    )
+                })?,
+            },
         };
         if proposal.closing_fraction <= 0.0 {
             return Err(self.invalid(

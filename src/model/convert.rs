@@ -14,7 +14,9 @@
 //! the order format 1 adds them, so the need is the same to the last bit.
 
 use super::format2::{Component, Kind, Package2, Spec, Term, Variable, GEOGRAPHY_NUMERIC};
-use super::{Model, AGE_BANDS, EDUCATION_LEVELS, INCOME_LEVELS, LABOUR_LEVELS, ORIGIN_LEVELS};
+use super::{
+    LoadLevel, Model, AGE_BANDS, EDUCATION_LEVELS, INCOME_LEVELS, LABOUR_LEVELS, ORIGIN_LEVELS,
+};
 use std::fmt::Write;
 
 /// The name of the count of a converted model's conditions.
@@ -302,6 +304,9 @@ impl Spec {
             } else {
                 let _ = writeln!(out, "{name} = {}", number(value));
             }
+        }
+        if r.load_level != LoadLevel::Nation {
+            let _ = writeln!(out, "load_level = {}", string(r.load_level.as_str()));
         }
         out
     }

@@ -113,6 +113,9 @@ pub struct ProposalFile {
     pub dialogue_threshold: f64,
     #[serde(default = "default_threshold")]
     pub uncertainty_threshold: f64,
+    /// `nation` (default), `region` or `sundhedsraad`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load_level: Option<String>,
 }
 
 fn ten() -> i64 {

@@ -93,6 +93,44 @@ impl Package {
     }
 }
 
+/// Where the reference load is formed (SPEC section 4, load level): one
+/// `L` for the nation, or an `L_a` for each region or sundhedsråd over the
+/// clinics located there.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum LoadLevel {
+    #[default]
+    Nation,
+    Region,
+    Sundhedsraad,
+}
+
+impl LoadLevel {
+    pub const ALL: [LoadLevel; 3] = [
+        LoadLevel::Nation,
+        LoadLevel::Region,
+        LoadLevel::Sundhedsraad,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LoadLevel::Nation => "nation",
+            LoadLevel::Region => "region",
+            LoadLevel::Sundhedsraad => "sundhedsraad",
+        }
+    }
+
+    /// The level named `text` (`nation`, `region`, `sundhedsraad`).
+    pub fn parse(text: &str) -> Option<LoadLevel> {
+        LoadLevel::ALL.into_iter().find(|l| l.as_str() == text)
+    }
+}
+
+impl std::fmt::Display for LoadLevel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The proposal rules of SPEC section 4.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProposalRules {
@@ -108,6 +146,8 @@ pub struct ProposalRules {
     pub max_decrease: f64,
     pub dialogue_threshold: f64,
     pub uncertainty_threshold: f64,
+    /// `load_level`: nation (default), region or sundhedsraad.
+    pub load_level: LoadLevel,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -394,6 +434,8 @@ impl Model {
                 max_decrease: self.proposal.max_decrease,
                 dialogue_threshold: self.proposal.dialogue_threshold,
                 uncertainty_threshold: self.proposal.uncertainty_threshold,
+                load_level: (self.proposal.load_level != LoadLevel::Nation)
+                    .then(|| self.proposal.load_level.as_str().to_string()),
             },
         }
     }

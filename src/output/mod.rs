@@ -5,6 +5,7 @@
 pub mod atomic;
 pub mod schema;
 pub mod table;
+pub mod xlsx;
 
 use crate::areas::AreaRow;
 use crate::error::OutputError;
@@ -50,7 +51,13 @@ pub fn clinic_table(inputs: &Inputs, result: &RunResult) -> Table {
         region: (0..n)
             .map(|c| geography.regions[usize::from(kommune(c).region)].clone())
             .collect(),
-        capacities: clinics.capacities.iter().map(|&d| Some(d)).collect(),
+        capacities: clinics.capacities_given.iter().map(|&d| Some(d)).collect(),
+        capacity_adjustment: clinics
+            .capacity_adjustment
+            .iter()
+            .map(|&d| Some(d))
+            .collect(),
+        effective_capacities: clinics.capacities.iter().map(|&d| Some(d)).collect(),
         n_patients: need.iter().map(|c| Some(c.n_patients as i64)).collect(),
         need: need.iter().map(|c| Some(c.need)).collect(),
         mean_weight: need.iter().map(|c| c.mean_weight).collect(),
@@ -60,6 +67,7 @@ pub fn clinic_table(inputs: &Inputs, result: &RunResult) -> Table {
         need_multimorbidity: component(3),
         need_area: component(4),
         need_packages: component(5),
+        reference_load: result.clinic_loads.iter().map(|&l| Some(l)).collect(),
         raw_min_patients: proposals.iter().map(|p| p.raw).collect(),
         raw_lower: proposals.iter().map(|p| p.raw_lower).collect(),
         raw_upper: proposals.iter().map(|p| p.raw_upper).collect(),
@@ -103,6 +111,7 @@ pub fn area_table(rows: &[AreaRow]) -> Table {
         listed: count(|r| r.listed),
         listed_per_capacity: float(|r| r.listed_per_capacity),
         norm_patients_per_capacity: float(|r| r.norm_patients_per_capacity),
+        reference_load: float(|r| r.reference_load),
         flags: rows
             .iter()
             .map(|r| {
@@ -154,6 +163,8 @@ pub fn manifest_json(inputs: &Inputs, result: &RunResult, meta: &RunMeta) -> Str
             "clinics"
         }
         .to_string(),
+        load_level: result.load_level.as_str().to_string(),
+        dialogue_threshold: Some(model.model.proposal.dialogue_threshold),
         persons: result.need.persons,
         clinics: inputs.clinics.len(),
         need_weighted_citizens: result.need.clinics.iter().map(|c| c.need).sum(),

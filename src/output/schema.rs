@@ -62,6 +62,14 @@ pub struct RunManifest {
     pub capacity_total: f64,
     /// `clinics` or `--capacity-total`.
     pub capacity_total_from: String,
+    /// Where the reference load was formed: `nation`, `region` or
+    /// `sundhedsraad` (each area's `L_a` is in the area table).
+    #[serde(default = "nation")]
+    pub load_level: String,
+    /// The model's `dialogue_threshold`, which `decide` checks final
+    /// counts against.
+    #[serde(default)]
+    pub dialogue_threshold: Option<f64>,
     pub persons: u64,
     pub clinics: usize,
     pub need_weighted_citizens: f64,
@@ -74,6 +82,10 @@ pub struct RunManifest {
     pub person_weights_written: bool,
     pub warnings: Vec<String>,
     pub wall_time_seconds: f64,
+}
+
+fn nation() -> String {
+    "nation".to_string()
 }
 
 impl RunManifest {
@@ -105,6 +117,52 @@ pub struct ProjectYear {
     pub packages_starting: Vec<String>,
     /// The packages in force this year (started, phase share above 0).
     pub packages_in_force: Vec<String>,
+    /// The decisions file whose final counts set next year's caps
+    /// (`--decisions-dir`); absent: the proposals did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decisions: Option<String>,
+}
+
+/// The run a `decide` output rests on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunReference {
+    pub path: String,
+    /// SHA-256 of the run's `manifest.json`.
+    pub manifest_sha256: String,
+    pub year: i32,
+    pub model_id: String,
+    pub load_level: String,
+}
+
+/// Decisions by reason.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReasonCount {
+    pub reason: String,
+    pub clinics: usize,
+    /// Σ (final − proposal) over them.
+    pub deviation: i64,
+}
+
+/// `manifest.json` of `decide`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DecideManifest {
+    pub engine: Engine,
+    pub run: RunReference,
+    pub decisions: crate::inputs::Source,
+    pub dialogue_threshold: f64,
+    pub clinics: usize,
+    /// Clinics with a row in the decisions file.
+    pub decided: usize,
+    /// Clinics whose final count differs from the proposal.
+    pub deviating: usize,
+    pub by_reason: Vec<ReasonCount>,
+    /// Final counts needing a dialogue (all with one recorded).
+    pub dialogue: usize,
+    pub vulnerable_area: usize,
+    /// Sundhedsråd whose final counts cover their residents, of all.
+    pub sundhedsraad_covered: usize,
+    pub sundhedsraad: usize,
+    pub wall_time_seconds: f64,
 }
 
 /// `manifest.json` of a projection.
@@ -180,12 +238,15 @@ macro_rules! output_table {
     (@column int) => { Vec<Option<i64>> };
     (@column float) => { Vec<Option<f64>> };
     (@column text) => { Vec<String> };
+    (@column bool) => { Vec<Option<bool>> };
     (@cell int) => { Option<i64> };
     (@cell float) => { Option<f64> };
     (@cell text) => { String };
+    (@cell bool) => { Option<bool> };
     (@push $table:ident, $field:ident, $values:expr, int) => { $table.int(stringify!($field), $values); };
     (@push $table:ident, $field:ident, $values:expr, float) => { $table.float(stringify!($field), $values); };
     (@push $table:ident, $field:ident, $values:expr, text) => { $table.text(stringify!($field), $values); };
+    (@push $table:ident, $field:ident, $values:expr, bool) => { $table.boolean(stringify!($field), $values); };
 }
 
 output_table! {
@@ -196,6 +257,8 @@ output_table! {
         sundhedsraad: text,
         region: text,
         capacities: float,
+        capacity_adjustment: float,
+        effective_capacities: float,
         n_patients: int,
         need: float,
         mean_weight: float,
@@ -205,6 +268,7 @@ output_table! {
         need_multimorbidity: float,
         need_area: float,
         need_packages: float,
+        reference_load: float,
         raw_min_patients: float,
         raw_lower: float,
         raw_upper: float,
@@ -231,7 +295,48 @@ output_table! {
         listed: int,
         listed_per_capacity: float,
         norm_patients_per_capacity: float,
+        reference_load: float,
         flags: text,
+    }
+}
+
+output_table! {
+    /// The region's decisions on every clinic (`decisions.parquet`, `decisions.csv`).
+    DecisionColumns / DecisionRecord {
+        clinic_id: int,
+        proposal: int,
+        final_min_patients: int,
+        deviation: int,
+        deviation_pct: float,
+        reason: text,
+        dialogue: text,
+        note: text,
+        flags: text,
+    }
+}
+
+output_table! {
+    /// Final counts against persons per sundhedsråd and region (`coverage.parquet`, `coverage.csv`).
+    CoverageColumns / CoverageRecord {
+        level: text,
+        code: text,
+        name: text,
+        final_min_patients: int,
+        listed: int,
+        residents: int,
+        covered: bool,
+    }
+}
+
+output_table! {
+    /// Next year's clinics file (`clinics_next.parquet`).
+    ClinicsNextColumns / ClinicsNextRecord {
+        clinic_id: int,
+        kommune: int,
+        capacities: float,
+        capacity_adjustment: float,
+        previous_min_patients: int,
+        vulnerable_area: bool,
     }
 }
 
@@ -275,6 +380,7 @@ output_table! {
         capacity_gap: float,
         norm_patients_per_capacity: float,
         L: float,
+        reference_load: float,
         D: float,
     }
 }
@@ -290,6 +396,7 @@ output_table! {
         model: float,
         packages: float,
         capacity: float,
+        load_level: float,
         caps_and_rounding: float,
         status: text,
     }

@@ -2,7 +2,7 @@
 //! two files always hold the same columns and values.
 
 use crate::error::OutputError;
-use arrow::array::{ArrayRef, Float64Array, Int64Array, StringArray};
+use arrow::array::{ArrayRef, BooleanArray, Float64Array, Int64Array, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
 use arrow::record_batch::RecordBatch;
 use parquet::arrow::ArrowWriter;
@@ -19,6 +19,7 @@ pub enum Values {
     Int(Vec<Option<i64>>),
     Float(Vec<Option<f64>>),
     Text(Vec<String>),
+    Bool(Vec<Option<bool>>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -53,11 +54,32 @@ impl Table {
         self
     }
 
+    /// Booleans, written as `true` / `false` in the CSV.
+    pub fn boolean(&mut self, name: &'static str, values: Vec<Option<bool>>) -> &mut Self {
+        self.columns.push((name, Values::Bool(values)));
+        self
+    }
+
+    /// Appends the rows of `other`, a table of the same columns.
+    pub fn append(&mut self, other: Table) {
+        for ((_, mine), (_, theirs)) in self.columns.iter_mut().zip(other.columns) {
+            match (mine, theirs) {
+                (Values::Int(a), Values::Int(b)) => a.extend(b),
+                (Values::Float(a), Values::Float(b)) => a.extend(b),
+                (Values::Text(a), Values::Text(b)) => a.extend(b),
+                (Values::Bool(a), Values::Bool(b)) => a.extend(b),
+                // Tables of one schema always pair alike.
+                _ => {}
+            }
+        }
+    }
+
     pub fn rows(&self) -> usize {
         match self.columns.first() {
             Some((_, Values::Int(v))) => v.len(),
             Some((_, Values::Float(v))) => v.len(),
             Some((_, Values::Text(v))) => v.len(),
+            Some((_, Values::Bool(v))) => v.len(),
             None => 0,
         }
     }
@@ -83,6 +105,10 @@ impl Table {
                 Values::Text(v) => {
                     fields.push(Field::new(*name, DataType::Utf8, false));
                     arrays.push(Arc::new(StringArray::from_iter_values(&v[range.clone()])));
+                }
+                Values::Bool(v) => {
+                    fields.push(Field::new(*name, DataType::Boolean, true));
+                    arrays.push(Arc::new(BooleanArray::from(v[range.clone()].to_vec())));
                 }
             }
         }
@@ -162,6 +188,11 @@ impl Table {
                         }
                     }
                     Values::Text(v) => push_csv_text(&mut text, &v[row]),
+                    Values::Bool(v) => {
+                        if let Some(x) = v[row] {
+                            text.push_str(if x { "true" } else { "false" });
+                        }
+                    }
                 }
             }
             text.push('\n');

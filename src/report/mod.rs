@@ -4,6 +4,7 @@
 //! page is made from the files in the directory, so `fordeling report DIR`
 //! and `--report` give the same bytes.
 
+mod decisions;
 mod evaluation;
 mod frame;
 mod html;
@@ -13,6 +14,7 @@ mod run;
 mod scenarios;
 pub mod svg;
 
+use decisions::*;
 use evaluation::*;
 use frame::*;
 use html::*;
@@ -37,13 +39,16 @@ pub enum Kind {
     Projection,
     Evaluation,
     Scenarios,
+    Decisions,
 }
 
 impl Kind {
     /// Recognises a directory by the files in it.
     pub fn detect(dir: &Path) -> Result<Kind, Error> {
         let has = |name: &str| dir.join(name).is_file();
-        if has("evaluation.json") {
+        if has("decisions.csv") && has("coverage.csv") {
+            Ok(Kind::Decisions)
+        } else if has("evaluation.json") {
             Ok(Kind::Evaluation)
         } else if has("scenarios.csv") && has("summary.csv") {
             Ok(Kind::Scenarios)
@@ -54,7 +59,7 @@ impl Kind {
         } else {
             Err(InputError::Other {
                 path: dir.to_path_buf(),
-                detail: "not an output directory of run, project, evaluate or scenarios (expected clinics.csv and areas.csv, summary.csv and areas_by_year.csv, scenarios.csv, or evaluation.json)".into(),
+                detail: "not an output directory of run, project, evaluate, scenarios or decide (expected clinics.csv and areas.csv, summary.csv and areas_by_year.csv, scenarios.csv, evaluation.json, or decisions.csv and coverage.csv)".into(),
             }
             .into())
         }
@@ -66,6 +71,7 @@ impl Kind {
             Kind::Projection => "projection",
             Kind::Evaluation => "evaluation",
             Kind::Scenarios => "scenarios",
+            Kind::Decisions => "decisions",
         }
     }
 }
@@ -89,6 +95,7 @@ pub fn render(dir: &Path) -> Result<String, Error> {
         Kind::Projection => projection_page(dir)?,
         Kind::Evaluation => evaluation_page(dir)?,
         Kind::Scenarios => scenarios_page(dir)?,
+        Kind::Decisions => decisions_page(dir)?,
     };
     Ok(page(kind, &title, &subtitle, &body))
 }

@@ -232,6 +232,7 @@ fn golden_areas() {
         model: dir.path().join("model.toml"),
         nulls_as_unknown: false,
         outcomes: false,
+        load_level: None,
     })
     .unwrap();
     let result = fordeling::compute(

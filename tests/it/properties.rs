@@ -137,6 +137,7 @@ fn model_strategy() -> impl Strategy<Value = Model> {
                         max_decrease: down,
                         dialogue_threshold: 0.1,
                         uncertainty_threshold: 0.1,
+                        load_level: Default::default(),
                     },
                     format2: None,
                 }
@@ -331,6 +332,8 @@ fn sums_do_not_depend_on_thread_count() {
             .map(|&k| geography.kommune_index(k).unwrap())
             .collect(),
         capacities: synth_clinics.capacities.clone(),
+        capacities_given: synth_clinics.capacities.clone(),
+        capacity_adjustment: vec![0.0; synth_clinics.clinic_id.len()],
         previous_min_patients: synth_clinics
             .previous_min_patients
             .iter()

@@ -78,9 +78,19 @@ struct Expected {
     flags: BTreeMap<i64, String>,
     kommune_need: BTreeMap<i64, f64>,
     load: f64,
+    /// The load each clinic's count used (`L`, or its area's `L_a`).
+    clinic_load: BTreeMap<i64, f64>,
+    /// `L_a` by area name at the level asked for.
+    area_load: BTreeMap<String, f64>,
 }
 
 fn reference(year: i64) -> Expected {
+    reference_at(year, "nation", &|_| 0.0)
+}
+
+/// The reference at a load level (`nation`, `region`, `sundhedsraad`),
+/// with capacity adjustment `adjust(c)` for the `c`-th clinic of the file.
+fn reference_at(year: i64, level: &str, adjust: &dyn Fn(usize) -> f64) -> Expected {
     let root = repo();
     let model: toml::Value =
         toml::from_str(&std::fs::read_to_string(root.join("models/reference-2027.toml")).unwrap())
@@ -88,7 +98,14 @@ fn reference(year: i64) -> Expected {
     let people = read_ints(&root.join("fixtures/population.parquet"));
     let clinics = read_ints(&root.join("fixtures/clinics.parquet"));
     let capacities = read_floats(&root.join("fixtures/clinics.parquet"), "capacities");
+    let capacities: Vec<f64> = capacities
+        .iter()
+        .enumerate()
+        .map(|(c, d)| d + adjust(c))
+        .collect();
     let mut area_index: HashMap<i64, f64> = HashMap::new();
+    // kommune → (sundhedsråd, region)
+    let mut area_of: HashMap<i64, (String, String)> = HashMap::new();
     for line in std::fs::read_to_string(root.join("data/geography-dk-2027.csv"))
         .unwrap()
         .lines()
@@ -96,6 +113,10 @@ fn reference(year: i64) -> Expected {
     {
         let fields: Vec<&str> = line.split(',').collect();
         area_index.insert(fields[0].parse().unwrap(), fields[4].parse().unwrap());
+        area_of.insert(
+            fields[0].parse().unwrap(),
+            (fields[2].to_string(), fields[3].to_string()),
+        );
     }
 
     let age_sex = |sex: i64, age: i64| -> f64 {
@@ -213,8 +234,35 @@ fn reference(year: i64) -> Expected {
         flags: BTreeMap::new(),
         kommune_need,
         load,
+        clinic_load: BTreeMap::new(),
+        area_load: BTreeMap::new(),
     };
+    // L_a: Σ need of the clinics located in the area / Σ their capacities.
+    let area_name = |c: usize| -> String {
+        let (council, region) = &area_of[&clinics["kommune"][c]];
+        match level {
+            "region" => region.clone(),
+            "sundhedsraad" => council.clone(),
+            _ => "DK".to_string(),
+        }
+    };
+    let mut area_sums: BTreeMap<String, (f64, f64)> = BTreeMap::new();
     for c in 0..clinics["clinic_id"].len() {
+        let need: f64 = by_clinic
+            .get(&clinics["clinic_id"][c])
+            .map(|w| w.iter().sum())
+            .unwrap_or(0.0);
+        let s = area_sums.entry(area_name(c)).or_default();
+        s.0 += need;
+        s.1 += capacities[c];
+    }
+    for (name, (need, d)) in &area_sums {
+        let l = if level == "nation" { load } else { need / d };
+        expected.area_load.insert(name.clone(), l);
+    }
+    for c in 0..clinics["clinic_id"].len() {
+        let load = expected.area_load[&area_name(c)];
+        expected.clinic_load.insert(clinics["clinic_id"][c], load);
         let id = clinics["clinic_id"][c];
         let d = capacities[c];
         let previous = clinics["previous_min_patients"][c] as f64;
@@ -385,5 +433,120 @@ fn engine_matches_reference_on_fixtures() {
                 &format!("norm {kommune}"),
             );
         }
+    }
+}
+
+/// The capacity adjustment the load-level test gives the `c`-th clinic:
+/// some clinics give capacity away (a nursing home), some gain it.
+fn test_adjustment(c: usize) -> f64 {
+    match c % 4 {
+        0 => -0.25,
+        1 => 0.5,
+        _ => 0.0,
+    }
+}
+
+/// The fixture clinics with a `capacity_adjustment` column.
+fn adjusted_clinics(path: &Path) {
+    use arrow::array::{ArrayRef, Float64Array};
+    use arrow::record_batch::RecordBatch;
+    let file = std::fs::File::open(repo().join("fixtures/clinics.parquet")).unwrap();
+    let batches: Vec<RecordBatch> = ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap()
+        .map(|b| b.unwrap())
+        .collect();
+    let batch = arrow::compute::concat_batches(&batches[0].schema(), &batches).unwrap();
+    let mut columns: Vec<(&str, ArrayRef)> = Vec::new();
+    let schema = batch.schema();
+    for (field, array) in schema.fields().iter().zip(batch.columns()) {
+        columns.push((field.name().as_str(), array.clone()));
+    }
+    let adjustment: Vec<f64> = (0..batch.num_rows()).map(test_adjustment).collect();
+    columns.push((
+        "capacity_adjustment",
+        std::sync::Arc::new(Float64Array::from(adjustment)),
+    ));
+    write_parquet(path, columns);
+}
+
+#[test]
+fn engine_matches_reference_at_each_load_level_with_capacity_adjustments() {
+    let dir = tempfile::tempdir().unwrap();
+    let clinic_file = dir.path().join("clinics-adjusted.parquet");
+    adjusted_clinics(&clinic_file);
+    for level in ["nation", "region", "sundhedsraad"] {
+        let year = 2029;
+        let expected = reference_at(year, level, &test_adjustment);
+        let root = repo();
+        let out = format!("result-{level}");
+        let population = root.join("fixtures/population.parquet");
+        let model = root.join("models/reference-2027.toml");
+        let args = [
+            "run",
+            "--population",
+            population.to_str().unwrap(),
+            "--clinics",
+            clinic_file.to_str().unwrap(),
+            "--model",
+            model.to_str().unwrap(),
+            "--year",
+            "2029",
+            "--load-level",
+            level,
+            "--out",
+            &out,
+        ];
+        let output = run_in(dir.path(), &args);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let clinics = Csv::read(&dir.path().join(&out).join("clinics.csv"));
+        let mut adjusted = 0;
+        for (&id, &load) in &expected.clinic_load {
+            let r = clinics.find("clinic_id", &id.to_string());
+            let what = format!("{level} clinic {id}");
+            assert_close(clinics.f64(r, "reference_load").unwrap(), load, &what);
+            let given = clinics.f64(r, "capacities").unwrap();
+            let effective = clinics.f64(r, "effective_capacities").unwrap();
+            let adjustment = clinics.f64(r, "capacity_adjustment").unwrap();
+            assert_eq!(given + adjustment, effective, "{what}");
+            adjusted += usize::from(adjustment != 0.0);
+            assert_eq!(
+                clinics.get(r, "min_patients"),
+                expected.proposal[&id]
+                    .map(|p| p.to_string())
+                    .unwrap_or_default(),
+                "{what}"
+            );
+            assert_eq!(clinics.get(r, "flags"), expected.flags[&id], "{what}");
+            if let Some(&raw) = expected.raw.get(&id) {
+                assert_close(clinics.f64(r, "raw_min_patients").unwrap(), raw, &what);
+            }
+        }
+        assert!(adjusted >= 10, "the test adjusts many clinics");
+        let areas = Csv::read(&dir.path().join(&out).join("areas.csv"));
+        if level != "nation" {
+            assert!(expected.area_load.len() >= 4, "{level}");
+            for (name, &load) in &expected.area_load {
+                let r = (0..areas.rows.len())
+                    .find(|&r| areas.get(r, "level") == level && areas.get(r, "code") == *name)
+                    .unwrap();
+                assert_close(
+                    areas.f64(r, "reference_load").unwrap(),
+                    load,
+                    &format!("{level} {name}"),
+                );
+            }
+        }
+        let manifest =
+            std::fs::read_to_string(dir.path().join(&out).join("manifest.json")).unwrap();
+        assert!(
+            manifest.contains(&format!("\"load_level\": \"{level}\"")),
+            "{manifest}"
+        );
     }
 }
