@@ -108,3 +108,84 @@ pub fn loads(
         by_clinic,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aggregate::ClinicNeed;
+    use crate::domain::Kommune;
+
+    fn kommune(code: i16, sundhedsraad: u16, region: u16) -> Kommune {
+        Kommune {
+            code,
+            name: format!("k{code}"),
+            sundhedsraad,
+            region,
+            area_index: None,
+        }
+    }
+
+    /// Three kommuner: 1 and 2 in council A, 3 in council B; A and B in
+    /// one region. Four clinics: need 900 + 1,100 on 1 + 1 capacities in
+    /// A (L_A = 2,000 / 2 = 1,000), need 3,000 on 1.5 + 0.5 = 2
+    /// capacities in B (L_B = 1,500).
+    fn case() -> (Need, Clinics, Geography) {
+        let geography = Geography {
+            kommuner: vec![kommune(1, 0, 0), kommune(2, 0, 0), kommune(3, 1, 0)],
+            sundhedsraad: vec!["A".into(), "B".into()],
+            regions: vec!["R".into()],
+        };
+        let needs = [900.0, 1100.0, 2000.0, 1000.0];
+        let clinics = Clinics {
+            clinic_id: vec![1, 2, 3, 4],
+            kommune: vec![0, 1, 2, 2],
+            capacities: vec![1.0, 1.0, 1.5, 0.5],
+            capacities_given: vec![1.0, 1.0, 2.0, 0.5],
+            capacity_adjustment: vec![0.0, 0.0, -0.5, 0.0],
+            previous_min_patients: vec![1000.0; 4],
+            previous_given: vec![true; 4],
+            vulnerable_area: vec![false; 4],
+        };
+        let need = Need {
+            persons: 5000,
+            mean_raw: 1.0,
+            clipped: 0,
+            clinics: needs
+                .iter()
+                .map(|&n| ClinicNeed {
+                    need: n,
+                    ..ClinicNeed::default()
+                })
+                .collect(),
+            kommune_residents: vec![0; 3],
+            kommune_need: vec![0.0; 3],
+        };
+        (need, clinics, geography)
+    }
+
+    #[test]
+    fn loads_at_each_level_by_hand() {
+        let (need, clinics, geography) = case();
+        // The nation: 5,000 persons on 4 capacities.
+        let national = 5000.0 / 4.0;
+        let at = |level| loads(level, national, &need, &clinics, &geography, None).by_clinic;
+        assert_eq!(at(LoadLevel::Nation), vec![1250.0; 4]);
+        assert_eq!(at(LoadLevel::Region), vec![1250.0; 4]);
+        assert_eq!(
+            at(LoadLevel::Sundhedsraad),
+            vec![1000.0, 1000.0, 1500.0, 1500.0]
+        );
+        // D = 8 given (twice today's 4): every area's capacities double,
+        // so every L_a halves.
+        let scaled = loads(
+            LoadLevel::Sundhedsraad,
+            5000.0 / 8.0,
+            &need,
+            &clinics,
+            &geography,
+            Some(8.0),
+        );
+        assert_eq!(scaled.by_clinic, vec![500.0, 500.0, 750.0, 750.0]);
+        assert_eq!(area_load(0.0, 0.0, None), None);
+    }
+}

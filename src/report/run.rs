@@ -43,9 +43,11 @@ pub(super) fn run_page(dir: &Path) -> Result<(String, String, String), Error> {
     let mut body = String::new();
 
     body.push_str(&national_section(&manifest));
+    body.push_str(&load_section(&manifest, &areas));
     body.push_str(&clinics_section(&clinics, &names));
     body.push_str(&gap_section(&areas));
     body.push_str(&map_section(&areas, &names));
+    body.push_str(&vulnerable_section(&clinics, &names));
     body.push_str(&flags_section(&clinics, &names));
     Ok((title, subtitle, body))
 }
@@ -63,10 +65,33 @@ fn national_section(manifest: &RunManifest) -> String {
             ("doctor capacities D", num(manifest.capacity_total, 1)),
             ("listed persons", num(manifest.persons as f64, 0)),
             ("clinics", num(manifest.clinics as f64, 0)),
+            ("load level", manifest.load_level.clone()),
         ]),
     ));
 
     out
+}
+
+/// At the region or sundhedsråd level: each area's own load `L_a`.
+fn load_section(manifest: &RunManifest, areas: &[AreaRecord]) -> String {
+    if manifest.load_level == "nation" {
+        return String::new();
+    }
+    let bars: Vec<(String, f64)> = areas
+        .iter()
+        .filter(|r| r.level == manifest.load_level)
+        .filter_map(|r| Some((r.name.clone(), r.reference_load?)))
+        .collect();
+    section(
+        "loads",
+        "Reference load per area",
+        &format!(
+            "The counts are distributed inside each {}: a clinic's count uses L_a, the need-weighted patients listed at the clinics located in its area per capacity there, instead of the national L = {}.",
+            manifest.load_level,
+            num(manifest.reference_load, 1)
+        ),
+        &svg::hbars("L_a by area", "need-weighted patients per capacity", &bars),
+    )
 }
 
 /// Proposals per capacity, and need against list size per clinic.
@@ -166,6 +191,65 @@ fn map_section(areas: &[AreaRecord], names: &BTreeMap<i64, String>) -> String {
     ));
 
     out
+}
+
+/// The vulnerable-area clinics whose count rises, with the uncertainty
+/// interval of their raw count: the ones the region must treat with care.
+fn vulnerable_section(clinics: &[ClinicRecord], names: &BTreeMap<i64, String>) -> String {
+    let rows: Vec<Vec<Cell>> = clinics
+        .iter()
+        .filter(|r| r.flags.split(';').any(|f| f == "vulnerable_area"))
+        .filter(|r| r.change.is_some_and(|c| c > 0.0))
+        .map(|r| {
+            vec![
+                n(number(r.clinic_id), 0),
+                t(kommune_name(r, names)),
+                n(number(r.n_patients), 0),
+                n(r.previous_min_patients, 0),
+                n(number(r.min_patients), 0),
+                n(r.change, 0),
+                n(r.change_pct, 1),
+                n(r.raw_lower, 0),
+                n(r.raw_min_patients, 0),
+                n(r.raw_upper, 0),
+                t(if r.flags.split(';').any(|f| f == "dialogue") {
+                    "yes"
+                } else {
+                    ""
+                }),
+            ]
+        })
+        .collect();
+    let content = if rows.is_empty() {
+        "<p>No clinic in or next to a vulnerable housing area gets a higher count.</p>".to_string()
+    } else {
+        format!(
+            r#"<div class="scroll">{}</div>"#,
+            table(
+                "vulnerable-rising",
+                &[
+                    "clinic",
+                    "kommune",
+                    "listed",
+                    "last year",
+                    "proposal",
+                    "change",
+                    "change %",
+                    "raw lower",
+                    "raw",
+                    "raw upper",
+                    "dialogue",
+                ],
+                &rows,
+            )
+        )
+    };
+    section(
+        "vulnerable",
+        "Vulnerable-area clinics whose count rises",
+        "Clinics in or next to a vulnerable housing area whose proposal is above last year's count, with the 95% interval of the raw count from the uncertainty of their patients' mean weight: the region should look at these with particular care.",
+        &content,
+    )
 }
 
 /// The clinics with each flag.

@@ -638,3 +638,39 @@ fn fuzz_slow_31b45b37_damaged_page_header_is_refused() {
         &["population.parquet", "not a readable Parquet file"],
     );
 }
+
+#[test]
+fn capacity_adjustment_leaving_no_capacity_names_the_clinic() {
+    for (adjustment, text) in [(-2.0, "`-2`"), (-2.5, "`-2.5`"), (f64::NAN, "`NaN`")] {
+        check(
+            |d| {
+                write_clinics(
+                    d,
+                    with_column(
+                        small_clinic_columns(),
+                        "capacity_adjustment",
+                        f64s(&[0.25, adjustment]),
+                    ),
+                )
+            },
+            1,
+            &["clinics.parquet", "`capacity_adjustment`", "row 2", text],
+        );
+    }
+    // The message names the clinic (22, with 2 capacities) when the
+    // adjustment is finite.
+    check(
+        |d| {
+            write_clinics(
+                d,
+                with_column(
+                    small_clinic_columns(),
+                    "capacity_adjustment",
+                    f64s(&[0.0, -2.0]),
+                ),
+            )
+        },
+        1,
+        &["clinic 22", "effective capacity above 0"],
+    );
+}

@@ -7,6 +7,7 @@ mod common;
 mod bad_data;
 mod cli;
 mod corpus;
+mod decide;
 mod faults;
 mod fit;
 mod format2;

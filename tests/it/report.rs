@@ -64,7 +64,29 @@ fn all_reports(dir: &Path) -> Vec<(&'static str, PathBuf)> {
             "scenarios",
         ],
     );
-    ["run", "projection", "evaluation", "scenarios"]
+    std::fs::copy(
+        repo().join("examples/decisions.csv"),
+        dir.join("decisions.csv"),
+    )
+    .unwrap();
+    let output = run_in(
+        dir,
+        &[
+            "decide",
+            "run",
+            "--decisions",
+            "decisions.csv",
+            "--report",
+            "--out",
+            "decisions",
+        ],
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    ["run", "projection", "evaluation", "scenarios", "decisions"]
         .into_iter()
         .map(|k| (k, dir.join(k)))
         .collect()
@@ -159,6 +181,31 @@ fn the_run_report_holds_what_the_issue_asks_for() {
         capped.len() + 1,
         "header + rows"
     );
+    // The vulnerable-area clinics whose count rises, with their interval.
+    let rising: Vec<usize> = (0..clinics.rows.len())
+        .filter(|&r| {
+            clinics.get(r, "flags").contains("vulnerable_area")
+                && clinics.f64(r, "change").is_some_and(|c| c > 0.0)
+        })
+        .collect();
+    assert!(!rising.is_empty(), "the fixtures have such clinics");
+    let start = html.find("id=\"vulnerable-rising\"").unwrap();
+    let table = &html[start..start + html[start..].find("</table>").unwrap()];
+    assert_eq!(table.matches("<tr>").count(), rising.len() + 1);
+    for &r in &rising {
+        let lower = clinics.f64(r, "raw_lower").unwrap();
+        let shown = format!("{:.0}", lower);
+        let grouped = if shown.len() > 3 {
+            format!(
+                "{}\u{202f}{}",
+                &shown[..shown.len() - 3],
+                &shown[shown.len() - 3..]
+            )
+        } else {
+            shown
+        };
+        assert!(table.contains(&grouped), "interval {grouped} shown");
+    }
     // An unknown directory is an input error naming it.
     let output = run_in(dir.path(), &["report", "fixtures-that-are-not-there"]);
     assert_eq!(output.status.code(), Some(1));
@@ -258,6 +305,7 @@ fn reports_render_in_headless_chromium() {
             "run" => (4, 1, "98"),
             "projection" => (3, 2, "0"),
             "evaluation" => (3, 2, "0"),
+            "decisions" => (4, 3, "98"),
             _ => (2, 2, "0"),
         };
         assert!(charts >= min_charts, "{kind}: {charts} charts");
