@@ -37,6 +37,8 @@ fuzz_target!(|data: &[u8]| {
             clinic_id: vec![11, 22],
             kommune: vec![0, 0],
             capacities: vec![1.0, 1.0],
+            capacities_given: vec![1.0, 1.0],
+            capacity_adjustment: vec![0.0, 0.0],
             previous_min_patients: vec![1600.0, 1600.0],
             previous_given: vec![true, true],
             vulnerable_area: vec![false, false],
