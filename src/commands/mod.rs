@@ -178,7 +178,7 @@ pub struct InputArgs {
     #[arg(long)]
     pub nulls_as_unknown: bool,
     /// Where the reference load is formed: one L for the nation, or an L_a for each region or
-    /// sundhedsråd over the clinics located there (default: the model's [proposal] load_level).
+    /// sundhedsråd over the clinics located there (default: the model's proposal.load_level).
     #[arg(long, value_parser = load_level)]
     pub load_level: Option<crate::model::LoadLevel>,
     /// Worker threads (default: all cores). Results do not depend on it.

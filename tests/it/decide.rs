@@ -510,3 +510,70 @@ fn diff_attributes_a_change_of_load_level_to_its_own_step() {
     }
     assert!(moved >= 10, "the level moves most raw counts: {moved}");
 }
+
+#[test]
+fn project_and_scenarios_write_workbooks_with_a_sheet_per_table() {
+    use calamine::{open_workbook, Reader, Xlsx};
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let model = reference_model();
+    ok_on_fixtures(
+        dir,
+        &[
+            "project", "--model", &model, "--to", "2028", "--xlsx", "--out", "p",
+        ],
+    );
+    std::fs::write(
+        dir.join("s.toml"),
+        "[grid]\nclosing_fraction = [0.9, 1.0]\nload_level = [\"nation\", \"sundhedsraad\"]\n",
+    )
+    .unwrap();
+    ok_on_fixtures(
+        dir,
+        &[
+            "scenarios",
+            "--model",
+            &model,
+            "--scenarios",
+            "s.toml",
+            "--xlsx",
+            "--out",
+            "s",
+        ],
+    );
+    for (book, sheets) in [
+        (
+            "p/project.xlsx",
+            vec![
+                ("summary", "p/summary.csv"),
+                ("areas_by_year", "p/areas_by_year.csv"),
+            ],
+        ),
+        (
+            "s/scenarios.xlsx",
+            vec![
+                ("summary", "s/summary.csv"),
+                ("capacity_gaps", "s/capacity_gaps.csv"),
+                ("scenarios", "s/scenarios.csv"),
+            ],
+        ),
+    ] {
+        let mut workbook: Xlsx<_> = open_workbook(dir.join(book)).unwrap();
+        for (sheet, csv) in sheets {
+            let range = workbook.worksheet_range(sheet).unwrap();
+            let rows = Csv::read(&dir.join(csv)).rows.len();
+            assert_eq!(range.rows().count(), rows + 1, "{book} {sheet}");
+        }
+    }
+    // The load level varies the counts between scenarios.
+    let summary = Csv::read(&dir.join("s/summary.csv"));
+    assert_eq!(summary.rows.len(), 5, "baseline and four scenarios");
+    let long = Csv::read(&dir.join("s/scenarios.csv"));
+    let counts = |name: &str| -> Vec<String> {
+        (0..long.rows.len())
+            .filter(|&k| long.get(k, "scenario") == name)
+            .map(|k| long.get(k, "min_patients").to_string())
+            .collect()
+    };
+    assert_ne!(counts("grid-00003"), counts("grid-00004"));
+}
