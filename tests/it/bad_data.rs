@@ -639,6 +639,18 @@ fn fuzz_slow_31b45b37_damaged_page_header_is_refused() {
     );
 }
 
+/// Page-header thrift lists of about two billion elements that take the
+/// `parquet` crate no bytes to skip: refused by the header skim at once
+/// (it took about 5 s before).
+#[test]
+fn fuzz_slow_dbcf8eb5_page_header_lists_longer_than_the_chunk_are_refused() {
+    check(
+        |d| fuzzed_population(d, "fuzz-slow-dbcf8eb5.parquet"),
+        1,
+        &["population.parquet", "not a readable Parquet file"],
+    );
+}
+
 #[test]
 fn capacity_adjustment_leaving_no_capacity_names_the_clinic() {
     for (adjustment, text) in [(-2.0, "`-2`"), (-2.5, "`-2.5`"), (f64::NAN, "`NaN`")] {
