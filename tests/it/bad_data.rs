@@ -651,6 +651,19 @@ fn fuzz_slow_dbcf8eb5_page_header_lists_longer_than_the_chunk_are_refused() {
     );
 }
 
+/// Page headers with values of thrift types no writer uses, which the
+/// crate reads astray into long skips (4 and 6 s before).
+#[test]
+fn fuzz_slow_72ddab64_and_5daffc3d_unknown_thrift_types_are_refused() {
+    for name in ["fuzz-slow-72ddab64.parquet", "fuzz-slow-5daffc3d.parquet"] {
+        check(
+            |d| fuzzed_population(d, name),
+            1,
+            &["population.parquet", "not a readable Parquet file"],
+        );
+    }
+}
+
 #[test]
 fn capacity_adjustment_leaving_no_capacity_names_the_clinic() {
     for (adjustment, text) in [(-2.0, "`-2`"), (-2.5, "`-2.5`"), (f64::NAN, "`NaN`")] {
