@@ -44,6 +44,7 @@ fn national_run(c: &mut Criterion) {
         write_person_weights: false,
         report: false,
         xlsx: false,
+        recorded: None,
     };
 
     let mut group = c.benchmark_group("national_run_1m");

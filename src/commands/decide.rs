@@ -8,7 +8,7 @@ use crate::decisions::{self, Decided, Proposed};
 use crate::error::{Error, InputError, OutputError};
 use crate::output::schema::{
     read_csv, read_json, AreaRecord, ClinicRecord, ClinicsNextColumns, CoverageColumns,
-    DecideManifest, DecisionColumns, Engine, ReasonCount, RunManifest, RunReference,
+    DecideManifest, DecisionColumns, Engine, InputFile, ReasonCount, RunManifest, RunReference,
 };
 use crate::output::table::Table;
 use crate::proposal::{round_to_multiple, Flags};
@@ -16,7 +16,7 @@ use clap::Args;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args, serde::Serialize, serde::Deserialize)]
 pub struct DecideArgs {
     /// The output directory of `fordeling run` (or one year of `project`).
     pub run_dir: PathBuf,
@@ -156,6 +156,7 @@ pub fn decide(
     out: &Path,
     report: bool,
     xlsx: bool,
+    recorded: Option<&crate::output::schema::Recorded>,
 ) -> Result<DecideSummary, Error> {
     let started = Instant::now();
     let run = read_run(run_dir)?;
@@ -264,7 +265,7 @@ pub fn decide(
             model_id: run.manifest.model.id.clone(),
             load_level: run.manifest.load_level.clone(),
         },
-        decisions: decisions_source,
+        decisions: decisions_source.clone(),
         dialogue_threshold: threshold,
         clinics: decided.len(),
         decided: decided.iter().filter(|d| d.decided).count(),
@@ -285,6 +286,25 @@ pub fn decide(
         sundhedsraad_covered: councils.iter().filter(|c| c.covered == Some(true)).count(),
         sundhedsraad: councils.len(),
         wall_time_seconds: started.elapsed().as_secs_f64(),
+        invocation: match recorded {
+            None => None,
+            Some(r) => {
+                let file = |role: &str, name: &str| -> Result<InputFile, InputError> {
+                    let path = run_dir.join(name);
+                    Ok(InputFile {
+                        role: role.into(),
+                        path: path.display().to_string(),
+                        sha256: crate::ingest::hash_file(&path)?,
+                    })
+                };
+                Some(r.invocation(vec![
+                    file("run manifest", "manifest.json")?,
+                    file("run clinics", "clinics.csv")?,
+                    file("run areas", "areas.csv")?,
+                    InputFile::new("decisions", &decisions_source),
+                ]))
+            }
+        },
     };
     crate::output::atomic::write_dir_atomically(out, |dir| -> Result<(), OutputError> {
         write_decide_files(dir, &tables, &manifest)?;
@@ -336,6 +356,7 @@ pub fn execute(args: &DecideArgs) -> Result<(), Failure> {
         &args.out,
         args.report,
         args.xlsx,
+        Some(&crate::output::schema::Recorded::new("decide", args)),
     )?;
     if !args.quiet {
         let m = &summary.manifest;

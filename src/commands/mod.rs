@@ -19,6 +19,7 @@ pub mod report;
 pub mod run;
 pub mod scenarios;
 pub mod synth;
+pub mod verify;
 
 use crate::error::Error;
 use crate::inputs::InputPaths;
@@ -36,6 +37,7 @@ use run::RunArgs;
 use scenarios::ScenariosArgs;
 use std::path::PathBuf;
 use synth::SynthArgs;
+use verify::VerifyArgs;
 
 /// The version with the commit the binary was built from.
 pub const VERSION: &str = concat!(
@@ -107,6 +109,11 @@ pub enum Command {
         after_help = "Example: fordeling scenarios --scenarios scenarios.toml --out scenario-results"
     )]
     Scenarios(ScenariosArgs),
+    /// Recompute an output directory of run, project, scenarios or decide from the inputs its manifest names, and compare.
+    #[command(
+        after_help = "Example: fordeling verify out   (exit 0 identical, 1 an input changed or is missing, 4 a result differs)"
+    )]
+    Verify(VerifyArgs),
     /// Check or describe a model file (format 1 or 2).
     #[command(
         after_help = "Example: fordeling model check models/reference-2027.toml --population dk/population.parquet"
@@ -137,6 +144,7 @@ impl Command {
             Command::Diff(args) => diff::execute(&args),
             Command::Scenarios(args) => scenarios::execute(&args),
             Command::Decide(args) => decide::execute(&args),
+            Command::Verify(args) => verify::execute(&args),
             Command::Report(args) => report::execute(&args),
             Command::Model(args) => model::execute(&args),
             Command::Completions(args) => completions::execute(&args),
@@ -155,6 +163,7 @@ impl Command {
             Command::Synth(a) => a.quiet,
             Command::Diff(a) => a.quiet,
             Command::Decide(a) => a.quiet,
+            Command::Verify(a) => a.quiet,
             Command::Report(a) => a.quiet,
             Command::Completions(_) => true,
             Command::Model(_) => true,
@@ -163,7 +172,7 @@ impl Command {
 }
 
 /// The data inputs every computing subcommand shares.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args, serde::Serialize, serde::Deserialize)]
 pub struct InputArgs {
     /// Population Parquet file, one row per listed person.
     #[arg(long, default_value = "fixtures/population.parquet")]

@@ -148,6 +148,8 @@ pub struct ProjectConfig {
     pub report: bool,
     /// Also write `project.xlsx` (the summary tables).
     pub xlsx: bool,
+    /// The command line's arguments, for the manifest (`None`: a library call).
+    pub recorded: Option<output::schema::Recorded>,
 }
 
 /// One year of the chain, for the project manifest.
@@ -179,6 +181,16 @@ pub fn project(config: &ProjectConfig, capacity_path_text: &str) -> Result<Proje
     }
     let mut inputs = load_inputs(&paths)?;
     let load_seconds = started.elapsed().as_secs_f64();
+    // Every file the chain reads, for the manifest's invocation.
+    let mut read = output::run_inputs(&inputs);
+    if let CapacityPath::Table(_) = config.capacity_path {
+        let path = Path::new(capacity_path_text);
+        read.push(output::schema::InputFile {
+            role: "capacity path".into(),
+            path: capacity_path_text.to_string(),
+            sha256: crate::ingest::hash_file(path)?,
+        });
+    }
     let model = inputs.model.model.clone();
     let today = inputs.clinics.total_capacities();
     // Check the whole capacity path before any work.
@@ -206,6 +218,10 @@ pub fn project(config: &ProjectConfig, capacity_path_text: &str) -> Result<Proje
             if let (Some(pdir), true) = (&config.population_dir, year > config.from) {
                 let path = year_population(pdir, year);
                 reload_population(&mut inputs, &paths, &path)?;
+                read.push(output::schema::InputFile::new(
+                    format!("population {year}"),
+                    &inputs.population_source,
+                ));
                 basis = None;
             }
             let t0 = Instant::now();
@@ -232,6 +248,7 @@ pub fn project(config: &ProjectConfig, capacity_path_text: &str) -> Result<Proje
                 threads: rayon::current_num_threads(),
                 wall_time_seconds: compute_seconds,
                 person_weights_written: false,
+                invocation: None,
             };
             let year_dir = dir.join(year.to_string());
             std::fs::create_dir(&year_dir).map_err(|e| OutputError::write(&year_dir, e))?;
@@ -244,6 +261,11 @@ pub fn project(config: &ProjectConfig, capacity_path_text: &str) -> Result<Proje
                 // The region's final counts set next year's caps.
                 Some(path) => {
                     let rows = decisions::ingest_rows(path)?;
+                    read.push(output::schema::InputFile {
+                        role: format!("decisions {year}"),
+                        path: path.display().to_string(),
+                        sha256: crate::ingest::hash_file(path)?,
+                    });
                     let proposed = decisions::proposed_from(&inputs.clinics.clinic_id, &result);
                     let decided = decisions::decide(
                         &proposed,
@@ -309,6 +331,8 @@ pub fn project(config: &ProjectConfig, capacity_path_text: &str) -> Result<Proje
             capacity_path: capacity_path_text.to_string(),
             load_seconds,
             years,
+            engine: Some(output::schema::Engine::this()),
+            invocation: config.recorded.as_ref().map(|r| r.invocation(read.clone())),
         };
         let path = dir.join("manifest.json");
         let text = output::json_text(&summary).map_err(|e| OutputError::write(&path, e))?;
@@ -441,7 +465,7 @@ fn summary_tables(inputs: &crate::Inputs, years: &[(i32, RunResult)]) -> (Table,
     (clinic_table, area_table)
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args, serde::Serialize, serde::Deserialize)]
 pub struct ProjectArgs {
     #[command(flatten)]
     pub input: InputArgs,
@@ -478,20 +502,25 @@ pub struct ProjectArgs {
     pub xlsx: bool,
 }
 
-/// Runs `fordeling project` and logs each year.
-pub fn execute(args: &ProjectArgs) -> Result<(), Failure> {
-    let capacity_path = CapacityPath::parse(&args.capacity_path)?;
-    let config = ProjectConfig {
+/// The configuration of `fordeling project` from its arguments.
+pub fn config(args: &ProjectArgs) -> Result<ProjectConfig, Error> {
+    Ok(ProjectConfig {
         inputs: args.input.paths(args.model.clone(), false),
         from: args.from,
         to: args.to,
-        capacity_path,
+        capacity_path: CapacityPath::parse(&args.capacity_path)?,
         population_dir: args.population_dir.clone(),
         decisions_dir: args.decisions_dir.clone(),
         out: args.out.clone(),
         report: args.report,
         xlsx: args.xlsx,
-    };
+        recorded: Some(output::schema::Recorded::new("project", args)),
+    })
+}
+
+/// Runs `fordeling project` and logs each year.
+pub fn execute(args: &ProjectArgs) -> Result<(), Failure> {
+    let config = config(args)?;
     let summary = super::in_pool(args.input.threads, || project(&config, &args.capacity_path))?;
     if !args.input.quiet {
         tracing::info!("fordeling: loaded in {:.3} s", summary.load_seconds);

@@ -9,6 +9,7 @@ use crate::weights;
 use crate::year::{compute_year, RunParams};
 use clap::Args;
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -25,6 +26,8 @@ pub struct RunConfig {
     pub report: bool,
     /// Also write `run.xlsx` (clinics and areas as sheets).
     pub xlsx: bool,
+    /// The command line's arguments, for the manifest (`None`: a library call).
+    pub recorded: Option<output::schema::Recorded>,
 }
 
 /// Timings of a finished run, for progress lines.
@@ -63,6 +66,10 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, Error> {
         threads: rayon::current_num_threads(),
         wall_time_seconds: (computed - started).as_secs_f64(),
         person_weights_written: person_weights.is_some(),
+        invocation: config
+            .recorded
+            .as_ref()
+            .map(|r| r.invocation(output::run_inputs(&inputs))),
     };
     output::atomic::write_dir_atomically(&config.out, |dir| -> Result<(), error::OutputError> {
         output::write_run_files(dir, &inputs, &result, &meta)?;
@@ -124,7 +131,7 @@ fn person_weights(
     table
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args, Serialize, Deserialize)]
 pub struct RunArgs {
     #[command(flatten)]
     pub input: InputArgs,
@@ -164,6 +171,7 @@ impl RunArgs {
             write_person_weights: self.write_person_weights,
             report: self.report,
             xlsx: self.xlsx,
+            recorded: Some(output::schema::Recorded::new("run", self)),
         }
     }
 }

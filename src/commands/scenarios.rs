@@ -430,6 +430,8 @@ pub struct ScenariosConfig {
     pub report: bool,
     /// Also write `scenarios.xlsx` (the rows are then held until the end).
     pub xlsx: bool,
+    /// The command line's arguments, for the manifest (`None`: a library call).
+    pub recorded: Option<crate::output::schema::Recorded>,
 }
 
 /// One evaluated scenario.
@@ -467,6 +469,15 @@ pub fn run(config: &ScenariosConfig) -> Result<BatchSummary, Error> {
     })?;
     let mut variants = parse(&bytes, &config.scenarios)?;
     let inputs = load_inputs(&config.inputs)?;
+    let invocation = config.recorded.as_ref().map(|r| {
+        let mut read = crate::output::run_inputs(&inputs);
+        read.push(crate::output::schema::InputFile {
+            role: "scenarios".into(),
+            path: config.scenarios.display().to_string(),
+            sha256: crate::model::sha256_hex(&bytes),
+        });
+        r.invocation(read)
+    });
     let load_seconds = started.elapsed().as_secs_f64();
     let compute_started = std::time::Instant::now();
     let base_file = inputs.model.model.to_file();
@@ -599,7 +610,7 @@ pub fn run(config: &ScenariosConfig) -> Result<BatchSummary, Error> {
             compute_seconds,
             summaries,
         };
-        write(dir, &inputs, gaps, &batch, config.report, held)?;
+        write(dir, &inputs, gaps, &batch, config.report, held, invocation)?;
         Ok::<_, Error>(batch)
     })?;
     Ok(batch)
@@ -703,6 +714,7 @@ fn write(
     batch: &BatchSummary,
     report: bool,
     xlsx_rows: Option<crate::output::table::Table>,
+    invocation: Option<crate::output::schema::Invocation>,
 ) -> Result<(), OutputError> {
     let s = &batch.summaries;
     let q = |f: fn(&Quantiles) -> f64| -> Vec<Option<f64>> {
@@ -767,6 +779,7 @@ fn write(
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.clone()))
         .collect(),
+        invocation,
         load_seconds: batch.load_seconds,
         model: BaselineModel {
             id: inputs.model.model.id.clone(),
@@ -784,7 +797,7 @@ fn write(
     Ok(())
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args, Serialize, serde::Deserialize)]
 pub struct ScenariosArgs {
     #[command(flatten)]
     pub input: InputArgs,
@@ -813,19 +826,26 @@ pub struct ScenariosArgs {
     pub xlsx: bool,
 }
 
+impl ScenariosArgs {
+    pub fn to_config(&self) -> ScenariosConfig {
+        ScenariosConfig {
+            inputs: self.input.paths(self.model.clone(), false),
+            scenarios: self.scenarios.clone(),
+            params: RunParams {
+                year: self.year,
+                capacity_total: self.capacity_total,
+            },
+            out: self.out.clone(),
+            report: self.report,
+            xlsx: self.xlsx,
+            recorded: Some(crate::output::schema::Recorded::new("scenarios", self)),
+        }
+    }
+}
+
 /// Runs `fordeling scenarios` and logs the batch.
 pub fn execute(args: &ScenariosArgs) -> Result<(), Failure> {
-    let config = ScenariosConfig {
-        inputs: args.input.paths(args.model.clone(), false),
-        scenarios: args.scenarios.clone(),
-        params: RunParams {
-            year: args.year,
-            capacity_total: args.capacity_total,
-        },
-        out: args.out.clone(),
-        report: args.report,
-        xlsx: args.xlsx,
-    };
+    let config = args.to_config();
     let batch = super::in_pool(args.input.threads, || run(&config))?;
     if !args.input.quiet {
         tracing::info!(

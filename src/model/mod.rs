@@ -96,7 +96,20 @@ impl Package {
 /// Where the reference load is formed (SPEC section 4, load level): one
 /// `L` for the nation, or an `L_a` for each region or sundhedsråd over the
 /// clinics located there.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum LoadLevel {
     #[default]
     Nation,

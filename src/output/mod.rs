@@ -23,6 +23,24 @@ pub struct RunMeta {
     pub wall_time_seconds: f64,
     /// Whether `person_weights.parquet` was written (person-level data).
     pub person_weights_written: bool,
+    /// How the run was invoked (`None`: not from the command line).
+    pub invocation: Option<schema::Invocation>,
+}
+
+/// The files a run read, for its invocation: model, population, clinics
+/// and geography.
+pub fn run_inputs(inputs: &Inputs) -> Vec<schema::InputFile> {
+    let model = &inputs.model;
+    vec![
+        schema::InputFile {
+            role: "model".into(),
+            path: model.path.display().to_string(),
+            sha256: model.sha256.clone(),
+        },
+        schema::InputFile::new("population", &inputs.population_source),
+        schema::InputFile::new("clinics", &inputs.clinics_source),
+        schema::InputFile::new("geography", &inputs.geography_source),
+    ]
 }
 
 /// The clinic table of SPEC section 5.
@@ -177,6 +195,7 @@ pub fn manifest_json(inputs: &Inputs, result: &RunResult, meta: &RunMeta) -> Str
         person_weights_written: meta.person_weights_written,
         warnings: result.warnings.clone(),
         wall_time_seconds: meta.wall_time_seconds,
+        invocation: meta.invocation.clone(),
     };
     json_text(&manifest).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}\n"))
 }

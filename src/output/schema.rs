@@ -24,6 +24,10 @@ use std::path::Path;
 pub struct Engine {
     pub name: String,
     pub version: String,
+    /// The commit the binary was built from (`-modified` when the tree
+    /// had changes); empty in files written before it was recorded.
+    #[serde(default)]
+    pub commit: String,
 }
 
 impl Engine {
@@ -32,6 +36,81 @@ impl Engine {
         Engine {
             name: "fordeling".into(),
             version: env!("CARGO_PKG_VERSION").into(),
+            commit: env!("FORDELING_COMMIT").into(),
+        }
+    }
+
+    /// `fordeling 0.1.0 (commit abc)`.
+    pub fn describe(&self) -> String {
+        if self.commit.is_empty() {
+            format!("{} {}", self.name, self.version)
+        } else {
+            format!("{} {} (commit {})", self.name, self.version, self.commit)
+        }
+    }
+}
+
+/// How an output directory was made, in its `manifest.json`: what
+/// `fordeling verify` checks and recomputes it from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Invocation {
+    /// `run`, `project`, `scenarios` or `decide`.
+    pub command: String,
+    /// The working directory relative paths were taken from.
+    pub cwd: String,
+    /// Every argument of the command as parsed, defaults included.
+    pub arguments: serde_json::Value,
+    /// Every file the command read, with its SHA-256.
+    pub inputs: Vec<InputFile>,
+}
+
+/// One file an output rests on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InputFile {
+    /// What the file is to the command (`population`, `model`,
+    /// `decisions-2028`, `run manifest`, ...).
+    pub role: String,
+    /// As the command was given it (relative to `cwd`), or `built-in`.
+    pub path: String,
+    pub sha256: String,
+}
+
+/// A command's parsed arguments, for its manifest's `Invocation`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recorded {
+    pub command: &'static str,
+    pub arguments: serde_json::Value,
+}
+
+impl Recorded {
+    /// `arguments` as JSON (every field, defaults included).
+    pub fn new<T: Serialize>(command: &'static str, arguments: &T) -> Recorded {
+        Recorded {
+            command,
+            arguments: serde_json::to_value(arguments).unwrap_or(serde_json::Value::Null),
+        }
+    }
+
+    /// The invocation of this command that read `inputs`, from the
+    /// current working directory.
+    pub fn invocation(&self, inputs: Vec<InputFile>) -> Invocation {
+        Invocation {
+            command: self.command.to_string(),
+            cwd: std::env::current_dir()
+                .map(|d| d.display().to_string())
+                .unwrap_or_default(),
+            arguments: self.arguments.clone(),
+            inputs,
+        }
+    }
+}
+
+impl InputFile {
+    pub fn new(role: impl Into<String>, source: &Source) -> InputFile {
+        InputFile {
+            role: role.into(),
+            path: source.path.clone(),
+            sha256: source.sha256.clone(),
         }
     }
 }
@@ -82,6 +161,9 @@ pub struct RunManifest {
     pub person_weights_written: bool,
     pub warnings: Vec<String>,
     pub wall_time_seconds: f64,
+    /// How the directory was made (absent in files before `verify`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invocation: Option<Invocation>,
 }
 
 fn nation() -> String {
@@ -163,6 +245,9 @@ pub struct DecideManifest {
     pub sundhedsraad_covered: usize,
     pub sundhedsraad: usize,
     pub wall_time_seconds: f64,
+    /// How the directory was made (absent in files before `verify`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invocation: Option<Invocation>,
 }
 
 /// `manifest.json` of a projection.
@@ -173,6 +258,11 @@ pub struct ProjectManifest {
     pub capacity_path: String,
     pub load_seconds: f64,
     pub years: Vec<ProjectYear>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine: Option<Engine>,
+    /// How the directory was made (absent in files before `verify`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invocation: Option<Invocation>,
 }
 
 /// The model of a scenario batch's baseline.
@@ -191,6 +281,9 @@ pub struct ScenariosManifest {
     pub engine: Engine,
     /// `clinics`, `geography` and `population`.
     pub inputs: BTreeMap<String, Source>,
+    /// How the directory was made (absent in files before `verify`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invocation: Option<Invocation>,
     pub load_seconds: f64,
     pub model: BaselineModel,
     pub passes_over_persons: usize,

@@ -7,7 +7,7 @@
 
 use super::table::{Table, Values};
 use crate::error::OutputError;
-use rust_xlsxwriter::{Format, Workbook, XlsxError};
+use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, XlsxError};
 use std::path::Path;
 
 /// The data rows a sheet holds under its header.
@@ -43,6 +43,11 @@ pub fn write(path: &Path, sheets: &[(&str, &Table)]) -> Result<(), OutputError> 
 
 fn write_inner(path: &Path, sheets: &[(&str, &Table)]) -> Result<(), XlsxError> {
     let mut workbook = Workbook::new();
+    // A fixed creation time: the same tables give the same workbook bytes,
+    // so `fordeling verify` can compare it (the zip entries are dated
+    // 1980-01-01 by the crate already).
+    let created = ExcelDateTime::from_ymd(2000, 1, 1)?;
+    workbook.set_properties(&DocProperties::new().set_creation_datetime(&created));
     let bold = Format::new().set_bold();
     for (name, table) in sheets {
         let rows = table.rows();

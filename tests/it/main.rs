@@ -18,3 +18,4 @@ mod reference;
 mod report;
 mod scenarios;
 mod synth;
+mod verify;
