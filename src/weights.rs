@@ -292,6 +292,23 @@ impl YearTables {
         }
     }
 
+    /// What each of the year's packages adds to a person's need, in the
+    /// order they apply (`out[k]` for package `k`; 0 where the person does
+    /// not qualify). The additions sum to `with_packages`' `packages`
+    /// part up to rounding; `explain` and statements show them.
+    pub fn package_effects(&self, base: &BaseNeed, out: &mut [f64]) {
+        let mut raw = base.need;
+        for (k, package) in self.packages.iter().enumerate() {
+            let before = raw;
+            if base.signature & (1 << k) != 0 {
+                raw = (raw + package.add) * package.factor;
+            }
+            if let Some(slot) = out.get_mut(k) {
+                *slot = raw - before;
+            }
+        }
+    }
+
     /// What decides which persons `never_clipped_from` keeps one by one:
     /// each package's most negative addition and smallest factor. Two
     /// models with the same key and the same other coefficients share a

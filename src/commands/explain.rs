@@ -41,6 +41,9 @@ pub struct PackageShare {
     pub phase_share: f64,
     pub clinic: f64,
     pub national: f64,
+    /// What the package adds to the clinic's need (weighted citizens), in
+    /// the order packages apply; together the `packages` part.
+    pub clinic_need: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -168,99 +171,118 @@ pub struct Account {
     pub flags: Vec<FlagReason>,
 }
 
-/// How many of a clinic's patients, and of all persons, fall in each age
-/// band and sex, have each condition and qualify for each package.
-struct Counts {
-    /// `[male, female]` of the clinic's patients per band.
+/// What one pass over the persons gathers for one clinic of an account:
+/// its patients by age band and sex, by condition and by package, each
+/// package's need, each term's need and cells, each hierarchy's patients.
+#[derive(Debug, Clone, Default)]
+struct Tally {
+    /// `[male, female]` per band (format 1).
     age_sex: Vec<[u64; 2]>,
-    /// `[clinic, nation]` per condition.
-    conditions: Vec<[u64; 2]>,
-    /// `[clinic, nation]` per package.
-    packages: Vec<[u64; 2]>,
+    conditions: Vec<u64>,
+    packages: Vec<u64>,
+    package_need: Vec<f64>,
+    terms: Vec<f64>,
+    cells: Vec<std::collections::BTreeMap<usize, (u64, f64)>>,
+    hierarchies: Vec<u64>,
 }
 
-/// One pass over the persons for clinic index `c`'s counts.
-fn counts(inputs: &Inputs, tables: &YearTables, c: usize) -> Counts {
-    let model = &inputs.model.model;
-    let population = &inputs.population;
-    let n = population.len();
-    let mut age_sex = vec![[0u64; 2]; AGE_BANDS];
-    let fixed = model.format2.is_none();
-    let flags = model.format2.as_ref().map_or(0, |spec| spec.flags().len());
-    let mut conditions = vec![[0u64; 2]; model.conditions.len().max(flags)];
-    let mut packages = vec![[0u64; 2]; model.packages.len()];
-    for i in 0..n {
-        let mine = population.clinic[i] as usize == c;
-        let mask = population.conditions[i];
-        for (k, count) in conditions.iter_mut().enumerate() {
-            if mask & (1u64 << k) != 0 {
-                count[0] += u64::from(mine);
-                count[1] += 1;
-            }
+impl Tally {
+    fn new(conditions: usize, packages: usize, terms: usize, hierarchies: usize) -> Tally {
+        Tally {
+            age_sex: vec![[0; 2]; AGE_BANDS],
+            conditions: vec![0; conditions],
+            packages: vec![0; packages],
+            package_need: vec![0.0; packages],
+            terms: vec![0.0; terms],
+            cells: vec![Default::default(); terms],
+            hierarchies: vec![0; hierarchies],
         }
-        let signature = tables.base(population, i).signature;
-        for (k, count) in packages.iter_mut().enumerate() {
-            if signature & (1 << k) != 0 {
-                count[0] += u64::from(mine);
-                count[1] += 1;
-            }
-        }
-        if mine && fixed {
-            age_sex[age_band(population.age[i])]
-                [usize::from(population.sex[i].wrapping_sub(1) & 1)] += 1;
-        }
-    }
-    if !fixed {
-        age_sex.clear();
-    }
-    Counts {
-        age_sex,
-        conditions,
-        packages,
     }
 }
 
-/// A format-2 model's need term by term for clinic index `c`, in weight
-/// units as the components are (persons whose need was clipped add
-/// nothing; under the log link each term's share of the base need), and
-/// each hierarchy's count.
-fn term_parts(
+/// One pass over the persons, in file order, for the clinics `which`
+/// (indices) and the nation. Every sum is formed in person order, so a
+/// clinic's figures are the same bits whichever other clinics are asked
+/// for with it.
+fn tally(
     inputs: &Inputs,
     tables: &YearTables,
     result: &RunResult,
-    c: usize,
-) -> (Vec<TermPart>, Vec<HierarchyCount>) {
-    let Some(spec) = inputs.model.model.format2.as_deref() else {
-        return (Vec::new(), Vec::new());
-    };
+    which: &[usize],
+) -> (Vec<Tally>, Tally) {
+    let model = &inputs.model.model;
     let population = &inputs.population;
-    let reader = TermReader::new(spec, &inputs.geography);
+    let spec = model.format2.as_deref();
+    let fixed = spec.is_none();
+    let flags = spec.map_or(0, |spec| spec.flags().len());
+    let n_conditions = model.conditions.len().max(flags);
+    let n_packages = model.packages.len();
+    let n_terms = spec.map_or(0, |spec| spec.terms.len());
+    let n_hierarchies = spec.map_or(0, |spec| spec.hierarchies.len());
+    let fresh = || Tally::new(n_conditions, n_packages, n_terms, n_hierarchies);
+    let mut slots = vec![usize::MAX; inputs.clinics.len()];
+    for (slot, &c) in which.iter().enumerate() {
+        slots[c] = slot;
+    }
+    let mut mine = vec![fresh(); which.len()];
+    let mut nation = fresh();
+    let reader = spec.map(|spec| TermReader::new(spec, &inputs.geography));
     let mean_raw = result.need.mean_raw;
-    let terms = spec.terms.len();
-    let mut clinic = vec![0.0; terms];
-    let mut national = vec![0.0; terms];
-    let mut cells: Vec<std::collections::BTreeMap<usize, (u64, f64)>> =
-        vec![Default::default(); terms];
-    let mut hierarchy_counts = vec![[0u64; 2]; spec.hierarchies.len()];
-    let mut values = vec![0.0; terms];
-    let mut readings = vec![Reading::Cell(0); terms];
+    let mut values = vec![0.0; n_terms];
+    let mut readings = vec![Reading::Cell(0); n_terms];
+    let mut effects = vec![0.0; n_packages];
     for i in 0..population.len() {
-        let mine = population.clinic[i] as usize == c;
-        let original = population.conditions[i];
-        for (k, count) in hierarchy_counts.iter_mut().enumerate() {
-            if reader.hierarchies.touches(k, original) {
-                count[0] += u64::from(mine);
-                count[1] += 1;
+        let slot = slots[population.clinic[i] as usize];
+        let mut own = mine.get_mut(slot);
+        let mask = population.conditions[i];
+        for k in 0..n_conditions {
+            if mask & (1u64 << k) != 0 {
+                nation.conditions[k] += 1;
+                if let Some(t) = own.as_deref_mut() {
+                    t.conditions[k] += 1;
+                }
             }
         }
-        let person = tables.person(population, i);
+        let base = tables.base(population, i);
+        for k in 0..n_packages {
+            if base.signature & (1 << k) != 0 {
+                nation.packages[k] += 1;
+                if let Some(t) = own.as_deref_mut() {
+                    t.packages[k] += 1;
+                }
+            }
+        }
+        if let (true, Some(t)) = (fixed, own.as_deref_mut()) {
+            t.age_sex[age_band(population.age[i])]
+                [usize::from(population.sex[i].wrapping_sub(1) & 1)] += 1;
+        }
+        if let (Some(reader), Some(_)) = (&reader, spec) {
+            for k in 0..n_hierarchies {
+                if reader.hierarchies.touches(k, mask) {
+                    nation.hierarchies[k] += 1;
+                    if let Some(t) = own.as_deref_mut() {
+                        t.hierarchies[k] += 1;
+                    }
+                }
+            }
+        }
+        let person = tables.with_packages(&base);
         if person.clipped {
             continue;
         }
-        let mask = reader.effective(original);
+        if let Some(t) = own.as_deref_mut() {
+            tables.package_effects(&base, &mut effects);
+            for (sum, effect) in t.package_need.iter_mut().zip(&effects) {
+                *sum += effect / mean_raw;
+            }
+        }
+        let (Some(reader), Some(spec)) = (&reader, spec) else {
+            continue;
+        };
+        let effective = reader.effective(mask);
         let mut eta = 0.0;
-        for k in 0..terms {
-            readings[k] = reader.read(k, population, i, mask);
+        for k in 0..n_terms {
+            readings[k] = reader.read(k, population, i, effective);
             values[k] = match readings[k] {
                 Reading::Cell(cell) => spec.get(Coefficient { term: k, cell }),
                 Reading::Value(x) => spec.get(Coefficient { term: k, cell: 0 }) * x,
@@ -272,21 +294,38 @@ fn term_parts(
             Link::Log if eta != 0.0 => eta.exp() / eta,
             Link::Log => 0.0,
         } / mean_raw;
-        for k in 0..terms {
+        for k in 0..n_terms {
             let part = values[k] * scale;
-            national[k] += part;
-            if mine {
-                clinic[k] += part;
+            nation.terms[k] += part;
+            if let Some(t) = own.as_deref_mut() {
+                t.terms[k] += part;
                 if let Reading::Cell(cell) = readings[k] {
-                    let entry = cells[k].entry(cell).or_default();
+                    let entry = t.cells[k].entry(cell).or_default();
                     entry.0 += 1;
                     entry.1 += part;
                 }
             }
         }
     }
+    (mine, nation)
+}
+
+/// A format-2 model's need term by term for clinic index `c`, in weight
+/// units as the components are (persons whose need was clipped add
+/// nothing; under the log link each term's share of the base need), and
+/// each hierarchy's count.
+fn term_parts(
+    inputs: &Inputs,
+    result: &RunResult,
+    c: usize,
+    clinic: &Tally,
+    nation: &Tally,
+) -> (Vec<TermPart>, Vec<HierarchyCount>) {
+    let Some(spec) = inputs.model.model.format2.as_deref() else {
+        return (Vec::new(), Vec::new());
+    };
     let m = result.need.clinics[c].n_patients.max(1) as f64;
-    let n = population.len().max(1) as f64;
+    let n = inputs.population.len().max(1) as f64;
     let parts = spec
         .terms
         .iter()
@@ -294,7 +333,7 @@ fn term_parts(
         .map(|(k, term)| {
             let (by, cell_parts) = match term {
                 Term::Table { by, .. } => {
-                    let mut list: Vec<CellPart> = cells[k]
+                    let mut list: Vec<CellPart> = clinic.cells[k]
                         .iter()
                         .map(|(&cell, &(patients, need))| {
                             let at = Coefficient { term: k, cell };
@@ -319,9 +358,9 @@ fn term_parts(
                 id: term.id().to_string(),
                 component: term.component().as_str(),
                 by,
-                clinic_need: clinic[k],
-                clinic_per_patient: clinic[k] / m,
-                national_per_person: national[k] / n,
+                clinic_need: clinic.terms[k],
+                clinic_per_patient: clinic.terms[k] / m,
+                national_per_person: nation.terms[k] / n,
                 cells: cell_parts,
             }
         })
@@ -329,12 +368,12 @@ fn term_parts(
     let hierarchies = spec
         .hierarchies
         .iter()
-        .zip(hierarchy_counts)
-        .map(|((flag, drops), [clinic, nation])| HierarchyCount {
+        .enumerate()
+        .map(|(k, (flag, drops))| HierarchyCount {
             flag: flag.clone(),
             drops: drops.clone(),
-            clinic_patients: clinic,
-            national_persons: nation,
+            clinic_patients: clinic.hierarchies[k],
+            national_persons: nation.hierarchies[k],
         })
         .collect();
     (parts, hierarchies)
@@ -506,6 +545,27 @@ fn condition_names(model: &crate::model::Model) -> Vec<String> {
 
 /// The account of clinic index `c` in a computed year.
 pub fn account(inputs: &Inputs, result: &RunResult, tables: &YearTables, c: usize) -> Account {
+    let (mut mine, nation) = tally(inputs, tables, result, &[c]);
+    build(inputs, result, c, &mine.remove(0), &nation)
+}
+
+/// The accounts of clinic indices `which`, in that order, from one pass
+/// over the persons (each the same as `account` gives alone).
+pub fn accounts(
+    inputs: &Inputs,
+    result: &RunResult,
+    tables: &YearTables,
+    which: &[usize],
+) -> Vec<Account> {
+    let (mine, nation) = tally(inputs, tables, result, which);
+    which
+        .iter()
+        .zip(&mine)
+        .map(|(&c, clinic)| build(inputs, result, c, clinic, &nation))
+        .collect()
+}
+
+fn build(inputs: &Inputs, result: &RunResult, c: usize, clinic: &Tally, nation: &Tally) -> Account {
     let model = &inputs.model.model;
     let clinics = &inputs.clinics;
     let kommune = &inputs.geography.kommuner[usize::from(clinics.kommune[c])];
@@ -513,10 +573,9 @@ pub fn account(inputs: &Inputs, result: &RunResult, tables: &YearTables, c: usiz
     let proposal = &result.proposals[c];
     let rules = &model.proposal;
     let n = inputs.population.len();
-    let counts = counts(inputs, tables, c);
-    let (terms, hierarchies) = term_parts(inputs, tables, result, c);
+    let (terms, hierarchies) = term_parts(inputs, result, c, clinic, nation);
     let m = need.n_patients.max(1) as f64;
-    let share = |count: &[u64; 2]| (count[0] as f64 / m, count[1] as f64 / n.max(1) as f64);
+    let share = |mine: u64, all: u64| (mine as f64 / m, all as f64 / n.max(1) as f64);
     let uncertainty = uncertainty(need, proposal, rules);
     let flags = flag_reasons(
         need,
@@ -535,25 +594,28 @@ pub fn account(inputs: &Inputs, result: &RunResult, tables: &YearTables, c: usiz
         model_id: model.id.clone(),
         n_patients: need.n_patients,
         need: need.need,
-        age_sex: counts
-            .age_sex
-            .iter()
-            .enumerate()
-            .map(|(b, counts)| AgeSexRow {
-                band: if b == AGE_BANDS - 1 {
-                    "95+".into()
-                } else {
-                    format!("{}-{}", b * 5, b * 5 + 4)
-                },
-                male: counts[0],
-                female: counts[1],
-            })
-            .collect(),
+        age_sex: if model.format2.is_some() {
+            Vec::new()
+        } else {
+            clinic.age_sex.clone()
+        }
+        .iter()
+        .enumerate()
+        .map(|(b, counts)| AgeSexRow {
+            band: if b == AGE_BANDS - 1 {
+                "95+".into()
+            } else {
+                format!("{}-{}", b * 5, b * 5 + 4)
+            },
+            male: counts[0],
+            female: counts[1],
+        })
+        .collect(),
         conditions: condition_names(model)
             .into_iter()
-            .zip(&counts.conditions)
-            .map(|(name, count)| {
-                let (clinic, national) = share(count);
+            .enumerate()
+            .map(|(k, name)| {
+                let (clinic, national) = share(clinic.conditions[k], nation.conditions[k]);
                 Share {
                     name,
                     clinic,
@@ -564,15 +626,16 @@ pub fn account(inputs: &Inputs, result: &RunResult, tables: &YearTables, c: usiz
         packages: model
             .packages
             .iter()
-            .zip(&counts.packages)
-            .map(|(p, count)| {
-                let (clinic, national) = share(count);
+            .enumerate()
+            .map(|(k, p)| {
+                let (share_clinic, national) = share(clinic.packages[k], nation.packages[k]);
                 PackageShare {
                     id: p.id.clone(),
                     start_year: p.start_year,
                     phase_share: p.phase_share(result.year),
-                    clinic,
+                    clinic: share_clinic,
                     national,
+                    clinic_need: clinic.package_need[k],
                 }
             })
             .collect(),

@@ -18,6 +18,7 @@ pub mod project;
 pub mod report;
 pub mod run;
 pub mod scenarios;
+pub mod statement;
 pub mod synth;
 pub mod verify;
 
@@ -35,6 +36,7 @@ use project::ProjectArgs;
 use report::ReportArgs;
 use run::RunArgs;
 use scenarios::ScenariosArgs;
+use statement::StatementArgs;
 use std::path::PathBuf;
 use synth::SynthArgs;
 use verify::VerifyArgs;
@@ -109,6 +111,11 @@ pub enum Command {
         after_help = "Example: fordeling scenarios --scenarios scenarios.toml --out scenario-results"
     )]
     Scenarios(ScenariosArgs),
+    /// One printable page per clinic explaining its count (Danish by default), from a run or a decide output.
+    #[command(
+        after_help = "Example: fordeling statement out --out statements   (then open statements/index.html; --language en for English)"
+    )]
+    Statement(StatementArgs),
     /// Recompute an output directory of run, project, scenarios or decide from the inputs its manifest names, and compare.
     #[command(
         after_help = "Example: fordeling verify out   (exit 0 identical, 1 an input changed or is missing, 4 a result differs)"
@@ -145,6 +152,7 @@ impl Command {
             Command::Scenarios(args) => scenarios::execute(&args),
             Command::Decide(args) => decide::execute(&args),
             Command::Verify(args) => verify::execute(&args),
+            Command::Statement(args) => statement::execute(&args),
             Command::Report(args) => report::execute(&args),
             Command::Model(args) => model::execute(&args),
             Command::Completions(args) => completions::execute(&args),
@@ -164,6 +172,7 @@ impl Command {
             Command::Diff(a) => a.quiet,
             Command::Decide(a) => a.quiet,
             Command::Verify(a) => a.quiet,
+            Command::Statement(a) => a.quiet,
             Command::Report(a) => a.quiet,
             Command::Completions(_) => true,
             Command::Model(_) => true,

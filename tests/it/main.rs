@@ -17,5 +17,6 @@ mod properties;
 mod reference;
 mod report;
 mod scenarios;
+mod statement;
 mod synth;
 mod verify;

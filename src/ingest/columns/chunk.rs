@@ -201,136 +201,223 @@ impl std::io::Read for StrictReader {
 }
 
 /// Why a skim stopped: the header is damaged beyond doubt, or the skim
-/// cannot tell (the bytes end, an unknown type) and leaves it to the crate.
+/// cannot tell (the bytes end) and leaves it to the crate.
 enum Skim {
     Damaged(String),
     Unsure,
 }
 
-/// Walks one thrift compact-protocol struct (a page header) at the start
-/// of `bytes` without building it: every list, set and map must declare
-/// no more elements than bytes remain (each element of a valid header
-/// takes at least one), no value has a type writers never use (the crate
-/// reads a known field by its schema's type whatever the declared one, so
-/// such a header could lead it astray: slow units 72ddab64 and 5daffc3d),
-/// and nesting stays under 64 levels. `Err` only for a header that is
-/// damaged for certain.
+/// The structs of a page header whose fields the crate reads by their
+/// schema's type, whatever type the bytes declare (`parquet`'s
+/// `PageHeader::read_thrift_without_stats` and the headers under it);
+/// `Other`: every field is skipped by its declared type.
+#[derive(Clone, Copy, PartialEq)]
+enum Schema {
+    PageHeader,
+    DataPage,
+    DataPageV2,
+    Dictionary,
+    Other,
+}
+
+/// How the crate reads a known field.
+enum Known {
+    /// An `i32` or an enum: a varint.
+    Int,
+    /// A boolean, in the field header's type (anything else is an error).
+    Bool,
+    Struct(Schema),
+}
+
+fn known(schema: Schema, id: i64) -> Option<Known> {
+    use Known::{Bool, Int, Struct};
+    match (schema, id) {
+        (Schema::PageHeader, 1..=4) => Some(Int),
+        (Schema::PageHeader, 5) => Some(Struct(Schema::DataPage)),
+        (Schema::PageHeader, 6) => Some(Struct(Schema::Other)),
+        (Schema::PageHeader, 7) => Some(Struct(Schema::Dictionary)),
+        (Schema::PageHeader, 8) => Some(Struct(Schema::DataPageV2)),
+        (Schema::DataPage, 1..=4) => Some(Int),
+        (Schema::DataPageV2, 1..=6) => Some(Int),
+        (Schema::DataPageV2, 7) => Some(Bool),
+        (Schema::Dictionary, 1 | 2) => Some(Int),
+        (Schema::Dictionary, 3) => Some(Bool),
+        _ => None,
+    }
+}
+
+/// Walks a page header as the `parquet` crate reads it, without building
+/// it: known fields by their schema's type, unknown ones skipped by their
+/// declared type the crate's way (a boolean element of a list takes it no
+/// bytes). Every list, set and map must declare no more elements than
+/// bytes remain, all of them together no more than the header's bytes
+/// (a valid header's elements take a byte each at least; the crate would
+/// loop over each, slow units dbcf8eb5, 88322c53, 057f8cf1), no value may
+/// have a type writers never use (72ddab64, 5daffc3d), and nesting stays
+/// under 64 levels. Following the crate's reading, not the bytes' own
+/// declarations, keeps the skim where the crate is: a known field declared
+/// with another type cannot hide a list from it. `Err` only for a header
+/// that is damaged for certain.
 pub(super) fn skim_header(bytes: &[u8]) -> Result<(), String> {
-    let mut at = 0;
-    match skim_struct(bytes, &mut at, 0) {
+    let mut walk = Walk {
+        bytes,
+        at: 0,
+        budget: bytes.len() as u64,
+    };
+    match walk.structure(Schema::PageHeader, 0) {
         Err(Skim::Damaged(detail)) => Err(detail),
         _ => Ok(()),
     }
 }
 
-fn next_byte(bytes: &[u8], at: &mut usize) -> Result<u8, Skim> {
-    let b = *bytes.get(*at).ok_or(Skim::Unsure)?;
-    *at += 1;
-    Ok(b)
-}
-
-fn varint(bytes: &[u8], at: &mut usize) -> Result<u64, Skim> {
-    let mut value = 0u64;
-    for shift in (0..64).step_by(7) {
-        let b = next_byte(bytes, at)?;
-        value |= u64::from(b & 0x7f) << shift;
-        if b & 0x80 == 0 {
-            return Ok(value);
-        }
-    }
-    Err(Skim::Unsure)
-}
-
-fn skip(bytes: &[u8], at: &mut usize, n: u64) -> Result<(), Skim> {
-    let end = u64::try_from(*at)
-        .ok()
-        .and_then(|a| a.checked_add(n))
-        .filter(|&e| e <= bytes.len() as u64)
-        .ok_or(Skim::Unsure)?;
-    *at = end as usize;
-    Ok(())
+struct Walk<'a> {
+    bytes: &'a [u8],
+    at: usize,
+    /// Elements of lists, sets and maps still allowed.
+    budget: u64,
 }
 
 const MAX_DEPTH: u32 = 64;
 
-fn skim_struct(bytes: &[u8], at: &mut usize, depth: u32) -> Result<(), Skim> {
-    if depth > MAX_DEPTH {
-        return Err(Skim::Damaged(format!(
-            "structs nested over {MAX_DEPTH} deep"
-        )));
+impl Walk<'_> {
+    fn byte(&mut self) -> Result<u8, Skim> {
+        let b = *self.bytes.get(self.at).ok_or(Skim::Unsure)?;
+        self.at += 1;
+        Ok(b)
     }
-    loop {
-        let header = next_byte(bytes, at)?;
-        if header == 0 {
-            return Ok(());
-        }
-        if header >> 4 == 0 {
-            varint(bytes, at)?;
-        }
-        skim_value(bytes, at, header & 0x0f, depth, false)?;
-    }
-}
 
-/// One value of compact type `kind`; `in_list`: a boolean is then a byte
-/// (in a struct field it is in the type).
-fn skim_value(
-    bytes: &[u8],
-    at: &mut usize,
-    kind: u8,
-    depth: u32,
-    in_list: bool,
-) -> Result<(), Skim> {
-    match kind {
-        1 | 2 if in_list => skip(bytes, at, 1),
-        1 | 2 => Ok(()),
-        3 => skip(bytes, at, 1),
-        4..=6 => varint(bytes, at).map(|_| ()),
-        7 => skip(bytes, at, 8),
-        8 => {
-            let n = varint(bytes, at)?;
-            skip(bytes, at, n)
+    fn varint(&mut self) -> Result<u64, Skim> {
+        let mut value = 0u64;
+        for shift in (0..64).step_by(7) {
+            let b = self.byte()?;
+            value |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                return Ok(value);
+            }
         }
-        9 | 10 => {
-            let header = next_byte(bytes, at)?;
-            let mut size = u64::from(header >> 4);
-            if size == 15 {
-                size = varint(bytes, at)?;
-            }
-            let left = (bytes.len() - *at) as u64;
-            if size > left {
-                return Err(Skim::Damaged(format!(
-                    "a list of {size} elements in the {left} bytes left of its column chunk"
-                )));
-            }
-            for _ in 0..size {
-                skim_value(bytes, at, header & 0x0f, depth + 1, true)?;
-            }
-            Ok(())
+        Err(Skim::Unsure)
+    }
+
+    fn skip(&mut self, n: u64) -> Result<(), Skim> {
+        let end = u64::try_from(self.at)
+            .ok()
+            .and_then(|a| a.checked_add(n))
+            .filter(|&e| e <= self.bytes.len() as u64)
+            .ok_or(Skim::Unsure)?;
+        self.at = end as usize;
+        Ok(())
+    }
+
+    fn left(&self) -> u64 {
+        (self.bytes.len() - self.at) as u64
+    }
+
+    /// `size` more elements of a list or map.
+    fn elements(&mut self, size: u64, what: &str) -> Result<(), Skim> {
+        let left = self.left();
+        if size > left {
+            return Err(Skim::Damaged(format!(
+                "a {what} of {size} elements in the {left} bytes left of its column chunk"
+            )));
         }
-        11 => {
-            let size = varint(bytes, at)?;
-            if size == 0 {
+        if size > self.budget {
+            return Err(Skim::Damaged(format!(
+                "lists of more elements than the header has bytes ({})",
+                self.bytes.len()
+            )));
+        }
+        self.budget -= size;
+        Ok(())
+    }
+
+    fn structure(&mut self, schema: Schema, depth: u32) -> Result<(), Skim> {
+        if depth > MAX_DEPTH {
+            return Err(Skim::Damaged(format!(
+                "structs nested over {MAX_DEPTH} deep"
+            )));
+        }
+        let mut last: i64 = 0;
+        loop {
+            let header = self.byte()?;
+            let kind = header & 0x0f;
+            if kind == 0 {
                 return Ok(());
             }
-            let kinds = next_byte(bytes, at)?;
-            let left = (bytes.len() - *at) as u64;
-            if size > left {
-                return Err(Skim::Damaged(format!(
-                    "a map of {size} entries in the {left} bytes left of its column chunk"
-                )));
+            let delta = header >> 4;
+            let id = if delta == 0 {
+                let z = self.varint()?;
+                ((z >> 1) as i64) ^ -((z & 1) as i64)
+            } else {
+                last + i64::from(delta)
+            };
+            last = id;
+            match known(schema, id) {
+                Some(Known::Int) => {
+                    self.varint()?;
+                }
+                Some(Known::Bool) if kind == 1 || kind == 2 => {}
+                Some(Known::Bool) => {
+                    return Err(Skim::Damaged(format!(
+                        "field {id} is a boolean declared with thrift type {kind}"
+                    )))
+                }
+                Some(Known::Struct(inner)) => self.structure(inner, depth + 1)?,
+                None => self.value(kind, depth)?,
             }
-            for _ in 0..size {
-                skim_value(bytes, at, kinds >> 4, depth + 1, true)?;
-                skim_value(bytes, at, kinds & 0x0f, depth + 1, true)?;
-            }
-            Ok(())
         }
-        12 => skim_struct(bytes, at, depth + 1),
-        13 => skip(bytes, at, 16),
-        // No writer uses types 14 and 15 (nor 0 for a value).
-        other => Err(Skim::Damaged(format!(
-            "a value of unknown thrift type {other}"
-        ))),
+    }
+
+    /// One value of compact type `kind` skipped as the crate skips it.
+    fn value(&mut self, kind: u8, depth: u32) -> Result<(), Skim> {
+        if depth > MAX_DEPTH {
+            return Err(Skim::Damaged(format!(
+                "values nested over {MAX_DEPTH} deep"
+            )));
+        }
+        match kind {
+            1 | 2 => Ok(()),
+            3 => self.skip(1),
+            4..=6 => self.varint().map(|_| ()),
+            7 => self.skip(8),
+            8 => {
+                let n = self.varint()?;
+                self.skip(n)
+            }
+            9 | 10 => {
+                let header = self.byte()?;
+                if header == 0 {
+                    return Ok(());
+                }
+                let mut size = u64::from(header >> 4);
+                if size == 15 {
+                    size = self.varint()?;
+                }
+                self.elements(size, "list")?;
+                for _ in 0..size {
+                    self.value(header & 0x0f, depth + 1)?;
+                }
+                Ok(())
+            }
+            11 => {
+                let size = self.varint()?;
+                if size == 0 {
+                    return Ok(());
+                }
+                let kinds = self.byte()?;
+                self.elements(size, "map")?;
+                for _ in 0..size {
+                    self.value(kinds >> 4, depth + 1)?;
+                    self.value(kinds & 0x0f, depth + 1)?;
+                }
+                Ok(())
+            }
+            12 => self.structure(Schema::Other, depth + 1),
+            13 => self.skip(16),
+            // No writer uses types 14 and 15 (nor 0 for a value).
+            other => Err(Skim::Damaged(format!(
+                "a value of unknown thrift type {other}"
+            ))),
+        }
     }
 }
 
@@ -370,20 +457,43 @@ mod tests {
     /// damaged; a valid header, or one that merely ends early, is not.
     #[test]
     fn skimming_page_headers() {
-        // Field 1 (i32) = 3, field 2 (list of 14 booleans) in 3 bytes.
-        let huge: &[u8] = &[0x15, 0x06, 0x19, 0xE1, 0x01, 0x01, 0x01];
+        // Field 1 (i32) = 3, field 9 (unknown to the crate: a list of 14
+        // booleans) in 3 bytes.
+        let huge: &[u8] = &[0x15, 0x06, 0x89, 0xE1, 0x01, 0x01, 0x01];
         let detail = skim_header(huge).unwrap_err();
         assert!(detail.contains("14 elements"), "{detail}");
-        // The same list with its 14 bytes, then the stop byte.
-        let mut fine = vec![0x15, 0x06, 0x19, 0xE1];
+        // The same list in 14 bytes and the stop byte (the crate skips a
+        // boolean element in no bytes, so the skim does too: the rest is
+        // for the crate to judge).
+        let mut fine = vec![0x15, 0x06, 0x89, 0xE1];
         fine.extend([1u8; 14]);
         fine.push(0);
         assert!(skim_header(&fine).is_ok());
+        // Lists of lists: each inner list within the bytes left, together
+        // far more elements than the header has bytes.
+        let mut nested = vec![0x99, 0xF9, 0x20];
+        for _ in 0..32 {
+            nested.extend([0xF1, 0x20]);
+        }
+        nested.extend([0u8; 40]);
+        let detail = skim_header(&nested).unwrap_err();
+        assert!(
+            detail.contains("more elements than the header has bytes"),
+            "{detail}"
+        );
+        // A known field (7: the dictionary page header, a struct) declared
+        // as an i32 is still read as the crate reads it, a struct: the list
+        // inside is found.
+        let hidden: &[u8] = &[0x75, 0x49, 0xF1, 0x80, 0x80, 0x80, 0x80, 0x08, 0x00];
+        assert!(skim_header(hidden).is_err());
         // A list size in a varint: 2^31 elements.
-        let varint_list: &[u8] = &[0x19, 0xF1, 0x80, 0x80, 0x80, 0x80, 0x08, 0x00];
+        let varint_list: &[u8] = &[0x99, 0xF1, 0x80, 0x80, 0x80, 0x80, 0x08, 0x00];
         assert!(skim_header(varint_list).is_err());
         // A field of type 14.
-        assert!(skim_header(&[0x1E, 0x00]).unwrap_err().contains("type 14"));
+        assert!(skim_header(&[0x9E, 0x00]).unwrap_err().contains("type 14"));
+        // A known field read by its schema's type: field 2 (an i32)
+        // declared as a list is a varint to the crate, and to the skim.
+        assert!(skim_header(&[0x15, 0x06, 0x19, 0xE1, 0x01, 0x00]).is_ok());
         // Cut short: left to the crate.
         assert!(skim_header(&[0x15]).is_ok());
         assert!(skim_header(&[]).is_ok());
