@@ -1,7 +1,7 @@
 //! The `fordeling` binary: parse the command line, run the subcommand
 //! (`fordeling::commands`), and turn a failure into a one-line message and
 //! an exit code (SPEC section 6: 0 success, 1 bad input or model, 2 usage,
-//! 3 anything else).
+//! 3 anything else; `verify`: 4 a result differs).
 
 use clap::{CommandFactory, FromArgMatches};
 use fordeling::commands::{logging, Cli, LogFormat};
