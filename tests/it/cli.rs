@@ -142,6 +142,15 @@ fn one_and_four_threads_give_identical_files() {
         assert_eq!(m["threads"].as_u64().unwrap().to_string(), t);
         m["threads"] = serde_json::Value::Null;
         m["wall_time_seconds"] = serde_json::Value::Null;
+        // How the run was invoked (`--threads`, `--out`) is not a result.
+        assert_eq!(
+            m["invocation"]["arguments"]["input"]["threads"]
+                .as_u64()
+                .unwrap()
+                .to_string(),
+            t
+        );
+        m["invocation"] = serde_json::Value::Null;
         m
     };
     assert_eq!(manifest("1"), manifest("4"));
