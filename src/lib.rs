@@ -32,7 +32,6 @@ pub mod output;
 pub mod progress;
 pub mod proposal;
 pub mod report;
-pub mod statement;
 pub mod stats;
 pub mod synth;
 pub mod terms;

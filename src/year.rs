@@ -83,8 +83,10 @@ pub fn compute_year(
 }
 
 /// The rest of a year once the per-clinic and per-kommune sums are known:
-/// weights, the reference load, proposals, areas and warnings.
-fn compute_from_sums(
+/// weights, the reference load, proposals, areas and warnings. `scenarios`
+/// forms the sums once per basis, year and packages and calls this for
+/// every variant of the proposal rules.
+pub fn compute_from_sums(
     inputs: &Inputs,
     model: &model::Model,
     sums: aggregate::NeedSums,

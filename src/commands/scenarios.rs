@@ -25,7 +25,7 @@ use crate::model::format2::Spec;
 use crate::model::Model;
 use crate::output::schema::{BaselineModel, Engine, ScenariosManifest};
 use crate::output::table::TableStream;
-use crate::{compute_year, load_inputs, InputPaths, Inputs, RunParams, RunResult};
+use crate::{load_inputs, InputPaths, Inputs, RunParams, RunResult};
 use clap::Args;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -532,20 +532,38 @@ pub fn run(config: &ScenariosConfig) -> Result<BatchSummary, Error> {
         }
         keys.push(key);
     }
+    // A year's sums depend on the basis, the year and the packages; the
+    // proposal rules, D and the load level do not change them, so a grid
+    // over those forms each year's sums once (the same bits: they are
+    // exact sums).
+    let year_of = |k: usize| variants[k].year.unwrap_or(config.params.year);
+    let sums_keys: Vec<String> = (0..variants.len())
+        .map(|k| format!("{}|{}|{:?}", keys[k], year_of(k), variants[k].packages))
+        .collect();
+    let mut firsts: BTreeMap<&str, usize> = BTreeMap::new();
+    for (k, key) in sums_keys.iter().enumerate() {
+        firsts.entry(key.as_str()).or_insert(k);
+    }
+    let firsts: Vec<(&str, usize)> = firsts.into_iter().collect();
+    let sums: BTreeMap<&str, crate::aggregate::NeedSums> = firsts
+        .par_iter()
+        .map(|&(key, k)| -> Result<_, Error> {
+            let tables = inputs.year_tables(&models[k], year_of(k))?;
+            Ok((key, bases[&keys[k]].year_sums(&tables)))
+        })
+        .collect::<Result<_, Error>>()?;
     let progress =
         crate::progress::Progress::new("computing scenarios", variants.len() as u64, "scenarios");
     let compute = |k: usize| -> Result<RunResult, Error> {
         let v = &variants[k];
         let params = RunParams {
-            year: v.year.unwrap_or(config.params.year),
+            year: year_of(k),
             capacity_total: v.capacity_total.or(config.params.capacity_total),
         };
-        let tables = inputs.year_tables(&models[k], params.year)?;
-        let result = compute_year(
+        let result = crate::year::compute_from_sums(
             &inputs,
             &models[k],
-            &tables,
-            &bases[&keys[k]],
+            sums[sums_keys[k].as_str()].clone(),
             &params,
             &inputs.clinics.previous_min_patients,
         );

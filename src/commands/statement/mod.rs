@@ -5,7 +5,10 @@
 //! year's counts. The year is computed again from them (the inputs must
 //! have the SHA-256 the manifest records, and every recomputed count must
 //! equal the one in the run's `clinics.csv`), then every clinic's account
-//! is formed in one pass over the persons and written as a page.
+//! is formed in one pass over the persons and written as a page
+//! (`page.rs`, which renders an account and knows no files).
+
+pub mod page;
 
 use super::decide::read_run;
 use super::explain::accounts;
@@ -13,9 +16,9 @@ use super::Failure;
 use crate::error::{Error, InputError};
 use crate::inputs::{load_inputs, InputPaths};
 use crate::output::schema::{read_csv, DecideManifest, DecisionRecord, RunManifest};
-use crate::statement::{self, Context, Decision, IndexRow, Language};
 use crate::year::{compute, RunParams};
 use clap::Args;
+use page::{Context, Decision, IndexRow, Language};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -277,14 +280,14 @@ pub fn statements(
             engine: m.engine.describe(),
             decision,
         };
-        pages.push((a.clinic_id, statement::page(a, &context, language)));
+        pages.push((a.clinic_id, page::page(a, &context, language)));
     }
-    let index_html = statement::index(m.year, &index, decisions.is_some(), language);
+    let index_html = page::index(m.year, &index, decisions.is_some(), language);
     crate::output::atomic::write_dir_atomically(
         out,
         |dir| -> Result<(), crate::error::OutputError> {
             for (id, html) in &pages {
-                crate::output::write_text(&dir.join(statement::file_name(*id)), html)?;
+                crate::output::write_text(&dir.join(page::file_name(*id)), html)?;
             }
             crate::output::write_text(&dir.join("index.html"), &index_html)
         },
