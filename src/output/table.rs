@@ -218,9 +218,15 @@ fn parquet_properties() -> WriterProperties {
 /// are a multiple of both, and its pages fall where they would for the
 /// whole table.
 pub struct TableStream {
-    paths: (PathBuf, PathBuf),
-    parquet: Option<ArrowWriter<std::fs::File>>,
+    csv_path: PathBuf,
     csv: std::io::BufWriter<std::fs::File>,
+    parquet: ParquetSide,
+}
+
+/// The Parquet half of a `TableStream`.
+struct ParquetSide {
+    path: PathBuf,
+    writer: Option<ArrowWriter<std::fs::File>>,
     /// Rows not yet handed to the Parquet writer, as Arrow batches.
     pending: Vec<RecordBatch>,
     /// Rows handed to the Parquet writer so far.
@@ -246,15 +252,61 @@ impl TableStream {
         };
         let lcm = batch / gcd(batch, page) * page;
         Ok(TableStream {
-            paths: (parquet.to_path_buf(), csv.to_path_buf()),
-            parquet: None,
+            csv_path: csv.to_path_buf(),
             csv: std::io::BufWriter::with_capacity(1 << 20, file),
-            pending: Vec::new(),
-            written: 0,
-            // 640,000 rows with the default properties.
-            step: lcm.max(1 << 16).div_ceil(lcm) * lcm,
-            group: properties.max_row_group_row_count().unwrap_or(usize::MAX),
+            parquet: ParquetSide {
+                path: parquet.to_path_buf(),
+                writer: None,
+                pending: Vec::new(),
+                written: 0,
+                // 640,000 rows with the default properties.
+                step: lcm.max(1 << 16).div_ceil(lcm) * lcm,
+                group: properties.max_row_group_row_count().unwrap_or(usize::MAX),
+            },
         })
+    }
+
+    /// Appends a piece's rows (the same columns every time).
+    pub fn push(&mut self, piece: Table) -> Result<(), OutputError> {
+        if self.parquet.writer.is_none() {
+            self.parquet.open(&piece)?;
+            self.csv
+                .write_all(piece.csv_header().as_bytes())
+                .map_err(|e| OutputError::write(&self.csv_path, e))?;
+        }
+        // The CSV lines are formatted (on the pool) while the Parquet
+        // writer encodes: the two files share nothing.
+        let (csv, parquet) = (&mut self.csv, &mut self.parquet);
+        let (csv_written, parquet_written) = rayon::join(
+            || piece.write_csv_rows(0..piece.rows(), csv),
+            || parquet.push(&piece),
+        );
+        csv_written.map_err(|e| OutputError::write(&self.csv_path, e))?;
+        parquet_written
+    }
+
+    /// Writes what is left and closes both files; a stream given no piece
+    /// writes nothing.
+    pub fn finish(mut self) -> Result<(), OutputError> {
+        self.parquet.finish()?;
+        self.csv
+            .flush()
+            .map_err(|e| OutputError::write(&self.csv_path, e))
+    }
+}
+
+impl ParquetSide {
+    fn open(&mut self, piece: &Table) -> Result<(), OutputError> {
+        let schema = piece
+            .record_batch(0..0)
+            .map_err(|e| OutputError::write(&self.path, e))?
+            .schema();
+        let file =
+            std::fs::File::create(&self.path).map_err(|e| OutputError::write(&self.path, e))?;
+        let writer = ArrowWriter::try_new(file, schema, Some(parquet_properties()))
+            .map_err(|e| OutputError::write(&self.path, e))?;
+        self.writer = Some(writer);
+        Ok(())
     }
 
     /// The rows of the next call: a step, or what is left of the row group.
@@ -263,30 +315,10 @@ impl TableStream {
         self.step.min(self.group - into_group)
     }
 
-    /// Appends a piece's rows (the same columns every time).
-    pub fn push(&mut self, piece: Table) -> Result<(), OutputError> {
-        let csv_path = &self.paths.1;
-        if self.parquet.is_none() {
-            let schema = piece
-                .record_batch(0..0)
-                .map_err(|e| OutputError::write(&self.paths.0, e))?
-                .schema();
-            let file = std::fs::File::create(&self.paths.0)
-                .map_err(|e| OutputError::write(&self.paths.0, e))?;
-            let writer = ArrowWriter::try_new(file, schema, Some(parquet_properties()))
-                .map_err(|e| OutputError::write(&self.paths.0, e))?;
-            self.parquet = Some(writer);
-            self.csv
-                .write_all(piece.csv_header().as_bytes())
-                .map_err(|e| OutputError::write(csv_path, e))?;
-        }
-        piece
-            .write_csv_rows(0..piece.rows(), &mut self.csv)
-            .map_err(|e| OutputError::write(csv_path, e))?;
+    fn push(&mut self, piece: &Table) -> Result<(), OutputError> {
         let batch = piece
             .to_record_batch()
-            .map_err(|e| OutputError::write(&self.paths.0, e))?;
-        drop(piece);
+            .map_err(|e| OutputError::write(&self.path, e))?;
         self.pending.push(batch);
         loop {
             let cut = self.next_cut();
@@ -304,7 +336,7 @@ impl TableStream {
 
     /// The pending batches as one.
     fn joined(&mut self) -> Result<RecordBatch, OutputError> {
-        let path = &self.paths.0;
+        let path = &self.path;
         match self.pending.as_slice() {
             [one] => Ok(one.clone()),
             many => {
@@ -319,31 +351,27 @@ impl TableStream {
     }
 
     fn write_batch(&mut self, batch: &RecordBatch) -> Result<(), OutputError> {
-        if let Some(writer) = self.parquet.as_mut() {
+        if let Some(writer) = self.writer.as_mut() {
             writer
                 .write(batch)
-                .map_err(|e| OutputError::write(&self.paths.0, e))?;
+                .map_err(|e| OutputError::write(&self.path, e))?;
         }
         Ok(())
     }
 
-    /// Writes what is left and closes both files; a stream given no piece
-    /// writes nothing.
-    pub fn finish(mut self) -> Result<(), OutputError> {
+    fn finish(&mut self) -> Result<(), OutputError> {
         if !self.pending.is_empty() {
             let rest = self.joined()?;
             if rest.num_rows() > 0 {
                 self.write_batch(&rest)?;
             }
         }
-        if let Some(writer) = self.parquet.take() {
+        if let Some(writer) = self.writer.take() {
             writer
                 .close()
-                .map_err(|e| OutputError::write(&self.paths.0, e))?;
+                .map_err(|e| OutputError::write(&self.path, e))?;
         }
-        self.csv
-            .flush()
-            .map_err(|e| OutputError::write(&self.paths.1, e))
+        Ok(())
     }
 }
 
