@@ -339,3 +339,32 @@ pub fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
     files.sort();
     files
 }
+
+/// `run_in`, asserting that the command succeeded.
+#[track_caller]
+pub fn ok_in(dir: &Path, args: &[&str]) -> Output {
+    let output = run_in(dir, args);
+    assert!(
+        output.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+/// The Chromium to drive for the browser tests: `FORDELING_CHROMIUM`, or
+/// the first on PATH.
+pub fn chromium() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("FORDELING_CHROMIUM") {
+        return Some(PathBuf::from(path));
+    }
+    ["chromium", "chromium-browser", "google-chrome"]
+        .iter()
+        .find_map(|name| {
+            std::env::var_os("PATH").and_then(|paths| {
+                std::env::split_paths(&paths)
+                    .map(|p| p.join(name))
+                    .find(|p| p.is_file())
+            })
+        })
+}

@@ -212,22 +212,6 @@ fn the_run_report_holds_what_the_issue_asks_for() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("not an output directory"));
 }
 
-/// The Chromium to drive: `FORDELING_CHROMIUM`, or the first on PATH.
-fn chromium() -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("FORDELING_CHROMIUM") {
-        return Some(PathBuf::from(path));
-    }
-    ["chromium", "chromium-browser", "google-chrome"]
-        .iter()
-        .find_map(|name| {
-            std::env::var_os("PATH").and_then(|paths| {
-                std::env::split_paths(&paths)
-                    .map(|p| p.join(name))
-                    .find(|p| p.is_file())
-            })
-        })
-}
-
 fn headless(browser: &Path, profile: &Path) -> Command {
     let mut command = Command::new(browser);
     command.args([

@@ -8,19 +8,7 @@ use crate::common::*;
 use arrow::array::{Array, Int64Array};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::Output;
-
-#[track_caller]
-fn ok(dir: &Path, args: &[&str]) -> Output {
-    let output = run_in(dir, args);
-    assert!(
-        output.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
-}
+use std::path::Path;
 
 /// A run of the fixtures into `dir/run`.
 fn fixture_run(dir: &Path) {
@@ -73,7 +61,7 @@ fn every_clinic_gets_a_danish_page_with_the_runs_count() {
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
     fixture_run(dir);
-    ok(dir, &["statement", "run", "--out", "st", "-q"]);
+    ok_in(dir, &["statement", "run", "--out", "st", "-q"]);
     let counts = counts_in_parquet(&dir.join("run/clinics.parquet"));
     let files: Vec<String> = std::fs::read_dir(dir.join("st"))
         .unwrap()
@@ -136,7 +124,7 @@ fn english_pages_and_one_clinic() {
     fixture_run(dir);
     let run = Csv::read(&dir.join("run/clinics.csv"));
     let id = run.get(3, "clinic_id").to_string();
-    ok(
+    ok_in(
         dir,
         &[
             "statement",
@@ -235,7 +223,7 @@ fn a_decide_output_states_the_final_count_and_the_reason() {
         ),
     )
     .unwrap();
-    ok(
+    ok_in(
         dir,
         &[
             "decide",
@@ -247,7 +235,7 @@ fn a_decide_output_states_the_final_count_and_the_reason() {
             "-q",
         ],
     );
-    ok(dir, &["statement", "decided", "--out", "st", "-q"]);
+    ok_in(dir, &["statement", "decided", "--out", "st", "-q"]);
     let html = page(&dir.join("st"), id.parse().unwrap());
     assert_eq!(shown_count(&html), Some(final_count));
     assert!(html.contains("regionens afgørelse"));
@@ -298,7 +286,7 @@ fn statements_do_not_explain_a_run_its_inputs_no_longer_give() {
         std::fs::copy(repo().join("fixtures").join(name), dir.join(name)).unwrap();
     }
     let model = reference_model();
-    ok(
+    ok_in(
         dir,
         &[
             "run",
@@ -314,11 +302,11 @@ fn statements_do_not_explain_a_run_its_inputs_no_longer_give() {
         ],
     );
     // Threads change no byte.
-    ok(
+    ok_in(
         dir,
         &["statement", "run", "--threads", "1", "--out", "one", "-q"],
     );
-    ok(
+    ok_in(
         dir,
         &["statement", "run", "--threads", "2", "--out", "two", "-q"],
     );
@@ -364,7 +352,7 @@ fn a_projection_year_gets_its_statements() {
             "project", "--model", &model, "--from", "2027", "--to", "2028", "--out", "proj", "-q",
         ],
     );
-    ok(dir, &["statement", "proj/2028", "--out", "st", "-q"]);
+    ok_in(dir, &["statement", "proj/2028", "--out", "st", "-q"]);
     let counts = counts_in_parquet(&dir.join("proj/2028/clinics.parquet"));
     for (&id, &count) in &counts {
         assert_eq!(
@@ -373,21 +361,6 @@ fn a_projection_year_gets_its_statements() {
             "clinic {id}"
         );
     }
-}
-
-fn chromium() -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("FORDELING_CHROMIUM") {
-        return Some(PathBuf::from(path));
-    }
-    ["chromium", "chromium-browser", "google-chrome"]
-        .iter()
-        .find_map(|name| {
-            std::env::var_os("PATH").and_then(|paths| {
-                std::env::split_paths(&paths)
-                    .map(|p| p.join(name))
-                    .find(|p| p.is_file())
-            })
-        })
 }
 
 fn headless(browser: &Path, profile: &Path) -> std::process::Command {
@@ -450,7 +423,7 @@ fn statements_print_on_one_page_in_headless_chromium() {
         ),
     )
     .unwrap();
-    ok(
+    ok_in(
         dir,
         &[
             "decide",
@@ -462,7 +435,7 @@ fn statements_print_on_one_page_in_headless_chromium() {
             "-q",
         ],
     );
-    ok(dir, &["statement", "decided", "--out", "st", "-q"]);
+    ok_in(dir, &["statement", "decided", "--out", "st", "-q"]);
     // A format-2 model's statement lists its terms.
     let format2 = repo().join("models/reference-2027.format2.toml");
     let mut pages = vec![(
@@ -481,7 +454,7 @@ fn statements_print_on_one_page_in_headless_chromium() {
                 "-q",
             ],
         );
-        ok(
+        ok_in(
             dir,
             &[
                 "statement",

@@ -34,17 +34,6 @@ const INPUTS: [&str; 6] = [
     "in/model.toml",
 ];
 
-#[track_caller]
-fn ok(dir: &Path, args: &[&str]) -> Output {
-    let output = run_in(dir, args);
-    assert!(
-        output.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
-}
-
 fn with_inputs<'a>(args: &[&'a str]) -> Vec<&'a str> {
     let mut all = args.to_vec();
     all.extend(INPUTS);
@@ -64,7 +53,7 @@ fn a_run_made_with_one_thread_verifies_with_two() {
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
     workspace(dir);
-    ok(
+    ok_in(
         dir,
         &with_inputs(&[
             "run",
@@ -96,7 +85,7 @@ fn a_changed_or_missing_input_is_exit_1_naming_it() {
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
     workspace(dir);
-    ok(dir, &with_inputs(&["run", "--out", "out", "-q"]));
+    ok_in(dir, &with_inputs(&["run", "--out", "out", "-q"]));
     // A comment changes no coefficient, but the model file is another file.
     let model = dir.join("in/model.toml");
     let mut text_of_model = std::fs::read_to_string(&model).unwrap();
@@ -124,7 +113,7 @@ fn a_changed_result_is_exit_4_naming_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
     workspace(dir);
-    ok(dir, &with_inputs(&["run", "--out", "out", "-q"]));
+    ok_in(dir, &with_inputs(&["run", "--out", "out", "-q"]));
     // One count one patient higher in the CSV only.
     let path = dir.join("out/clinics.csv");
     let csv = Csv::read(&path);
@@ -157,7 +146,7 @@ fn the_manifest_is_compared_without_times_and_names_another_engine() {
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
     workspace(dir);
-    ok(dir, &with_inputs(&["run", "--out", "out", "-q"]));
+    ok_in(dir, &with_inputs(&["run", "--out", "out", "-q"]));
     let path = dir.join("out/manifest.json");
     let mut manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
@@ -209,7 +198,7 @@ fn project_scenarios_and_decide_outputs_verify() {
     )
     .unwrap();
     std::fs::create_dir_all(dir.join("dec")).unwrap();
-    ok(dir, &with_inputs(&["run", "--out", "run", "-q"]));
+    ok_in(dir, &with_inputs(&["run", "--out", "run", "-q"]));
     let run = Csv::read(&dir.join("run/clinics.csv"));
     let id = run.get(0, "clinic_id").to_string();
     let count: i64 = run.get(0, "min_patients").parse().unwrap();
@@ -226,7 +215,7 @@ fn project_scenarios_and_decide_outputs_verify() {
         "year,capacities\n2027,40\n2028,42\n",
     )
     .unwrap();
-    ok(
+    ok_in(
         dir,
         &with_inputs(&[
             "project",
@@ -246,7 +235,7 @@ fn project_scenarios_and_decide_outputs_verify() {
             "-q",
         ]),
     );
-    ok(
+    ok_in(
         dir,
         &with_inputs(&[
             "scenarios",
@@ -258,7 +247,7 @@ fn project_scenarios_and_decide_outputs_verify() {
             "-q",
         ]),
     );
-    ok(
+    ok_in(
         dir,
         &[
             "decide",
@@ -317,7 +306,7 @@ fn a_moved_directory_verifies_from_where_it_is() {
     let parent = tempfile::tempdir().unwrap();
     let first = parent.path().join("first");
     workspace(&first);
-    ok(&first, &with_inputs(&["run", "--out", "out", "-q"]));
+    ok_in(&first, &with_inputs(&["run", "--out", "out", "-q"]));
     // The working directory the manifest names is gone: relative paths are
     // then taken from the current directory.
     let moved = parent.path().join("moved");
