@@ -503,3 +503,76 @@ fn statements_print_on_one_page_in_headless_chromium() {
         std::fs::remove_file(&pdf).unwrap();
     }
 }
+
+/// A clinic with no listed patients gets a page that says so (no count,
+/// no need), not a panic or a page of invented figures.
+#[test]
+fn a_clinic_without_patients_gets_a_page_that_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    // The fixtures' clinics and one more, 999999, that nobody lists.
+    fixture_run(dir);
+    let run = Csv::read(&dir.join("run/clinics.csv"));
+    let column = |name: &str| -> Vec<String> {
+        (0..run.rows.len())
+            .map(|r| run.get(r, name).to_string())
+            .chain(std::iter::once(match name {
+                "clinic_id" => "999999".to_string(),
+                _ => run.get(0, name).to_string(),
+            }))
+            .collect()
+    };
+    let number =
+        |name: &str| -> Vec<f64> { column(name).iter().map(|v| v.parse().unwrap()).collect() };
+    let ids: Vec<i32> = number("clinic_id").iter().map(|&v| v as i32).collect();
+    let kommuner: Vec<i16> = number("kommune").iter().map(|&v| v as i16).collect();
+    let previous: Vec<i32> = number("previous_min_patients")
+        .iter()
+        .map(|&v| v as i32)
+        .collect();
+    write_parquet(
+        &dir.join("clinics.parquet"),
+        vec![
+            ("clinic_id", i32s(&ids)),
+            ("kommune", i16s(&kommuner)),
+            ("capacities", f64s(&number("capacities"))),
+            ("previous_min_patients", i32s(&previous)),
+        ],
+    );
+    let population = repo()
+        .join("fixtures/population.parquet")
+        .display()
+        .to_string();
+    let model = reference_model();
+    ok_in(
+        dir,
+        &[
+            "run",
+            "--population",
+            &population,
+            "--clinics",
+            "clinics.parquet",
+            "--model",
+            &model,
+            "--out",
+            "run2",
+            "-q",
+        ],
+    );
+    ok_in(
+        dir,
+        &[
+            "statement",
+            "run2",
+            "--clinic",
+            "999999",
+            "--out",
+            "st",
+            "-q",
+        ],
+    );
+    let html = page(&dir.join("st"), 999999);
+    assert_eq!(shown_count(&html), None);
+    assert!(html.contains("ingen tilmeldte patienter"));
+    assert!(html.contains("Ingen patienter"));
+}

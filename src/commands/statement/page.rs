@@ -444,13 +444,15 @@ pub fn page(a: &Account, c: &Context, l: Language) -> String {
     }
     let _ = write!(
         h,
-        "<div class=\"small\">{} {}–{}</div>",
+        "<div class=\"small\">{} {}</div>",
         l.pick(
             "95 %-usikkerhedsinterval for det beregnede tal:",
             "95% uncertainty interval of the computed count:"
         ),
-        opt(u.raw_lower, 0, l),
-        opt(u.raw_upper, 0, l)
+        match (u.raw_lower, u.raw_upper) {
+            (None, None) => "–".to_string(),
+            (lo, hi) => format!("{}–{}", opt(lo, 0, l), opt(hi, 0, l)),
+        }
     );
     let change = match (s.change, s.change_pct) {
         (Some(change), Some(pct)) => format!(
@@ -590,38 +592,43 @@ pub fn page(a: &Account, c: &Context, l: Language) -> String {
     let kommune = c
         .kommune_mean_weight
         .map_or_else(|| "–".into(), |w| number(w, 3, l));
-    let _ = write!(
-        h,
-        "<p>{}</p>",
-        esc(&match l {
-            Language::Da => format!(
-                "Klinikkens {} patienter svarer til {} sygdomsvægtede borgere: et gennemsnitligt behandlingsbehov på {} pr. patient, hvor landsgennemsnittet er 1,000 og gennemsnittet for borgerne i {} er {}. {}",
-                number(a.n_patients as f64, 0, l),
-                number(a.need, 1, l),
-                number(mean, 3, l),
-                a.kommune_name,
-                kommune,
-                if mean > 1.0 {
-                    "Patienterne har altså et større behov end gennemsnittet, og klinikken skal derfor have færre patienter pr. lægekapacitet."
-                } else {
-                    "Patienterne har altså et mindre behov end gennemsnittet, og klinikken kan derfor have flere patienter pr. lægekapacitet."
-                }
-            ),
-            Language::En => format!(
-                "The clinic's {} patients count as {} need-weighted citizens: a mean treatment need of {} per patient, where the national mean is 1.000 and the mean of the residents of {} is {}. {}",
-                number(a.n_patients as f64, 0, l),
-                number(a.need, 1, l),
-                number(mean, 3, l),
-                a.kommune_name,
-                kommune,
-                if mean > 1.0 {
-                    "The patients' need is above average, so the clinic gets fewer patients per doctor capacity."
-                } else {
-                    "The patients' need is below average, so the clinic can take more patients per doctor capacity."
-                }
-            ),
-        })
-    );
+    let summary = if a.n_patients == 0 {
+        l.pick(
+            "Klinikken har ingen tilmeldte patienter, så der er intet behandlingsbehov at vise.",
+            "The clinic has no listed patients, so there is no treatment need to show.",
+        )
+        .to_string()
+    } else {
+        match l {
+                Language::Da => format!(
+                    "Klinikkens {} patienter svarer til {} sygdomsvægtede borgere: et gennemsnitligt behandlingsbehov på {} pr. patient, hvor landsgennemsnittet er 1,000 og gennemsnittet for borgerne i {} er {}. {}",
+                    number(a.n_patients as f64, 0, l),
+                    number(a.need, 1, l),
+                    number(mean, 3, l),
+                    a.kommune_name,
+                    kommune,
+                    if mean > 1.0 {
+                        "Patienterne har altså et større behov end gennemsnittet, og klinikken skal derfor have færre patienter pr. lægekapacitet."
+                    } else {
+                        "Patienterne har altså et mindre behov end gennemsnittet, og klinikken kan derfor have flere patienter pr. lægekapacitet."
+                    }
+                ),
+                Language::En => format!(
+                    "The clinic's {} patients count as {} need-weighted citizens: a mean treatment need of {} per patient, where the national mean is 1.000 and the mean of the residents of {} is {}. {}",
+                    number(a.n_patients as f64, 0, l),
+                    number(a.need, 1, l),
+                    number(mean, 3, l),
+                    a.kommune_name,
+                    kommune,
+                    if mean > 1.0 {
+                        "The patients' need is above average, so the clinic gets fewer patients per doctor capacity."
+                    } else {
+                        "The patients' need is below average, so the clinic can take more patients per doctor capacity."
+                    }
+                ),
+            }
+    };
+    let _ = write!(h, "<p>{}</p>", esc(&summary));
     let _ = write!(
         h,
         "<table class=\"t\"><tr><th>{}</th><th class=\"n\">{}</th><th class=\"n\">{}</th><th class=\"n\">{}</th></tr>",
