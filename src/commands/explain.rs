@@ -256,7 +256,7 @@ fn tally(
             t.age_sex[age_band(population.age[i])]
                 [usize::from(population.sex[i].wrapping_sub(1) & 1)] += 1;
         }
-        if let (Some(reader), Some(_)) = (&reader, spec) {
+        if let Some(reader) = &reader {
             for k in 0..n_hierarchies {
                 if reader.hierarchies.touches(k, mask) {
                     nation.hierarchies[k] += 1;

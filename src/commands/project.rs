@@ -54,15 +54,7 @@ impl CapacityPath {
         let path = Path::new(text);
         let csv = crate::ingest::csv_text::CsvText::read(path)?;
         let mut reader = csv.reader();
-        let headers = reader
-            .headers()
-            .map_err(|e| InputError::Csv {
-                path: path.to_path_buf(),
-                line: 1,
-                detail: e.to_string(),
-            })?
-            .clone();
-        csv.require(path, &headers, &["year", "capacities"])?;
+        csv.header(&mut reader, path, &["year", "capacities"])?;
         /// One line, by column name; the values are checked below so that
         /// an error names the row and value.
         #[derive(serde::Deserialize)]

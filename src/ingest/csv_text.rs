@@ -161,19 +161,28 @@ impl CsvText {
         }
     }
 
-    /// Checks that `headers` has every one of `required`.
-    pub fn require(
+    /// The header line of `reader` (this text's), checked to have every
+    /// one of `required`.
+    pub fn header(
         &self,
+        reader: &mut csv::Reader<&[u8]>,
         path: &Path,
-        headers: &csv::StringRecord,
         required: &[&str],
-    ) -> Result<(), InputError> {
+    ) -> Result<csv::StringRecord, InputError> {
+        let headers = reader
+            .headers()
+            .map_err(|e| InputError::Csv {
+                path: path.to_path_buf(),
+                line: 1,
+                detail: e.to_string(),
+            })?
+            .clone();
         match required
             .iter()
             .find(|name| !headers.iter().any(|h| h == **name))
         {
-            Some(name) => Err(self.missing_column(path, name, headers)),
-            None => Ok(()),
+            Some(name) => Err(self.missing_column(path, name, &headers)),
+            None => Ok(headers),
         }
     }
 }
@@ -218,9 +227,8 @@ mod tests {
     #[test]
     fn a_missing_column_says_what_was_seen() {
         let csv = CsvText::decode(b"a|b\n1|2\n");
-        let headers = csv.reader().headers().unwrap().clone();
         let error = csv
-            .require(Path::new("d.csv"), &headers, &["clinic_id"])
+            .header(&mut csv.reader(), Path::new("d.csv"), &["clinic_id"])
             .unwrap_err();
         let text = error.to_string();
         assert!(text.contains("`clinic_id`"), "{text}");

@@ -38,15 +38,7 @@ pub fn read(path: &Path) -> Result<Vec<Decision>, InputError> {
 fn csv_cells(bytes: &[u8], path: &Path) -> Result<Cells, InputError> {
     let csv = CsvText::decode(bytes);
     let mut reader = csv.reader();
-    let headers = reader
-        .headers()
-        .map_err(|e| InputError::Csv {
-            path: path.to_path_buf(),
-            line: 1,
-            detail: e.to_string(),
-        })?
-        .clone();
-    csv.require(path, &headers, &REQUIRED)?;
+    let headers = csv.header(&mut reader, path, &REQUIRED)?;
     let positions: Vec<Option<usize>> = COLUMNS
         .iter()
         .map(|name| headers.iter().position(|h| h == *name))

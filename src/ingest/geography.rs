@@ -51,11 +51,7 @@ pub fn parse_csv(bytes: &[u8], path: &Path) -> Result<Geography, InputError> {
         line,
         detail,
     };
-    let headers = reader
-        .headers()
-        .map_err(|e| csv_error(1, e.to_string()))?
-        .clone();
-    csv.require(path, &headers, &REQUIRED)?;
+    let headers = csv.header(&mut reader, path, &REQUIRED)?;
     let has_area = headers.iter().any(|h| h == "area_index");
     /// One line of the file, by column name (extra columns are ignored).
     #[derive(serde::Deserialize)]
