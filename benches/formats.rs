@@ -36,6 +36,7 @@ fn formats(c: &mut Criterion) {
         ("format2_rich", "synth-truth-rich.format2.toml"),
     ] {
         let paths = InputPaths {
+            memory: Default::default(),
             population: data.join("population.parquet"),
             clinics: data.join("clinics.parquet"),
             geography: None,
@@ -50,7 +51,8 @@ fn formats(c: &mut Criterion) {
         group.bench_function(format!("{name}/read"), |b| {
             b.iter(|| {
                 black_box(
-                    ingest::population(&paths.population, model, options).expect("population"),
+                    ingest::population(&paths.population, None, model, options)
+                        .expect("population"),
                 )
             })
         });

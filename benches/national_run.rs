@@ -22,6 +22,7 @@ fn national_run(c: &mut Criterion) {
     let spec = SynthSpec::national(2027, scale).expect("scale");
     let summary = write(&spec, &data).expect("synthetic data");
     let inputs = InputPaths {
+        memory: Default::default(),
         population: data.join("population.parquet"),
         clinics: data.join("clinics.parquet"),
         geography: None,

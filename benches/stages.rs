@@ -60,6 +60,7 @@ fn stages(c: &mut Criterion) {
     let summary =
         write(&SynthSpec::national(2027, scale).expect("scale"), &data).expect("synthetic data");
     let paths = InputPaths {
+        memory: Default::default(),
         population: data.join("population.parquet"),
         clinics: data.join("clinics.parquet"),
         geography: None,
@@ -97,7 +98,9 @@ fn stages(c: &mut Criterion) {
     let options = ingest::PopulationOptions::default();
     group.bench_function("decode_and_check", |b| {
         b.iter(|| {
-            black_box(ingest::population(&paths.population, model, options).expect("population"))
+            black_box(
+                ingest::population(&paths.population, None, model, options).expect("population"),
+            )
         })
     });
     let tables = YearTables::new(model, &inputs.geography, 2031, &paths.model).expect("tables");

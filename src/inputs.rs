@@ -6,10 +6,12 @@
 use crate::aggregate;
 use crate::domain::{Clinics, Geography, Population};
 use crate::error::{Error, InputError, ModelError};
+use crate::ingest::ArrowTable;
 use crate::model::{self, LoadedModel, Model};
 use crate::{ingest, validate, weights};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Where the inputs of a run come from.
 #[derive(Debug, Clone)]
@@ -24,6 +26,31 @@ pub struct InputPaths {
     pub outcomes: bool,
     /// `--load-level`: overrides the model's `[proposal] load_level`.
     pub load_level: Option<model::LoadLevel>,
+    /// Inputs given in memory (the Python package) instead of the files
+    /// above, whose paths then only name them.
+    pub memory: InMemory,
+}
+
+/// Inputs held in memory rather than read from files: Arrow tables for the
+/// population, clinics and geography, and a model already loaded. Each one
+/// given replaces the file of its role; a table's SHA-256 in the manifest
+/// is empty (there are no bytes of a file to hash).
+#[derive(Debug, Clone, Default)]
+pub struct InMemory {
+    pub population: Option<Arc<ArrowTable>>,
+    pub clinics: Option<Arc<ArrowTable>>,
+    pub geography: Option<Arc<ArrowTable>>,
+    pub model: Option<LoadedModel>,
+}
+
+impl InputPaths {
+    /// The model: the one given in memory, else the file's.
+    pub fn load_model(&self) -> Result<LoadedModel, ModelError> {
+        match &self.memory.model {
+            Some(model) => Ok(model.clone()),
+            None => model::Model::load(&self.model),
+        }
+    }
 }
 
 /// A file that was read: its path, rows and SHA-256.
@@ -61,7 +88,7 @@ impl Inputs {
 
 /// Reads and checks the model, geography and clinics.
 fn load_context(paths: &InputPaths) -> Result<Inputs, Error> {
-    load_context_with(paths, model::Model::load(&paths.model)?)
+    load_context_with(paths, paths.load_model()?)
 }
 
 /// `load_context` with a model already loaded (e.g. a format-1 model as
@@ -73,13 +100,22 @@ fn load_context_with(paths: &InputPaths, mut model: LoadedModel) -> Result<Input
             std::sync::Arc::make_mut(spec).proposal.load_level = level;
         }
     }
-    let (geography, geography_source) = match &paths.geography {
-        Some(path) => {
+    let (geography, geography_source) = match (&paths.memory.geography, &paths.geography) {
+        (Some(table), _) => {
+            let geography = ingest::geography::from_batches(&table.batches, &table.label)?;
+            let source = Source {
+                path: table.label.display().to_string(),
+                rows: geography.kommuner.len() as u64,
+                sha256: String::new(),
+            };
+            (geography, source)
+        }
+        (None, Some(path)) => {
             let geography = ingest::geography::load(path)?;
             let source = source(path, geography.kommuner.len() as u64)?;
             (geography, source)
         }
-        None => {
+        (None, None) => {
             let geography = ingest::geography::built_in()?;
             let source = Source {
                 path: ingest::geography::BUILT_IN_NAME.to_string(),
@@ -118,10 +154,17 @@ fn load_context_with(paths: &InputPaths, mut model: LoadedModel) -> Result<Input
         .into());
     }
 
-    let raw_clinics = ingest::clinics(&paths.clinics)?;
+    let raw_clinics = ingest::clinics(&paths.clinics, paths.memory.clinics.as_ref())?;
     let clinics_rows = raw_clinics.clinic_id.len() as u64;
     let clinics = validate::clinics(raw_clinics, &geography, &paths.clinics, &geography_path)?;
-    let clinics_source = source(&paths.clinics, clinics_rows)?;
+    let clinics_source = match &paths.memory.clinics {
+        Some(table) => Source {
+            path: table.label.display().to_string(),
+            rows: clinics_rows,
+            sha256: String::new(),
+        },
+        None => source(&paths.clinics, clinics_rows)?,
+    };
 
     Ok(Inputs {
         model,
@@ -165,7 +208,7 @@ pub fn load_with_basis(
 /// Reads and checks every input. The population file is hashed while it is
 /// decoded.
 pub fn load_inputs(paths: &InputPaths) -> Result<Inputs, Error> {
-    load_inputs_with(paths, model::Model::load(&paths.model)?)
+    load_inputs_with(paths, paths.load_model()?)
 }
 
 /// `load_inputs` with a model already loaded in place of `paths.model`:
@@ -176,7 +219,12 @@ pub fn load_inputs_with(paths: &InputPaths, model: LoadedModel) -> Result<Inputs
         nulls_as_unknown: paths.nulls_as_unknown,
         outcomes: paths.outcomes,
     };
-    let raw = ingest::population(&paths.population, &inputs.model.model, options)?;
+    let raw = ingest::population(
+        &paths.population,
+        paths.memory.population.as_ref(),
+        &inputs.model.model,
+        options,
+    )?;
     inputs.population_source.sha256 = raw.sha256.clone();
     inputs.nulls_mapped = raw.nulls_mapped;
     inputs.population_source.rows = raw.person_id.len() as u64;
@@ -208,7 +256,12 @@ pub fn load_streamed(paths: &InputPaths, year: i32) -> Result<(Inputs, aggregate
         nulls_as_unknown: paths.nulls_as_unknown,
         outcomes: false,
     };
-    let reader = ingest::population_reader(&paths.population, model, options)?;
+    let reader = ingest::population_reader(
+        &paths.population,
+        paths.memory.population.as_ref(),
+        model,
+        options,
+    )?;
     let geography_path = PathBuf::from(&inputs.geography_source.path);
     let check_paths = validate::Paths {
         population: &paths.population,
@@ -289,7 +342,7 @@ pub fn load_streamed(paths: &InputPaths, year: i32) -> Result<(Inputs, aggregate
     }
     if !increasing && !matches!(ids, Some(validate::Ids::Unique(_))) {
         // Only the ids are read again, to find and name the repeat.
-        let ids = ingest::person_ids(&paths.population)?;
+        let ids = ingest::person_ids(&paths.population, paths.memory.population.as_ref())?;
         validate::duplicate_ids(&ids, &paths.population)?;
     }
     inputs.population_source.rows = rows;

@@ -27,7 +27,7 @@ fuzz_target!(|data: &[u8]| {
         nulls_as_unknown: data.len() & 1 == 1,
         outcomes: data.len() & 2 == 2,
     };
-    if let Ok(raw) = ingest::population(&path, &model, options) {
+    if let Ok(raw) = ingest::population(&path, None, &model, options) {
         let geography = Geography {
             kommuner: vec![Kommune { code: 101, name: "A".into(), sundhedsraad: 0, region: 0, area_index: Some(1.0) }],
             sundhedsraad: vec!["S".into()],

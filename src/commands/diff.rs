@@ -91,6 +91,7 @@ fn read_side(dir: &Path) -> Result<Side, Error> {
     }
     Ok(Side {
         paths: InputPaths {
+            memory: Default::default(),
             population,
             clinics,
             geography: (!built_in).then_some(geography),

@@ -565,11 +565,13 @@ impl EvaluateArgs {
             Some(path) => {
                 let text = std::fs::read_to_string(path).map_err(|e| Failure {
                     code: 1,
+                    stage: super::Stage::Input,
                     message: format!("cannot read `{}`: {e}", path.display()),
                 })?;
                 Some(
                     crate::fit::structure::parse_ladder(&text).map_err(|e| Failure {
                         code: 1,
+                        stage: super::Stage::Model,
                         message: format!("`{}`: {e}", path.display()),
                     })?,
                 )

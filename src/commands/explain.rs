@@ -909,6 +909,7 @@ pub fn execute(args: &ExplainArgs) -> Result<(), Failure> {
         Format::Text => text(&account),
         Format::Json => crate::output::json_text(&account).map_err(|e| Failure {
             code: 3,
+            stage: super::Stage::Output,
             message: format!("cannot write the account: {e}"),
         })?,
     };

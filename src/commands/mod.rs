@@ -205,11 +205,17 @@ pub struct InputArgs {
     /// No progress lines on stderr.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Inputs given in memory in place of the files named above (the
+    /// Python package); never from the command line.
+    #[arg(skip)]
+    #[serde(skip)]
+    pub memory: crate::inputs::InMemory,
 }
 
 impl InputArgs {
     pub fn paths(&self, model: PathBuf, outcomes: bool) -> InputPaths {
         InputPaths {
+            memory: self.memory.clone(),
             population: self.population.clone(),
             clinics: self.clinics.clone(),
             geography: self.geography.clone(),
@@ -246,12 +252,30 @@ pub(crate) fn non_negative_float(text: &str) -> Result<f64, String> {
 pub struct Failure {
     pub code: u8,
     pub message: String,
+    /// What failed (the Python package raises `InputError`, `ModelError`
+    /// or `OutputError` by it).
+    pub stage: Stage,
+}
+
+/// The stage a command failed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Input,
+    Model,
+    Output,
+    /// The command's arguments (exit code 2).
+    Usage,
 }
 
 impl From<Error> for Failure {
     fn from(error: Error) -> Failure {
         Failure {
             code: error.exit_code() as u8,
+            stage: match &error {
+                Error::Input(_) => Stage::Input,
+                Error::Model(_) => Stage::Model,
+                Error::Output(_) => Stage::Output,
+            },
             message: error.to_string(),
         }
     }
@@ -268,6 +292,7 @@ pub fn in_pool<T: Send>(
     }
     let pool = builder.build().map_err(|e| Failure {
         code: 3,
+        stage: Stage::Output,
         message: format!("cannot start worker threads: {e}"),
     })?;
     Ok(pool.install(work)?)

@@ -102,6 +102,7 @@ pub fn execute(args: &ModelArgs) -> Result<(), Failure> {
             if again != spec {
                 return Err(Failure {
                     code: 3,
+                    stage: super::Stage::Output,
                     message: format!(
                         "`{}`: the converted model does not read back to the same model (a bug)",
                         out.display()
@@ -120,6 +121,7 @@ pub fn execute(args: &ModelArgs) -> Result<(), Failure> {
                 // kind, as a run would open the file (no rows are read).
                 let reader = crate::ingest::population_reader(
                     path,
+                    None,
                     &model,
                     crate::ingest::PopulationOptions::default(),
                 )

@@ -349,7 +349,7 @@ fn reload_population(
         nulls_as_unknown: paths.nulls_as_unknown,
         outcomes: false,
     };
-    let raw = ingest::population(path, &inputs.model.model, options)?;
+    let raw = ingest::population(path, None, &inputs.model.model, options)?;
     let rows = raw.person_id.len() as u64;
     let geography_path = PathBuf::from(&inputs.geography_source.path);
     inputs.nulls_mapped = raw.nulls_mapped;

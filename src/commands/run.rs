@@ -6,7 +6,7 @@ use crate::error::{self, Error};
 use crate::inputs::{load_with_basis, InputPaths, Inputs};
 use crate::output;
 use crate::weights;
-use crate::year::{compute_year, RunParams};
+use crate::year::{compute_year, RunParams, RunResult};
 use clap::Args;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -46,16 +46,8 @@ pub struct RunSummary {
 pub fn run(config: &RunConfig) -> Result<RunSummary, Error> {
     let started = Instant::now();
     // Person weights need the persons held; otherwise they stream past.
-    let (inputs, basis) = load_with_basis(
-        &config.inputs,
-        config.params.year,
-        config.write_person_weights,
-    )?;
-    let loaded = Instant::now();
-    let model = &inputs.model.model;
-    let tables = inputs.year_tables(model, config.params.year)?;
-    let previous = &inputs.clinics.previous_min_patients;
-    let result = compute_year(&inputs, model, &tables, &basis, &config.params, previous)?;
+    let (inputs, tables, result, loaded) =
+        compute_run(&config.inputs, &config.params, config.write_person_weights)?;
     let computed = Instant::now();
     let person_weights = if config.write_person_weights {
         Some(person_weights(&inputs, &tables, result.need.mean_raw))
@@ -100,6 +92,24 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, Error> {
         write_seconds: (written - computed).as_secs_f64(),
         warnings: result.warnings,
     })
+}
+
+/// One year computed as `run` computes it (and the Python package's
+/// `run`): the checked inputs — the persons held when `hold`, else
+/// streamed past into the basis — the year's weight tables, the result,
+/// and when the inputs were read.
+pub fn compute_run(
+    paths: &InputPaths,
+    params: &RunParams,
+    hold: bool,
+) -> Result<(Inputs, weights::YearTables, RunResult, Instant), Error> {
+    let (inputs, basis) = load_with_basis(paths, params.year, hold)?;
+    let loaded = Instant::now();
+    let model = &inputs.model.model;
+    let tables = inputs.year_tables(model, params.year)?;
+    let previous = &inputs.clinics.previous_min_patients;
+    let result = compute_year(&inputs, model, &tables, &basis, params, previous)?;
+    Ok((inputs, tables, result, loaded))
 }
 
 /// Every person's id, clinic, residence and need weight, in file order.

@@ -42,8 +42,13 @@ pub struct SynthArgs {
 /// its target.
 pub fn execute(args: &SynthArgs) -> Result<(), Failure> {
     let mut spec = match args.scale {
-        Some(scale) => crate::synth::SynthSpec::national(args.seed, scale)
-            .map_err(|message| Failure { code: 2, message })?,
+        Some(scale) => {
+            crate::synth::SynthSpec::national(args.seed, scale).map_err(|message| Failure {
+                code: 2,
+                stage: super::Stage::Usage,
+                message,
+            })?
+        }
         None => crate::synth::SynthSpec::fixture(args.seed),
     };
     spec.draw = args.draw;
@@ -51,6 +56,7 @@ pub fn execute(args: &SynthArgs) -> Result<(), Failure> {
     if let Some(path) = &args.truth {
         let text = std::fs::read_to_string(path).map_err(|e| Failure {
             code: 1,
+            stage: super::Stage::Input,
             message: format!("cannot read `{}`: {e}", path.display()),
         })?;
         spec.truth = Some(text);

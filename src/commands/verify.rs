@@ -367,6 +367,7 @@ pub fn execute(args: &VerifyArgs) -> Result<(), Failure> {
         }
         Outcome::Differs(names) => Err(Failure {
             code: DIFFERS,
+            stage: super::Stage::Output,
             message: format!(
                 "{} result file(s) of `{}` differ from the recomputation: {}{extra}{engine_note}",
                 names.len(),

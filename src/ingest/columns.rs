@@ -27,12 +27,14 @@ use std::sync::Arc;
 
 mod chunk;
 mod decode;
+mod memory;
 mod pages;
 mod schema;
 
 use chunk::*;
 pub use decode::concat;
 use decode::*;
+pub use memory::{ArrowTable, GROUP_ROWS};
 use schema::{describe, Sign};
 pub use schema::{Kind, Nulls, Request, Target};
 
@@ -140,6 +142,110 @@ impl Chunk {
     }
 }
 
+/// The narrowest `Target` that holds every value of an integer type
+/// (`I64` when it is not one: the read then reports what it is).
+fn narrowest(integer: Option<(Sign, u32)>) -> Target {
+    match integer {
+        Some((Sign::Unsigned, 8)) => Target::U8,
+        Some((Sign::Signed, ..=16) | (Sign::Unsigned, ..=8)) => Target::I16,
+        Some((Sign::Signed, ..=32) | (Sign::Unsigned, ..=16)) => Target::I32,
+        _ => Target::I64,
+    }
+}
+
+/// Where a table's columns come from: a Parquet file, or an Arrow table
+/// held in memory. Both read through the same requests, checks and
+/// scheduler.
+pub enum Table {
+    Parquet(ParquetFile),
+    Memory(Arc<ArrowTable>),
+}
+
+impl Table {
+    /// The in-memory table when one is given, else the Parquet file at `path`.
+    pub fn open(path: &Path, memory: Option<&Arc<ArrowTable>>) -> Result<Table, InputError> {
+        match memory {
+            Some(table) => Ok(Table::Memory(Arc::clone(table))),
+            None => ParquetFile::open(path).map(Table::Parquet),
+        }
+    }
+
+    /// The file's path, or the in-memory table's label.
+    pub fn path(&self) -> &Path {
+        match self {
+            Table::Parquet(file) => &file.path,
+            Table::Memory(table) => &table.label,
+        }
+    }
+
+    /// Whether the rows are a file's (that can be hashed).
+    pub fn is_file(&self) -> bool {
+        matches!(self, Table::Parquet(_))
+    }
+
+    pub fn has_column(&self, name: &str) -> bool {
+        match self {
+            Table::Parquet(file) => file.has_column(name),
+            Table::Memory(table) => table.has_column(name),
+        }
+    }
+
+    pub fn check_schema(&self, requests: &[Request]) -> Result<(), InputError> {
+        match self {
+            Table::Parquet(file) => file.check_schema(requests),
+            Table::Memory(table) => table.check_schema(requests),
+        }
+    }
+
+    /// The declared bit width of a top-level integer column.
+    pub fn integer_bits(&self, name: &str) -> Option<u32> {
+        match self {
+            Table::Parquet(file) => file.integer_bits(name),
+            Table::Memory(table) => table.integer_type(name).map(|(_, bits)| bits),
+        }
+    }
+
+    /// The narrowest `Target` that holds every value of an integer column.
+    pub fn integer_target(&self, name: &str) -> Target {
+        match self {
+            Table::Parquet(file) => file.integer_target(name),
+            Table::Memory(table) => narrowest(table.integer_type(name)),
+        }
+    }
+
+    /// `ParquetFile::read` over either source.
+    pub fn read<T, F>(&self, requests: &[Request], finish: F) -> Result<Vec<T>, InputError>
+    where
+        T: Send,
+        F: Fn(Chunk, u64) -> Result<T, InputError> + Sync,
+    {
+        let mut out = Vec::new();
+        self.read_windowed(requests, usize::MAX, finish, |t| {
+            out.push(t);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// `ParquetFile::read_windowed` over either source.
+    pub fn read_windowed<T, F>(
+        &self,
+        requests: &[Request],
+        window: usize,
+        finish: F,
+        merge: impl FnMut(T) -> Result<(), InputError>,
+    ) -> Result<(), InputError>
+    where
+        T: Send,
+        F: Fn(Chunk, u64) -> Result<T, InputError> + Sync,
+    {
+        match self {
+            Table::Parquet(file) => file.read_windowed(requests, window, finish, merge),
+            Table::Memory(table) => table.read_windowed(requests, window, finish, merge),
+        }
+    }
+}
+
 /// Where the rows of a file come from: its path and parsed footer.
 pub struct ParquetFile {
     pub path: std::path::PathBuf,
@@ -242,12 +348,7 @@ impl ParquetFile {
     /// integer column, from its declared type (`I64` when it is not a
     /// plain integer column: the read then reports what it is).
     pub fn integer_target(&self, name: &str) -> Target {
-        match self.integer_type(name) {
-            Some((Sign::Unsigned, 8)) => Target::U8,
-            Some((Sign::Signed, ..=16) | (Sign::Unsigned, ..=8)) => Target::I16,
-            Some((Sign::Signed, ..=32) | (Sign::Unsigned, ..=16)) => Target::I32,
-            _ => Target::I64,
-        }
+        narrowest(self.integer_type(name))
     }
 
     fn locate(&self, request: &Request) -> Result<Option<Located>, InputError> {
@@ -346,7 +447,7 @@ impl ParquetFile {
         requests: &[Request],
         window: usize,
         finish: F,
-        mut merge: impl FnMut(T) -> Result<(), InputError>,
+        merge: impl FnMut(T) -> Result<(), InputError>,
     ) -> Result<(), InputError>
     where
         T: Send,
@@ -357,103 +458,35 @@ impl ParquetFile {
             .map(|r| self.locate(r))
             .collect::<Result<_, _>>()?;
         let groups = self.metadata.row_groups();
-        let mut offsets = Vec::with_capacity(groups.len());
-        let mut offset = 0u64;
-        for group in groups {
-            offsets.push(offset);
-            offset += group.num_rows().max(0) as u64;
-        }
-        let window = window.max(1);
-        let rows_total: u64 = groups.iter().map(|g| g.num_rows().max(0) as u64).sum();
-        let progress = crate::progress::Progress::new("reading persons", rows_total, "persons");
-        let mut first = 0;
-        while first < groups.len() {
-            let last = first.saturating_add(window).min(groups.len());
-            let tasks: Vec<(usize, usize)> = (first..last)
-                .flat_map(|g| (0..requests.len()).map(move |k| (g, k)))
-                .collect();
-            let decoded: Vec<Result<Part, InputError>> = tasks
-                .par_iter()
-                .map(|&(g, k)| {
-                    let rows = groups[g].num_rows().max(0) as usize;
-                    match &located[k] {
-                        None => Ok(Part::absent()),
-                        Some(place) => {
-                            let chunk = self.chunk_bytes(g, place.leaf)?;
-                            if let Some(part) = self.fast(&chunk, g, place, rows, &requests[k]) {
-                                return Ok(part);
-                            }
-                            let raw = self.decode(chunk, g, place, rows)?;
-                            let part = convert(raw, place, rows, &requests[k]).map_err(
-                                |(row, value)| {
-                                    self.cell_error(
-                                        &requests[k],
-                                        offsets[g] + row as u64 + 1,
-                                        value,
-                                    )
-                                },
-                            )?;
-                            Ok(pack_if_asked(part, &requests[k], rows))
-                        }
+        let rows: Vec<usize> = groups
+            .iter()
+            .map(|g| g.num_rows().max(0) as usize)
+            .collect();
+        let offsets = first_rows(&rows);
+        let decode = |g: usize, k: usize| -> Result<Part, InputError> {
+            match &located[k] {
+                None => Ok(Part::absent()),
+                Some(place) => {
+                    let chunk = self.chunk_bytes(g, place.leaf)?;
+                    if let Some(part) = self.fast(&chunk, g, place, rows[g], &requests[k]) {
+                        return Ok(part);
                     }
-                })
-                .collect();
-            let mut decoded = decoded.into_iter();
-            let mut chunks = Vec::with_capacity(last - first);
-            for g in first..last {
-                let mut chunk = Chunk {
-                    columns: Vec::with_capacity(requests.len()),
-                    given: Vec::with_capacity(requests.len()),
-                    nulls_mapped: Vec::with_capacity(requests.len()),
-                    rows: groups[g].num_rows().max(0) as usize,
-                };
-                for _ in 0..requests.len() {
-                    let part = decoded.next().unwrap_or_else(|| Ok(Part::absent()))?;
-                    chunk.columns.push(part.column);
-                    chunk.given.push(part.given);
-                    chunk.nulls_mapped.push(part.nulls_mapped);
+                    let raw = self.decode(chunk, g, place, rows[g])?;
+                    let part =
+                        convert(raw, place, rows[g], &requests[k]).map_err(|(row, value)| {
+                            cell_error(&self.path, &requests[k], offsets[g] + row as u64 + 1, value)
+                        })?;
+                    Ok(pack_if_asked(part, &requests[k], rows[g]))
                 }
-                chunks.push((chunk, offsets[g]));
             }
-            let finished: Vec<Result<T, InputError>> = chunks
-                .into_par_iter()
-                .map(|(chunk, offset)| finish(chunk, offset))
-                .collect();
-            for result in finished {
-                merge(result?)?;
-            }
-            progress.inc(
-                (first..last)
-                    .map(|g| groups[g].num_rows().max(0) as u64)
-                    .sum(),
-            );
-            first = last;
-        }
-        Ok(())
+        };
+        schedule(&rows, requests.len(), window, decode, finish, merge)
     }
 
     fn not_parquet(&self, error: impl std::fmt::Display) -> InputError {
         InputError::NotParquet {
             path: self.path.clone(),
             detail: error.to_string(),
-        }
-    }
-
-    fn cell_error(&self, request: &Request, row: u64, value: Option<String>) -> InputError {
-        match value {
-            None => InputError::Null {
-                path: self.path.clone(),
-                column: request.name.clone(),
-                row,
-                hint: request.null_hint.clone(),
-            },
-            Some(value) => InputError::BadValue {
-                path: self.path.clone(),
-                column: request.name.clone(),
-                row,
-                value,
-                expected: request.expected.clone(),
-            },
         }
     }
 
@@ -634,6 +667,99 @@ impl ParquetFile {
             _ => return Err(self.not_parquet("unexpected physical type")),
         };
         Ok((raw, levels))
+    }
+}
+
+/// The 0-based first row of each group of `rows` rows.
+fn first_rows(rows: &[usize]) -> Vec<u64> {
+    let mut offset = 0u64;
+    rows.iter()
+        .map(|&r| {
+            let first = offset;
+            offset += r as u64;
+            first
+        })
+        .collect()
+}
+
+/// Decodes groups of rows (`rows[g]` rows in group `g`), `window` groups
+/// at a time: every (group, request) pair is one task on the pool
+/// (`decode(g, k)`), each group's parts become a `Chunk` handed to
+/// `finish` (also on the pool, with the group's first row), and the
+/// results go to `merge` in group order. The error reported is the first
+/// in (group, request) order, whatever the thread count. One scheduler
+/// for every source of columns: Parquet row groups and in-memory tables.
+fn schedule<T, F>(
+    rows: &[usize],
+    requests: usize,
+    window: usize,
+    decode: impl Fn(usize, usize) -> Result<Part, InputError> + Sync,
+    finish: F,
+    mut merge: impl FnMut(T) -> Result<(), InputError>,
+) -> Result<(), InputError>
+where
+    T: Send,
+    F: Fn(Chunk, u64) -> Result<T, InputError> + Sync,
+{
+    let offsets = first_rows(rows);
+    let window = window.max(1);
+    let rows_total: u64 = rows.iter().map(|&r| r as u64).sum();
+    let progress = crate::progress::Progress::new("reading persons", rows_total, "persons");
+    let mut first = 0;
+    while first < rows.len() {
+        let last = first.saturating_add(window).min(rows.len());
+        let tasks: Vec<(usize, usize)> = (first..last)
+            .flat_map(|g| (0..requests).map(move |k| (g, k)))
+            .collect();
+        let decoded: Vec<Result<Part, InputError>> =
+            tasks.par_iter().map(|&(g, k)| decode(g, k)).collect();
+        let mut decoded = decoded.into_iter();
+        let mut chunks = Vec::with_capacity(last - first);
+        for g in first..last {
+            let mut chunk = Chunk {
+                columns: Vec::with_capacity(requests),
+                given: Vec::with_capacity(requests),
+                nulls_mapped: Vec::with_capacity(requests),
+                rows: rows[g],
+            };
+            for _ in 0..requests {
+                let part = decoded.next().unwrap_or_else(|| Ok(Part::absent()))?;
+                chunk.columns.push(part.column);
+                chunk.given.push(part.given);
+                chunk.nulls_mapped.push(part.nulls_mapped);
+            }
+            chunks.push((chunk, offsets[g]));
+        }
+        let finished: Vec<Result<T, InputError>> = chunks
+            .into_par_iter()
+            .map(|(chunk, offset)| finish(chunk, offset))
+            .collect();
+        for result in finished {
+            merge(result?)?;
+        }
+        progress.inc((first..last).map(|g| rows[g] as u64).sum());
+        first = last;
+    }
+    Ok(())
+}
+
+/// The error of one failed cell: a null (`value` None) or a bad value, at
+/// 1-based `row` of the source at `path`.
+fn cell_error(path: &Path, request: &Request, row: u64, value: Option<String>) -> InputError {
+    match value {
+        None => InputError::Null {
+            path: path.to_path_buf(),
+            column: request.name.clone(),
+            row,
+            hint: request.null_hint.clone(),
+        },
+        Some(value) => InputError::BadValue {
+            path: path.to_path_buf(),
+            column: request.name.clone(),
+            row,
+            value,
+            expected: request.expected.clone(),
+        },
     }
 }
 

@@ -6,6 +6,7 @@ use crate::domain::{Geography, Kommune};
 use crate::error::InputError;
 use arrow::array::{Array, AsArray};
 use arrow::datatypes::{DataType, Float64Type, Int64Type};
+use arrow::record_batch::RecordBatch;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use std::path::Path;
 
@@ -102,9 +103,22 @@ fn load_parquet(path: &Path) -> Result<Geography, InputError> {
         .map_err(|e| not_parquet(&e))?
         .build()
         .map_err(|e| not_parquet(&e))?;
+    let batches: Vec<RecordBatch> = reader
+        .collect::<Result<_, _>>()
+        .map_err(|e| not_parquet(&e))?;
+    from_batches(&batches, path)
+}
+
+/// A geography from Arrow record batches (a Parquet file's, or a table
+/// held in memory); `path` names them in messages. Columns of any integer,
+/// float or string type are read as their text, as from CSV.
+pub fn from_batches(batches: &[RecordBatch], path: &Path) -> Result<Geography, InputError> {
+    let unreadable = |name: &str, e: &dyn std::fmt::Display| InputError::Other {
+        path: path.to_path_buf(),
+        detail: format!("column `{name}` cannot be read as text: {e}"),
+    };
     let mut rows = Vec::new();
-    for batch in reader {
-        let batch = batch.map_err(|e| not_parquet(&e))?;
+    for batch in batches {
         let text = |name: &str| -> Result<Option<Vec<Option<String>>>, InputError> {
             let Some(array) = batch.column_by_name(name) else {
                 return Ok(None);
@@ -114,7 +128,7 @@ fn load_parquet(path: &Path) -> Result<Geography, InputError> {
                 t if t.is_integer() => DataType::Int64,
                 _ => DataType::Utf8,
             };
-            let cast = arrow::compute::cast(array, &target).map_err(|e| not_parquet(&e))?;
+            let cast = arrow::compute::cast(array, &target).map_err(|e| unreadable(name, &e))?;
             let values = (0..cast.len())
                 .map(|i| {
                     if cast.is_null(i) {

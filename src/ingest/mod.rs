@@ -12,8 +12,10 @@ use crate::domain::OLD_CLOSING_LIMIT;
 use crate::error::InputError;
 use crate::model::format2::{Kind, Spec};
 use crate::model::Model;
-use columns::{concat, Chunk, Column, ColumnId, Nulls, ParquetFile, Request, Requests, Target};
+use columns::{concat, Chunk, Column, ColumnId, Nulls, Request, Requests, Target};
+pub use columns::{ArrowTable, Table};
 use std::path::Path;
+use std::sync::Arc;
 
 /// The clinic file as read, before cross-checks.
 #[derive(Debug, Clone, Default)]
@@ -41,9 +43,10 @@ fn kommune_request() -> Request {
     Request::int("kommune", min, max, Target::I16, "a kommune code")
 }
 
-/// Reads the clinic file.
-pub fn clinics(path: &Path) -> Result<RawClinics, InputError> {
-    let file = ParquetFile::open(path)?;
+/// Reads the clinic file (or the in-memory table given for it, named by
+/// `path`).
+pub fn clinics(path: &Path, memory: Option<&Arc<ArrowTable>>) -> Result<RawClinics, InputError> {
+    let file = Table::open(path, memory)?;
     let mut requests = Requests::new();
     let clinic_id = requests.push(clinic_id_request());
     let kommune = requests.push(kommune_request());
@@ -188,10 +191,11 @@ pub struct PopulationOptions {
 /// the columns a format-2 model names (SPEC 3.1).
 pub fn population_reader(
     path: &Path,
+    memory: Option<&Arc<ArrowTable>>,
     model: &Model,
     options: PopulationOptions,
 ) -> Result<PopulationReader, InputError> {
-    let file = ParquetFile::open(path)?;
+    let file = Table::open(path, memory)?;
     let mut requests = Requests::new();
     let person_id = requests.push(Request::int(
         "person_id",
@@ -233,7 +237,7 @@ pub fn population_reader(
 /// Format 1's columns: age, sex, the socioeconomic columns and one
 /// `cond_<name>` per condition.
 fn fixed_columns(
-    file: &ParquetFile,
+    file: &Table,
     path: &Path,
     model: &Model,
     options: PopulationOptions,
@@ -309,7 +313,7 @@ fn fixed_columns(
 /// and band variables read, one packed boolean per flag, one float per
 /// numeric population column. A missing column names what needs it.
 fn term_columns(
-    file: &ParquetFile,
+    file: &Table,
     path: &Path,
     spec: &Spec,
     requests: &mut Requests,
@@ -590,7 +594,7 @@ pub fn code_variable(
 
 /// A population file ready to be read whole or streamed.
 pub struct PopulationReader {
-    file: ParquetFile,
+    file: Table,
     requests: Requests,
     columns: PopulationColumns,
 }
@@ -606,17 +610,20 @@ impl PopulationReader {
         map: impl Fn(RawPopulation, u64) -> Result<T, InputError> + Sync,
         merge: impl FnMut(T) -> Result<(), InputError> + Send,
     ) -> Result<String, InputError> {
-        let (read, sha256) = rayon::join(
-            || {
-                self.file.read_windowed(
-                    self.requests.as_slice(),
-                    window,
-                    |chunk, first_row| map(self.to_raw(chunk, first_row)?, first_row),
-                    merge,
-                )
-            },
-            || hash_file(&self.file.path),
-        );
+        let read = || {
+            self.file.read_windowed(
+                self.requests.as_slice(),
+                window,
+                |chunk, first_row| map(self.to_raw(chunk, first_row)?, first_row),
+                merge,
+            )
+        };
+        if !self.file.is_file() {
+            // An in-memory table has no bytes of its own to hash.
+            read()?;
+            return Ok(String::new());
+        }
+        let (read, sha256) = rayon::join(read, || hash_file(self.file.path()));
         read?;
         sha256
     }
@@ -662,7 +669,7 @@ impl PopulationReader {
                         .iter()
                         .find(|(id, _)| *id == coded.id)
                         .map_or(&Column::Absent, |(_, c)| c);
-                    let path = &self.file.path;
+                    let path = self.file.path();
                     raw.codes.push(match column {
                         // Levels 0, 1, ..., checked by the read: the bytes
                         // are the levels.
@@ -698,14 +705,14 @@ impl PopulationReader {
         all.sha256 = sha256;
         if all.person_id.is_empty() {
             return Err(InputError::Empty {
-                path: self.file.path.clone(),
+                path: self.file.path().to_path_buf(),
             });
         }
         Ok(all)
     }
 
     pub fn path(&self) -> &Path {
-        &self.file.path
+        self.file.path()
     }
 
     /// Checks the file's schema against every column the model needs
@@ -783,15 +790,16 @@ fn extend_columns<T>(all: &mut Vec<Vec<T>>, part: Vec<Vec<T>>) {
 /// bit mask per person.
 pub fn population(
     path: &Path,
+    memory: Option<&Arc<ArrowTable>>,
     model: &Model,
     options: PopulationOptions,
 ) -> Result<RawPopulation, InputError> {
-    population_reader(path, model, options)?.read_all()
+    population_reader(path, memory, model, options)?.read_all()
 }
 
 /// Only the `person_id` column (to find a repeated id after streaming).
-pub fn person_ids(path: &Path) -> Result<Vec<i64>, InputError> {
-    let file = ParquetFile::open(path)?;
+pub fn person_ids(path: &Path, memory: Option<&Arc<ArrowTable>>) -> Result<Vec<i64>, InputError> {
+    let file = Table::open(path, memory)?;
     let mut requests = Requests::new();
     let person_id = requests.push(Request::int(
         "person_id",

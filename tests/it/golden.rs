@@ -226,6 +226,7 @@ fn golden_areas() {
 
     // The figures behind the suppression, from the same computation.
     let inputs = fordeling::load_inputs(&fordeling::InputPaths {
+        memory: Default::default(),
         population: dir.path().join("population.parquet"),
         clinics: dir.path().join("clinics.parquet"),
         geography: Some(dir.path().join("geography.csv")),

@@ -130,6 +130,7 @@ pub fn statements(
     let (clinics_path, clinics_sha) = input("clinics")?;
     let geography = &m.input("geography", &run_dir.join("manifest.json"))?.path;
     let paths = InputPaths {
+        memory: Default::default(),
         population,
         clinics: clinics_path,
         geography: (geography != crate::ingest::geography::BUILT_IN_NAME)
