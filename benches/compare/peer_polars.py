@@ -3,7 +3,11 @@ lazy from scan_parquet to the CSV, the way an expert writes it: each
 person's raw need is reduced per clinic first (n, sum of r), normalised by
 the national mean only then, on the streaming engine, so Polars never holds
 all persons.
-Usage: peer_polars.py POPULATION CLINICS MODEL GEOGRAPHY YEAR OUT.csv"""
+Usage: peer_polars.py POPULATION CLINICS MODEL GEOGRAPHY YEAR OUT.csv
+
+`clinic_table` takes lazy frames, so the same computation runs on tables
+already in memory (`inprocess.py`: the Python package against Polars in
+one process)."""
 import sys
 import polars as pl
 from model_terms import load
@@ -18,9 +22,9 @@ def lookup(table):
     return pl.lit(pl.Series(values, dtype=pl.Float64))
 
 
-def main():
-    population, clinics, model_path, geography, year, out = sys.argv[1:7]
-    m = load(model_path, geography, int(year))
+def clinic_table(population, clinics, m):
+    """The clinic output as a DataFrame, from lazy frames of the population
+    and clinic tables and a model as `model_terms.load` gives it."""
     cond = [pl.col(f"cond_{name}").cast(pl.Int32) for name, _ in m["conditions"]]
     count = pl.sum_horizontal(cond) if cond else pl.lit(0)
     band = pl.min_horizontal(pl.col("age").cast(pl.Int32) // 5, pl.lit(19))
@@ -40,7 +44,7 @@ def main():
     r0 = eta if m["link"] == "identity" else eta.exp()
     needed = ["clinic_id", "kommune", "age", "sex", "lives_alone"] + list(m["socio"]) + [f"cond_{n}" for n, _ in m["conditions"]]
     # Each package applies to the previous column, so no expression is repeated.
-    people = pl.scan_parquet(population).select(needed).with_columns(r=r0, count=count)
+    people = population.select(needed).with_columns(r=r0, count=count)
     for p in m["packages"]:
         q = pl.lit(False)
         for name in p["conditions"]:
@@ -56,7 +60,7 @@ def main():
     per_clinic = sums.join(mean, how="cross").select("clinic_id", "n", need=pl.col("r") / pl.col("mean"))
     persons = pl.col("n").sum()
     rules = m["proposal"]
-    c = pl.scan_parquet(clinics).select("clinic_id", "capacities", "previous_min_patients")
+    c = clinics.select("clinic_id", "capacities", "previous_min_patients")
     table = c.join(per_clinic, on="clinic_id", how="left").with_columns(
         pl.col("n").fill_null(0), pl.col("need").fill_null(0.0)
     )
@@ -79,7 +83,13 @@ def main():
     scaled = value / step
     rounded = (scaled.abs() + 0.5).floor() * scaled.sign() * step
     result = table.with_columns(min_patients=pl.when(pl.col("n") > 0).then(rounded.cast(pl.Int64)))
-    result.select("clinic_id", "n", "need", "mean_weight", "min_patients").sort("clinic_id").collect().write_csv(out)
+    return result.select("clinic_id", "n", "need", "mean_weight", "min_patients").sort("clinic_id").collect()
+
+
+def main():
+    population, clinics, model_path, geography, year, out = sys.argv[1:7]
+    m = load(model_path, geography, int(year))
+    clinic_table(pl.scan_parquet(population), pl.scan_parquet(clinics), m).write_csv(out)
 
 
 if __name__ == "__main__":

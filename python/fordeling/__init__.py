@@ -173,10 +173,15 @@ def run(
 
 
 def _read_dir(out: Path) -> dict[str, Any]:
-    """Every Parquet table (as pyarrow) and JSON document (as dict) in a directory."""
-    found: dict[str, Any] = {}
+    """Every Parquet table (as pyarrow) and JSON document (as dict) in a
+    directory, and each subdirectory's the same way under its name (a
+    year's directory under the year as an int)."""
+    found: dict[Any, Any] = {}
     for path in sorted(out.iterdir()):
-        if path.suffix == ".parquet":
+        if path.is_dir():
+            key: Any = int(path.name) if path.name.isdigit() else path.name
+            found[key] = _read_dir(path)
+        elif path.suffix == ".parquet":
             found[path.stem] = pq.read_table(path, memory_map=False)
         elif path.suffix == ".json":
             found[path.stem] = json.loads(path.read_text(encoding="utf-8"))
@@ -375,7 +380,10 @@ def evaluate(
     """Evaluates models: insight against simplicity (``fordeling evaluate``).
 
     models: paths or :class:`Model` objects. Returns ``evaluation`` (the
-    evaluation as a dict) and the evaluation's tables as pyarrow Tables.
+    ``evaluation.json`` as a dict) and its tables as pyarrow Tables:
+    ``models`` (one row per model, nested metrics flattened as
+    ``in_sample_r2`` and so on), ``predictive_ratios`` (per model, group and
+    level) and ``ladder`` (one row per rung).
     """
     if not models:
         raise ValueError("models: give at least one model to evaluate")
@@ -388,7 +396,7 @@ def evaluate(
                 paths.append(os.fspath(path))
             else:
                 paths.append(os.fspath(m))
-        return _command(
+        found = _command(
             "evaluate",
             {
                 "model": paths,
@@ -404,12 +412,41 @@ def evaluate(
             out=out,
             threads=threads,
         )
+    return _evaluation_tables(found)
+
+
+def _flat(record: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """A record with nested records flattened (``in_sample.r2`` -> ``in_sample_r2``)."""
+    flat: dict[str, Any] = {}
+    for key, value in record.items():
+        if isinstance(value, Mapping):
+            flat.update(_flat(value, f"{prefix}{key}_"))
+        elif not isinstance(value, list):
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def _evaluation_tables(found: dict[str, Any]) -> dict[str, Any]:
+    """``evaluation.json`` as ``evaluation`` (a dict) and its tables:
+    ``models`` (one row per model, metrics flattened), ``predictive_ratios``
+    (per model, group and level) and ``ladder`` (one row per rung)."""
+    evaluation = found.get("evaluation", {})
+    models = evaluation.get("models", [])
+    ratios = [
+        {"model_id": m.get("id"), **r} for m in models for r in m.get("predictive_ratios", [])
+    ]
+    return {
+        **found,
+        "models": pa.Table.from_pylist([_flat(m) for m in models]),
+        "predictive_ratios": pa.Table.from_pylist(ratios),
+        "ladder": pa.Table.from_pylist([_flat(r) for r in evaluation.get("ladder") or []]),
+    }
 
 
 def synth(
-    *,
     scale: float = 1.0,
     seed: int = 2027,
+    *,
     rich: bool = False,
     threads: int | None = None,
 ) -> tuple[pa.Table, pa.Table, pa.Table]:
@@ -434,11 +471,3 @@ def synth(
             ),
         )
         return population, clinics, geography
-
-
-def _report(self: Model) -> dict[str, Any] | None:
-    text = self.fit_report_json
-    return None if text is None else json.loads(text)
-
-
-Model.fit_report = property(_report, doc="The fit report (fit.json) of a fitted model, else None.")  # type: ignore[attr-defined]

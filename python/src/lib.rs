@@ -349,10 +349,19 @@ impl PyModel {
         self.loaded.path.display().to_string()
     }
 
-    /// The fit report (JSON text) of a fitted model, else None.
+    /// The fit report (JSON text, as `fit.json`) of a fitted model, else None.
     #[getter]
     fn fit_report_json(&self) -> Option<String> {
         self.report.clone()
+    }
+
+    /// The fit report (`fit.json`) of a fitted model as a dict, else None.
+    #[getter]
+    fn fit_report<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        match &self.report {
+            None => Ok(None),
+            Some(text) => Ok(Some(py.import("json")?.call_method1("loads", (text,))?)),
+        }
     }
 
     fn __repr__(&self) -> String {

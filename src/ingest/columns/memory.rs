@@ -22,7 +22,7 @@ use std::path::PathBuf;
 
 /// Rows per group of an in-memory table: enough rows that per-group work
 /// is small against the rows', few enough that both cores get groups.
-pub const GROUP_ROWS: usize = 1 << 18;
+pub const GROUP_ROWS: usize = 1 << 16;
 
 /// An Arrow table held in memory: its schema and record batches, and the
 /// label that names it in messages and the manifest (e.g.
