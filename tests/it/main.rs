@@ -12,6 +12,7 @@ mod faults;
 mod fit;
 mod format2;
 mod golden;
+mod memory;
 mod project;
 mod properties;
 mod reference;
