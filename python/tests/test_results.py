@@ -105,7 +105,12 @@ def test_row_order_and_batch_sizes_do_not_change_a_byte(inputs):
     random.Random(17).shuffle(order)
     shuffled = population.take(pa.array(order))
     small = pa.Table.from_batches(shuffled.to_batches(max_chunksize=997))
-    for table in (shuffled, small):
+    empty = [pa.record_batch([pa.array([], f.type) for f in shuffled.schema], schema=shuffled.schema)]
+    pieces = shuffled.to_batches(max_chunksize=20_000)
+    with_empty = pa.Table.from_batches(
+        [b for piece in pieces for b in (piece, *empty)], schema=shuffled.schema
+    )
+    for table in (shuffled, small, with_empty):
         result = fordeling.run(population=table, clinics=inputs["clinics"])
         assert_same_table(result.clinics, base.clinics)
         assert_same_table(result.areas, base.areas)

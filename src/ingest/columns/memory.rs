@@ -2,9 +2,11 @@
 //! hands the engine a pyarrow Table, a Polars or pandas DataFrame or a
 //! DuckDB relation through the Arrow C stream interface).
 //!
-//! A table's rows are cut into groups of `GROUP_ROWS` rows, whatever its
-//! record batches: a batch is sliced (no copy) where a group ends inside
-//! it, and batches smaller than a group are joined. Each (group, request)
+//! A table's rows are cut into groups of at most `GROUP_ROWS` rows that
+//! follow its record batches: a large batch is sliced (no copy) into
+//! groups, and batches smaller than `MIN_GROUP_ROWS` are joined (copied)
+//! into one group. Sums are exact, so the grouping cannot change a result.
+//! Each (group, request)
 //! pair is one task on the pool, and a group's columns are checked and
 //! converted by the same `convert` as a Parquet chunk's stored values —
 //! type, null and range rules, errors naming the table, column, 1-based row
@@ -23,6 +25,10 @@ use std::path::PathBuf;
 /// Rows per group of an in-memory table: enough rows that per-group work
 /// is small against the rows', few enough that both cores get groups.
 pub const GROUP_ROWS: usize = 1 << 16;
+
+/// A group ends with its batch once it has this many rows; smaller
+/// batches are joined with the next.
+const MIN_GROUP_ROWS: usize = 1 << 14;
 
 /// An Arrow table held in memory: its schema and record batches, and the
 /// label that names it in messages and the manifest (e.g.
@@ -140,16 +146,19 @@ impl ArrowTable {
             .iter()
             .map(|r| self.locate(r))
             .collect::<Result<_, _>>()?;
-        let total = self.rows();
-        let rows: Vec<usize> = (0..total.div_ceil(GROUP_ROWS))
-            .map(|g| GROUP_ROWS.min(total - g * GROUP_ROWS))
+        let rows = self.group_rows();
+        let starts = first_rows(&rows);
+        let batch_rows: Vec<usize> = self.batches.iter().map(RecordBatch::num_rows).collect();
+        let batch_starts: Vec<usize> = first_rows(&batch_rows)
+            .into_iter()
+            .map(|s| s as usize)
             .collect();
         let decode = |g: usize, k: usize| -> Result<Part, InputError> {
             let Some((index, sign)) = located[k] else {
                 return Ok(Part::absent());
             };
-            let start = g * GROUP_ROWS;
-            let array = self.rows_of(index, start, rows[g])?;
+            let start = starts[g] as usize;
+            let array = self.rows_of(&batch_starts, index, start, rows[g])?;
             part_of(array.as_ref(), sign, &requests[k]).map_err(|(row, value)| {
                 cell_error(&self.label, &requests[k], (start + row) as u64 + 1, value)
             })
@@ -157,20 +166,57 @@ impl ArrowTable {
         schedule(&rows, requests.len(), window, decode, finish, merge)
     }
 
-    /// Rows `start..start + len` of column `index`: a slice of one batch,
-    /// or the slices of several joined.
-    fn rows_of(&self, index: usize, start: usize, len: usize) -> Result<ArrayRef, InputError> {
-        let mut pieces: Vec<ArrayRef> = Vec::new();
-        let mut first = 0;
+    /// The rows of each group, in order: at most `GROUP_ROWS`, cut where a
+    /// batch ends once the group has `MIN_GROUP_ROWS`.
+    fn group_rows(&self) -> Vec<usize> {
+        let mut groups = Vec::new();
+        let mut open = 0;
         for batch in &self.batches {
+            let mut left = batch.num_rows();
+            while left > 0 {
+                let take = (GROUP_ROWS - open).min(left);
+                open += take;
+                left -= take;
+                if open == GROUP_ROWS {
+                    groups.push(open);
+                    open = 0;
+                }
+            }
+            if open >= MIN_GROUP_ROWS {
+                groups.push(open);
+                open = 0;
+            }
+        }
+        if open > 0 {
+            groups.push(open);
+        }
+        groups
+    }
+
+    /// Rows `start..start + len` of column `index`: a slice of one batch,
+    /// or the slices of several joined. `batch_starts` is each batch's
+    /// first row.
+    fn rows_of(
+        &self,
+        batch_starts: &[usize],
+        index: usize,
+        start: usize,
+        len: usize,
+    ) -> Result<ArrayRef, InputError> {
+        let end = start + len;
+        // The last batch that starts at or before `start`.
+        let from_batch = batch_starts
+            .partition_point(|&s| s <= start)
+            .saturating_sub(1);
+        let mut pieces: Vec<ArrayRef> = Vec::new();
+        for (batch, &first) in self.batches.iter().zip(batch_starts).skip(from_batch) {
+            if first >= end {
+                break;
+            }
             let n = batch.num_rows();
-            let (from, to) = (start.max(first), (start + len).min(first + n));
+            let (from, to) = (start.max(first), end.min(first + n));
             if from < to {
                 pieces.push(batch.column(index).slice(from - first, to - from));
-            }
-            first += n;
-            if first >= start + len {
-                break;
             }
         }
         match pieces.len() {
@@ -265,23 +311,27 @@ fn part_of(array: &dyn Array, sign: Sign, request: &Request) -> Result<Part, Cel
     macro_rules! values {
         ($t:ty, $wrap:ident, $conv:expr) => {{
             let values = array.as_primitive::<$t>().values();
-            Raw::$wrap(
+            Raw::$wrap(if no_nulls {
+                values.iter().map(|&v| $conv(v)).collect()
+            } else {
                 (0..rows)
                     .filter(|&i| valid(i))
                     .map(|i| $conv(values[i]))
-                    .collect(),
-            )
+                    .collect()
+            })
         }};
     }
     let raw = match array.data_type() {
         DataType::Boolean => {
             let booleans = array.as_boolean();
-            Raw::Bool(
+            Raw::Bool(if no_nulls {
+                booleans.values().iter().collect()
+            } else {
                 (0..rows)
                     .filter(|&i| valid(i))
                     .map(|i| booleans.value(i))
-                    .collect(),
-            )
+                    .collect()
+            })
         }
         DataType::Int8 => values!(Int8Type, I32, i32::from),
         DataType::Int16 => values!(Int16Type, I32, i32::from),
