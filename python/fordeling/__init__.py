@@ -257,10 +257,12 @@ def project(
 ) -> dict[str, Any]:
     """Recalculates year by year from ``from_year`` to ``to_year`` (``fordeling project``).
 
-    capacity_path: ``"actual"``, ``"linear:<total>"`` or a CSV of totals by
-    year. Returns the files the command writes: tables (``years``,
-    ``clinic_years`` and the rest) as pyarrow Tables and ``manifest`` as a
-    dict. ``out``: also keep the files there.
+    capacity_path: ``"actual"``, ``"linear:<total>@<year>"`` or a CSV of
+    totals by year. Returns the files the command writes, tables as pyarrow
+    Tables and JSON as dicts: ``summary`` (every clinic and year),
+    ``areas_by_year``, ``manifest``, and under each year (an int) that
+    year's ``clinics``, ``areas`` and ``manifest``. ``out``: also keep the
+    files there.
     """
     return _command(
         "project",
@@ -300,8 +302,9 @@ def scenarios(
     """Evaluates a batch of scenarios against the baseline (``fordeling scenarios``).
 
     scenarios: a scenario file (TOML), or scenarios_toml: its text. Returns the
-    files the command writes (``scenarios``, ``scenario_clinics`` and the rest
-    as pyarrow Tables, ``manifest`` as a dict).
+    files the command writes: ``scenarios`` (every clinic in every
+    scenario), ``summary`` (one row per scenario) and ``capacity_gaps`` as
+    pyarrow Tables, ``manifest`` as a dict.
     """
     if (scenarios is None) == (scenarios_toml is None):
         raise ValueError("give exactly one of scenarios= (a path) and scenarios_toml= (text)")

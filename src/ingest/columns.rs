@@ -213,7 +213,8 @@ impl Table {
         }
     }
 
-    /// `ParquetFile::read` over either source.
+    /// Every group's `finish` result, in order (`read_windowed` with one
+    /// window).
     pub fn read<T, F>(&self, requests: &[Request], finish: F) -> Result<Vec<T>, InputError>
     where
         T: Send,
@@ -227,7 +228,7 @@ impl Table {
         Ok(out)
     }
 
-    /// `ParquetFile::read_windowed` over either source.
+    /// `ParquetFile::read_windowed` or `ArrowTable::read_windowed`.
     pub fn read_windowed<T, F>(
         &self,
         requests: &[Request],
@@ -423,25 +424,11 @@ impl ParquetFile {
         }))
     }
 
-    /// Decodes the requested columns, one (row group, column) pair per task,
-    /// and hands each decoded row group to `finish` (also on the pool),
-    /// returning the results in row-group order.
-    pub fn read<T, F>(&self, requests: &[Request], finish: F) -> Result<Vec<T>, InputError>
-    where
-        T: Send,
-        F: Fn(Chunk, u64) -> Result<T, InputError> + Sync,
-    {
-        let mut out = Vec::with_capacity(self.metadata.num_row_groups());
-        self.read_windowed(requests, usize::MAX, finish, |t| {
-            out.push(t);
-            Ok(())
-        })?;
-        Ok(out)
-    }
-
-    /// Like `read`, but `window` row groups at a time, each window's
-    /// results handed to `merge` in row-group order before the next window
-    /// is decoded: memory holds one window.
+    /// Decodes the requested columns, one (row group, column) pair per
+    /// task, `window` row groups at a time; each decoded row group goes to
+    /// `finish` (also on the pool), and each window's results to `merge` in
+    /// row-group order before the next window is decoded: memory holds one
+    /// window.
     pub fn read_windowed<T, F>(
         &self,
         requests: &[Request],
