@@ -143,3 +143,11 @@ def test_bad_arguments_are_value_or_type_errors(inputs):
 def test_a_bad_scenario_file_names_itself(inputs):
     with pytest.raises((fordeling.InputError, fordeling.ModelError), match="scenarios.toml"):
         fordeling.scenarios(**inputs, scenarios_toml="[[scenario]]\nname = 3\n")
+
+
+def test_output_that_cannot_be_written_is_an_output_error(inputs, scratch):
+    blocker = scratch / "file.txt"
+    blocker.write_text("not a directory")
+    with pytest.raises(fordeling.OutputError, match="file.txt") as raised:
+        fordeling.project(**inputs, to_year=2027, out=blocker / "sub")
+    assert isinstance(raised.value, OSError)
