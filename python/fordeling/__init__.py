@@ -156,7 +156,7 @@ def run(
     reference model shipped with the engine). year: selects the care packages
     in force. capacity_total: the total doctor capacity D for a scenario.
     load_level: ``"nation"``, ``"region"`` or ``"sundhedsraad"`` (default: the
-    model's). threads: the worker pool's size (default: all cores).
+    model's). threads: the worker pool's size (default or 0: all cores).
     """
     native = _native.run(
         population=_table(population, "population"),
@@ -221,7 +221,7 @@ def _command(
     directory) and returns what it wrote, tables as pyarrow."""
     model = _model(model)
     with tempfile.TemporaryDirectory(prefix=f"fordeling-{name}-") as scratch:
-        argv = [name] + _flags(options)
+        argv = [name] + _flags({**options, "threads": threads})
         if isinstance(model, str):
             argv += [model_flag, model]
         elif isinstance(model, Model):
@@ -461,6 +461,8 @@ def synth(
     with tempfile.TemporaryDirectory(prefix="fordeling-synth-") as scratch:
         out = Path(scratch) / "out"
         argv = ["synth", "--scale", repr(float(scale)), "--seed", str(int(seed)), "--quiet"]
+        if threads is not None:
+            argv += ["--threads", str(int(threads))]
         if rich:
             argv.append("--rich")
         argv += ["--out", os.fspath(out)]

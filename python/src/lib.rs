@@ -60,7 +60,8 @@ fn raise(stage: Stage, message: String) -> PyErr {
 }
 
 /// Runs `work` without the GIL, in a rayon pool of `threads` workers
-/// (default: all cores), turning a panic into a `RuntimeError`: nothing
+/// (default or 0: all cores; a command given by `argv` makes its own pool
+/// of its `--threads`), turning a panic into a `RuntimeError`: nothing
 /// unwinds into Python.
 fn compute<T: Send>(
     py: Python<'_>,
@@ -70,7 +71,8 @@ fn compute<T: Send>(
     let outcome = py.detach(move || {
         let mut builder = rayon::ThreadPoolBuilder::new();
         if let Some(n) = threads {
-            builder = builder.num_threads(n.max(1));
+            // 0: all cores, as the command line's `--threads 0`.
+            builder = builder.num_threads(n);
         }
         let pool = builder.build().map_err(|e| Raised {
             stage: Some(Stage::Output),

@@ -137,6 +137,10 @@ def test_threads_give_identical_results(inputs):
     assert_same_table(one.clinics, two.clinics)
     assert_same_table(one.areas, two.areas)
     assert one.manifest["threads"] == 1 and two.manifest["threads"] == 2
+    # The commands run through the command line's parse take the pool size too.
+    years = fordeling.project(**inputs, to_year=2027, threads=1)
+    assert years[2027]["manifest"]["threads"] == 1
+    assert years["manifest"]["invocation"]["arguments"]["input"]["threads"] == 1
 
 
 def test_explain_equals_the_command_lines_account(cli, inputs):
