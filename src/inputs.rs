@@ -103,11 +103,7 @@ fn load_context_with(paths: &InputPaths, mut model: LoadedModel) -> Result<Input
     let (geography, geography_source) = match (&paths.memory.geography, &paths.geography) {
         (Some(table), _) => {
             let geography = ingest::geography::from_batches(&table.batches, &table.label)?;
-            let source = Source {
-                path: table.label.display().to_string(),
-                rows: geography.kommuner.len() as u64,
-                sha256: String::new(),
-            };
+            let source = table_source(table, geography.kommuner.len() as u64);
             (geography, source)
         }
         (None, Some(path)) => {
@@ -158,11 +154,7 @@ fn load_context_with(paths: &InputPaths, mut model: LoadedModel) -> Result<Input
     let clinics_rows = raw_clinics.clinic_id.len() as u64;
     let clinics = validate::clinics(raw_clinics, &geography, &paths.clinics, &geography_path)?;
     let clinics_source = match &paths.memory.clinics {
-        Some(table) => Source {
-            path: table.label.display().to_string(),
-            rows: clinics_rows,
-            sha256: String::new(),
-        },
+        Some(table) => table_source(table, clinics_rows),
         None => source(&paths.clinics, clinics_rows)?,
     };
 
@@ -349,6 +341,16 @@ pub fn load_streamed(paths: &InputPaths, year: i32) -> Result<(Inputs, aggregate
     inputs.population_source.sha256 = sha256;
     inputs.nulls_mapped = nulls_mapped;
     Ok((inputs, basis))
+}
+
+/// A table held in memory as a source: named by its label, with no
+/// bytes of a file to hash.
+fn table_source(table: &ArrowTable, rows: u64) -> Source {
+    Source {
+        path: table.label.display().to_string(),
+        rows,
+        sha256: String::new(),
+    }
 }
 
 fn source(path: &Path, rows: u64) -> Result<Source, InputError> {

@@ -125,6 +125,16 @@ enum Given {
     Table(Arc<ArrowTable>),
 }
 
+impl Given {
+    /// The path that names the input (a table's label), and the table.
+    fn split(self) -> (PathBuf, Option<Arc<ArrowTable>>) {
+        match self {
+            Given::Path(path) => (path, None),
+            Given::Table(table) => (table.label.clone(), Some(table)),
+        }
+    }
+}
+
 /// Reads an input argument: any object with the Arrow PyCapsule stream
 /// interface is imported through the C stream interface (the arrays keep
 /// the producer's buffers: no copy), anything else must be a path.
@@ -216,18 +226,16 @@ fn sources(
     model: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Sources> {
     let mut memory = InMemory::default();
-    let place = |given: Given, slot: &mut Option<Arc<ArrowTable>>| match given {
-        Given::Path(path) => path,
-        Given::Table(table) => {
-            let label = table.label.clone();
-            *slot = Some(table);
-            label
-        }
-    };
-    let population = place(given(population, "population")?, &mut memory.population);
-    let clinics = place(given(clinics, "clinics")?, &mut memory.clinics);
+    let (population, table) = given(population, "population")?.split();
+    memory.population = table;
+    let (clinics, table) = given(clinics, "clinics")?.split();
+    memory.clinics = table;
     let geography = match geography {
-        Some(g) => Some(place(given(g, "geography")?, &mut memory.geography)),
+        Some(g) => {
+            let (path, table) = given(g, "geography")?.split();
+            memory.geography = table;
+            Some(path)
+        }
         None => None,
     };
     let (model, loaded) = model_of(model)?;
@@ -522,28 +530,19 @@ fn command(
 ) -> PyResult<()> {
     let mut memory = InMemory::default();
     let mut argv = argv;
-    let table = |obj: Option<&Bound<'_, PyAny>>,
-                 role: &str,
-                 flag: &str,
-                 argv: &mut Vec<String>|
+    let mut table = |obj: Option<&Bound<'_, PyAny>>,
+                     role: &str,
+                     flag: &str|
      -> PyResult<Option<Arc<ArrowTable>>> {
         let Some(obj) = obj else { return Ok(None) };
-        match given(obj, role)? {
-            Given::Path(path) => {
-                argv.push(flag.to_string());
-                argv.push(path.display().to_string());
-                Ok(None)
-            }
-            Given::Table(t) => {
-                argv.push(flag.to_string());
-                argv.push(t.label.display().to_string());
-                Ok(Some(t))
-            }
-        }
+        let (name, table) = given(obj, role)?.split();
+        argv.push(flag.to_string());
+        argv.push(name.display().to_string());
+        Ok(table)
     };
-    memory.population = table(population, "population", "--population", &mut argv)?;
-    memory.clinics = table(clinics, "clinics", "--clinics", &mut argv)?;
-    memory.geography = table(geography, "geography", "--geography", &mut argv)?;
+    memory.population = table(population, "population", "--population")?;
+    memory.clinics = table(clinics, "clinics", "--clinics")?;
+    memory.geography = table(geography, "geography", "--geography")?;
     if let Some(obj) = model {
         if let Ok(m) = obj.cast::<PyModel>() {
             memory.model = Some(m.borrow().loaded.clone());

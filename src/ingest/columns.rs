@@ -34,7 +34,7 @@ mod schema;
 use chunk::*;
 pub use decode::concat;
 use decode::*;
-pub use memory::{ArrowTable, GROUP_ROWS};
+pub use memory::ArrowTable;
 use schema::{describe, Sign};
 pub use schema::{Kind, Nulls, Request, Target};
 
@@ -142,17 +142,6 @@ impl Chunk {
     }
 }
 
-/// The narrowest `Target` that holds every value of an integer type
-/// (`I64` when it is not one: the read then reports what it is).
-fn narrowest(integer: Option<(Sign, u32)>) -> Target {
-    match integer {
-        Some((Sign::Unsigned, 8)) => Target::U8,
-        Some((Sign::Signed, ..=16) | (Sign::Unsigned, ..=8)) => Target::I16,
-        Some((Sign::Signed, ..=32) | (Sign::Unsigned, ..=16)) => Target::I32,
-        _ => Target::I64,
-    }
-}
-
 /// Where a table's columns come from: a Parquet file, or an Arrow table
 /// held in memory. Both read through the same requests, checks and
 /// scheduler.
@@ -178,11 +167,6 @@ impl Table {
         }
     }
 
-    /// Whether the rows are a file's (that can be hashed).
-    pub fn is_file(&self) -> bool {
-        matches!(self, Table::Parquet(_))
-    }
-
     pub fn has_column(&self, name: &str) -> bool {
         match self {
             Table::Parquet(file) => file.has_column(name),
@@ -197,19 +181,38 @@ impl Table {
         }
     }
 
-    /// The declared bit width of a top-level integer column.
-    pub fn integer_bits(&self, name: &str) -> Option<u32> {
+    /// The sign and declared bit width of a top-level integer column
+    /// (`None`: no such column, or not a plain integer one).
+    fn integer_type(&self, name: &str) -> Option<(Sign, u32)> {
         match self {
-            Table::Parquet(file) => file.integer_bits(name),
-            Table::Memory(table) => table.integer_type(name).map(|(_, bits)| bits),
+            Table::Parquet(file) => file.integer_type(name),
+            Table::Memory(table) => table.integer_type(name),
         }
     }
 
-    /// The narrowest `Target` that holds every value of an integer column.
+    /// The declared bit width of a top-level integer column.
+    pub fn integer_bits(&self, name: &str) -> Option<u32> {
+        self.integer_type(name).map(|(_, bits)| bits)
+    }
+
+    /// The narrowest `Target` that holds every value of a top-level
+    /// integer column, from its declared type (`I64` when it is not a
+    /// plain integer column: the read then reports what it is).
     pub fn integer_target(&self, name: &str) -> Target {
+        match self.integer_type(name) {
+            Some((Sign::Unsigned, 8)) => Target::U8,
+            Some((Sign::Signed, ..=16) | (Sign::Unsigned, ..=8)) => Target::I16,
+            Some((Sign::Signed, ..=32) | (Sign::Unsigned, ..=16)) => Target::I32,
+            _ => Target::I64,
+        }
+    }
+
+    /// The SHA-256 of the file's bytes; empty for a table in memory, which
+    /// has no bytes of its own.
+    pub fn sha256(&self) -> Result<String, InputError> {
         match self {
-            Table::Parquet(file) => file.integer_target(name),
-            Table::Memory(table) => narrowest(table.integer_type(name)),
+            Table::Parquet(file) => super::hash_file(&file.path),
+            Table::Memory(_) => Ok(String::new()),
         }
     }
 
@@ -228,7 +231,11 @@ impl Table {
         Ok(out)
     }
 
-    /// `ParquetFile::read_windowed` or `ArrowTable::read_windowed`.
+    /// Decodes the requested columns, one (group, column) pair per task,
+    /// `window` groups at a time (row groups of a file, `ArrowTable`'s
+    /// groups of a table); each decoded group goes to `finish` (also on
+    /// the pool), and each window's results to `merge` in group order
+    /// before the next window is decoded: memory holds one window.
     pub fn read_windowed<T, F>(
         &self,
         requests: &[Request],
@@ -240,9 +247,16 @@ impl Table {
         T: Send,
         F: Fn(Chunk, u64) -> Result<T, InputError> + Sync,
     {
+        let n = requests.len();
         match self {
-            Table::Parquet(file) => file.read_windowed(requests, window, finish, merge),
-            Table::Memory(table) => table.read_windowed(requests, window, finish, merge),
+            Table::Parquet(file) => {
+                let decode = file.decoder(requests)?;
+                schedule(&file.group_rows(), n, window, decode, finish, merge)
+            }
+            Table::Memory(table) => {
+                let decode = table.decoder(requests)?;
+                schedule(&table.group_rows(), n, window, decode, finish, merge)
+            }
         }
     }
 }
@@ -340,18 +354,6 @@ impl ParquetFile {
         Some((sign, bits))
     }
 
-    /// The declared bit width of a top-level integer column.
-    pub fn integer_bits(&self, name: &str) -> Option<u32> {
-        self.integer_type(name).map(|(_, bits)| bits)
-    }
-
-    /// The narrowest `Target` that holds every value of a top-level
-    /// integer column, from its declared type (`I64` when it is not a
-    /// plain integer column: the read then reports what it is).
-    pub fn integer_target(&self, name: &str) -> Target {
-        narrowest(self.integer_type(name))
-    }
-
     fn locate(&self, request: &Request) -> Result<Option<Located>, InputError> {
         let schema = self.metadata.file_metadata().schema_descr();
         let roots: Vec<_> = schema
@@ -424,50 +426,44 @@ impl ParquetFile {
         }))
     }
 
-    /// Decodes the requested columns, one (row group, column) pair per
-    /// task, `window` row groups at a time; each decoded row group goes to
-    /// `finish` (also on the pool), and each window's results to `merge` in
-    /// row-group order before the next window is decoded: memory holds one
-    /// window.
-    pub fn read_windowed<T, F>(
-        &self,
-        requests: &[Request],
-        window: usize,
-        finish: F,
-        merge: impl FnMut(T) -> Result<(), InputError>,
-    ) -> Result<(), InputError>
-    where
-        T: Send,
-        F: Fn(Chunk, u64) -> Result<T, InputError> + Sync,
-    {
+    /// The rows of each row group.
+    fn group_rows(&self) -> Vec<usize> {
+        self.metadata
+            .row_groups()
+            .iter()
+            .map(|g| g.num_rows().max(0) as usize)
+            .collect()
+    }
+
+    /// The decoding of one (row group, request) pair, for `schedule`.
+    fn decoder<'a>(
+        &'a self,
+        requests: &'a [Request],
+    ) -> Result<impl Fn(Span, usize) -> Result<Part, InputError> + Sync + 'a, InputError> {
         let located: Vec<Option<Located>> = requests
             .iter()
             .map(|r| self.locate(r))
             .collect::<Result<_, _>>()?;
-        let groups = self.metadata.row_groups();
-        let rows: Vec<usize> = groups
-            .iter()
-            .map(|g| g.num_rows().max(0) as usize)
-            .collect();
-        let offsets = first_rows(&rows);
-        let decode = |g: usize, k: usize| -> Result<Part, InputError> {
-            match &located[k] {
-                None => Ok(Part::absent()),
-                Some(place) => {
-                    let chunk = self.chunk_bytes(g, place.leaf)?;
-                    if let Some(part) = self.fast(&chunk, g, place, rows[g], &requests[k]) {
-                        return Ok(part);
-                    }
-                    let raw = self.decode(chunk, g, place, rows[g])?;
-                    let part =
-                        convert(raw, place, rows[g], &requests[k]).map_err(|(row, value)| {
-                            cell_error(&self.path, &requests[k], offsets[g] + row as u64 + 1, value)
-                        })?;
-                    Ok(pack_if_asked(part, &requests[k], rows[g]))
-                }
+        Ok(move |span: Span, k: usize| -> Result<Part, InputError> {
+            let Some(place) = &located[k] else {
+                return Ok(Part::absent());
+            };
+            let (g, rows) = (span.group, span.rows);
+            let chunk = self.chunk_bytes(g, place.leaf)?;
+            if let Some(part) = self.fast(&chunk, g, place, rows, &requests[k]) {
+                return Ok(part);
             }
-        };
-        schedule(&rows, requests.len(), window, decode, finish, merge)
+            let raw = self.decode(chunk, g, place, rows)?;
+            let part = convert(raw, place, rows, &requests[k]).map_err(|(row, value)| {
+                cell_error(
+                    &self.path,
+                    &requests[k],
+                    span.first_row + row as u64 + 1,
+                    value,
+                )
+            })?;
+            Ok(pack_if_asked(part, &requests[k], rows))
+        })
     }
 
     fn not_parquet(&self, error: impl std::fmt::Display) -> InputError {
@@ -658,6 +654,15 @@ impl ParquetFile {
 }
 
 /// The 0-based first row of each group of `rows` rows.
+/// One group of rows as `schedule` hands it to a source's decoder: its
+/// index, its first row (0-based, in the whole source) and its rows.
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    group: usize,
+    first_row: u64,
+    rows: usize,
+}
+
 fn first_rows(rows: &[usize]) -> Vec<u64> {
     let mut offset = 0u64;
     rows.iter()
@@ -680,7 +685,7 @@ fn schedule<T, F>(
     rows: &[usize],
     requests: usize,
     window: usize,
-    decode: impl Fn(usize, usize) -> Result<Part, InputError> + Sync,
+    decode: impl Fn(Span, usize) -> Result<Part, InputError> + Sync,
     finish: F,
     mut merge: impl FnMut(T) -> Result<(), InputError>,
 ) -> Result<(), InputError>
@@ -698,8 +703,17 @@ where
         let tasks: Vec<(usize, usize)> = (first..last)
             .flat_map(|g| (0..requests).map(move |k| (g, k)))
             .collect();
-        let decoded: Vec<Result<Part, InputError>> =
-            tasks.par_iter().map(|&(g, k)| decode(g, k)).collect();
+        let decoded: Vec<Result<Part, InputError>> = tasks
+            .par_iter()
+            .map(|&(g, k)| {
+                let span = Span {
+                    group: g,
+                    first_row: offsets[g],
+                    rows: rows[g],
+                };
+                decode(span, k)
+            })
+            .collect();
         let mut decoded = decoded.into_iter();
         let mut chunks = Vec::with_capacity(last - first);
         for g in first..last {

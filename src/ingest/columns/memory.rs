@@ -24,7 +24,7 @@ use std::path::PathBuf;
 
 /// Rows per group of an in-memory table: enough rows that per-group work
 /// is small against the rows', few enough that both cores get groups.
-pub const GROUP_ROWS: usize = 1 << 16;
+const GROUP_ROWS: usize = 1 << 16;
 
 /// A group ends with its batch once it has this many rows; smaller
 /// batches are joined with the next.
@@ -130,45 +130,40 @@ impl ArrowTable {
         Ok(())
     }
 
-    /// Like `ParquetFile::read_windowed`, over groups of `GROUP_ROWS` rows.
-    pub fn read_windowed<T, F>(
-        &self,
-        requests: &[Request],
-        window: usize,
-        finish: F,
-        merge: impl FnMut(T) -> Result<(), InputError>,
-    ) -> Result<(), InputError>
-    where
-        T: Send,
-        F: Fn(Chunk, u64) -> Result<T, InputError> + Sync,
-    {
+    /// The decoding of one (group, request) pair, for `schedule`.
+    pub(super) fn decoder<'a>(
+        &'a self,
+        requests: &'a [Request],
+    ) -> Result<impl Fn(Span, usize) -> Result<Part, InputError> + Sync + 'a, InputError> {
         let located: Vec<Option<(usize, Sign)>> = requests
             .iter()
             .map(|r| self.locate(r))
             .collect::<Result<_, _>>()?;
-        let rows = self.group_rows();
-        let starts = first_rows(&rows);
         let batch_rows: Vec<usize> = self.batches.iter().map(RecordBatch::num_rows).collect();
         let batch_starts: Vec<usize> = first_rows(&batch_rows)
             .into_iter()
             .map(|s| s as usize)
             .collect();
-        let decode = |g: usize, k: usize| -> Result<Part, InputError> {
+        Ok(move |span: Span, k: usize| -> Result<Part, InputError> {
             let Some((index, sign)) = located[k] else {
                 return Ok(Part::absent());
             };
-            let start = starts[g] as usize;
-            let array = self.rows_of(&batch_starts, index, start, rows[g])?;
+            let start = span.first_row as usize;
+            let array = self.rows_of(&batch_starts, index, start, span.rows)?;
             part_of(array.as_ref(), sign, &requests[k]).map_err(|(row, value)| {
-                cell_error(&self.label, &requests[k], (start + row) as u64 + 1, value)
+                cell_error(
+                    &self.label,
+                    &requests[k],
+                    span.first_row + row as u64 + 1,
+                    value,
+                )
             })
-        };
-        schedule(&rows, requests.len(), window, decode, finish, merge)
+        })
     }
 
     /// The rows of each group, in order: at most `GROUP_ROWS`, cut where a
     /// batch ends once the group has `MIN_GROUP_ROWS`.
-    fn group_rows(&self) -> Vec<usize> {
+    pub(super) fn group_rows(&self) -> Vec<usize> {
         let mut groups = Vec::new();
         let mut open = 0;
         for batch in &self.batches {
