@@ -29,6 +29,7 @@ mod chunk;
 mod decode;
 mod memory;
 mod pages;
+mod reader;
 mod schema;
 
 use chunk::*;
@@ -493,14 +494,9 @@ impl ParquetFile {
         if place.max_def > 1 || !matches!(request.kind, Kind::Int { .. } | Kind::Bool) {
             return None;
         }
-        let reader = self.reader_on(Arc::clone(chunk), group).ok()?;
-        let pages = reader.get_column_page_reader(place.leaf).ok()?;
-        let physical = self
-            .metadata
-            .file_metadata()
-            .schema_descr()
-            .column(place.leaf)
-            .physical_type();
+        let column = self.metadata.row_group(group).column(place.leaf);
+        let pages = reader::ChunkPages::new(&chunk.bytes, column.compression());
+        let physical = column.column_descr().physical_type();
         guarded(|| pages::decode(pages, physical, place.sign, place.max_def, rows, request))
             .ok()
             .flatten()
@@ -1018,7 +1014,8 @@ mod tests {
                 Compression::ZSTD(ZstdLevel::default()),
                 Compression::LZ4_RAW,
                 Compression::GZIP(GzipLevel::default()),
-            ][next(5) as usize];
+                Compression::LZ4,
+            ][next(6) as usize];
             let page_rows = 1 + next(3_000) as usize;
             let mut properties = WriterProperties::builder()
                 .set_dictionary_enabled(dictionary)

@@ -212,12 +212,25 @@ enum Skim {
 /// `PageHeader::read_thrift_without_stats` and the headers under it);
 /// `Other`: every field is skipped by its declared type.
 #[derive(Clone, Copy, PartialEq)]
-enum Schema {
+pub(super) enum Schema {
     PageHeader,
     DataPage,
     DataPageV2,
     Dictionary,
     Other,
+}
+
+impl Schema {
+    /// Where `HeaderFields` keeps this struct's fields.
+    fn index(self) -> Option<usize> {
+        match self {
+            Schema::PageHeader => Some(0),
+            Schema::DataPage => Some(1),
+            Schema::DataPageV2 => Some(2),
+            Schema::Dictionary => Some(3),
+            Schema::Other => None,
+        }
+    }
 }
 
 /// How the crate reads a known field.
@@ -259,15 +272,44 @@ fn known(schema: Schema, id: i64) -> Option<Known> {
 /// with another type cannot hide a list from it. `Err` only for a header
 /// that is damaged for certain.
 pub(super) fn skim_header(bytes: &[u8]) -> Result<(), String> {
-    let mut walk = Walk {
-        bytes,
-        at: 0,
-        budget: bytes.len() as u64,
-    };
+    let mut walk = Walk::new(bytes);
     match walk.structure(Schema::PageHeader, 0) {
         Err(Skim::Damaged(detail)) => Err(detail),
         _ => Ok(()),
     }
+}
+
+/// The fields of a page header the engine's page reader needs, by struct
+/// (`PageHeader`, `DataPage`, `DataPageV2`, `Dictionary`) and field id:
+/// integers (zigzag-decoded) and booleans (1 for true).
+#[derive(Debug, Default)]
+pub(super) struct HeaderFields([[Option<i64>; 9]; 4]);
+
+impl HeaderFields {
+    /// Field `id` of `schema`, when present and within `i32`.
+    pub(super) fn int(&self, schema: Schema, id: usize) -> Option<Option<i32>> {
+        let value = self.0.get(schema.index()?)?.get(id)?;
+        match value {
+            None => Some(None),
+            Some(v) => i32::try_from(*v).ok().map(Some),
+        }
+    }
+
+    /// Whether `schema`'s struct was in the header (any field of it).
+    pub(super) fn has(&self, schema: Schema) -> bool {
+        schema
+            .index()
+            .is_some_and(|i| self.0[i].iter().any(Option::is_some))
+    }
+}
+
+/// Reads a page header at the start of `bytes`, walked as `skim_header`
+/// walks it: its fields and its length in bytes, or `None` for a header
+/// that is damaged or runs past `bytes`.
+pub(super) fn read_header(bytes: &[u8]) -> Option<(HeaderFields, usize)> {
+    let mut walk = Walk::new(bytes);
+    walk.structure(Schema::PageHeader, 0).ok()?;
+    Some((walk.fields, walk.at))
 }
 
 struct Walk<'a> {
@@ -275,11 +317,30 @@ struct Walk<'a> {
     at: usize,
     /// Elements of lists, sets and maps still allowed.
     budget: u64,
+    fields: HeaderFields,
 }
 
 const MAX_DEPTH: u32 = 64;
 
 impl Walk<'_> {
+    fn new(bytes: &[u8]) -> Walk<'_> {
+        Walk {
+            bytes,
+            at: 0,
+            budget: bytes.len() as u64,
+            fields: HeaderFields::default(),
+        }
+    }
+
+    /// Keeps a known field's value.
+    fn record(&mut self, schema: Schema, id: i64, value: i64) {
+        if let (Some(s), Ok(id)) = (schema.index(), usize::try_from(id)) {
+            if let Some(slot) = self.fields.0[s].get_mut(id) {
+                *slot = Some(value);
+            }
+        }
+    }
+
     fn byte(&mut self) -> Result<u8, Skim> {
         let b = *self.bytes.get(self.at).ok_or(Skim::Unsure)?;
         self.at += 1;
@@ -353,9 +414,12 @@ impl Walk<'_> {
             last = id;
             match known(schema, id) {
                 Some(Known::Int) => {
-                    self.varint()?;
+                    let z = self.varint()?;
+                    self.record(schema, id, ((z >> 1) as i64) ^ -((z & 1) as i64));
                 }
-                Some(Known::Bool) if kind == 1 || kind == 2 => {}
+                Some(Known::Bool) if kind == 1 || kind == 2 => {
+                    self.record(schema, id, i64::from(kind == 1));
+                }
                 Some(Known::Bool) => {
                     return Err(Skim::Damaged(format!(
                         "field {id} is a boolean declared with thrift type {kind}"

@@ -11,13 +11,13 @@
 //! general path takes the chunk, so the two paths accept the same files and
 //! report the same errors.
 
+use super::reader::{ChunkPages, RawPage};
 use super::{Column, Kind, Nulls, Part, Request, Sign, Target};
 use parquet::basic::{Encoding, Type as PhysicalType};
-use parquet::column::page::{Page, PageReader};
 
 /// Decodes all `rows` values of one column chunk, or `None`.
 pub(super) fn decode(
-    mut pages: Box<dyn PageReader>,
+    mut pages: ChunkPages<'_>,
     physical: PhysicalType,
     sign: Sign,
     max_def: i16,
@@ -53,7 +53,7 @@ pub(super) fn decode(
             if fill.is_some_and(|f| f < min || f > max) {
                 return None;
             }
-            let p = pages.as_mut();
+            let p = &mut pages;
             match target {
                 Target::U8 => Column::U8(ints(p, range, rows, optional, &mut nulls)?),
                 Target::I16 => Column::I16(ints(p, range, rows, optional, &mut nulls)?),
@@ -65,7 +65,7 @@ pub(super) fn decode(
             if physical != PhysicalType::BOOLEAN {
                 return None;
             }
-            let words = bools(pages.as_mut(), rows, optional, &mut nulls)?;
+            let words = bools(&mut pages, rows, optional, &mut nulls)?;
             if request.packed {
                 Column::Bits(words)
             } else {
@@ -184,26 +184,26 @@ fn ones(words: &[u64]) -> usize {
 /// v1; v2 states their lengths and nulls). An optional column's definition
 /// levels (RLE hybrid, bit width 1; after a 4-byte length in v1) are
 /// decoded into bits, kept only when some row is null.
-fn data(page: &Page, optional: bool) -> Option<DataPage<'_>> {
-    match page {
-        Page::DataPage {
+fn data<'a>(page: &RawPage<'a>, optional: bool) -> Option<DataPage<'a>> {
+    match *page {
+        RawPage::V1 {
             buf,
             num_values,
             encoding,
             def_level_encoding,
-            ..
         } => {
-            let rows = *num_values as usize;
+            let rows = num_values;
+            let encoding = encoding?;
             if !optional {
                 return Some(DataPage {
                     values: buf,
                     rows,
                     stored: rows,
-                    encoding: *encoding,
+                    encoding,
                     defined: None,
                 });
             }
-            if *def_level_encoding != Encoding::RLE {
+            if def_level_encoding != Some(Encoding::RLE) {
                 return None;
             }
             let length = u32::from_le_bytes(buf.get(..4)?.try_into().ok()?) as usize;
@@ -214,23 +214,23 @@ fn data(page: &Page, optional: bool) -> Option<DataPage<'_>> {
                 values: buf.get(4 + length..)?,
                 rows,
                 stored,
-                encoding: *encoding,
+                encoding,
                 defined: (stored != rows).then_some(bits),
             })
         }
-        Page::DataPageV2 {
+        RawPage::V2 {
             buf,
             num_values,
             encoding,
             num_nulls,
             def_levels_byte_len,
             rep_levels_byte_len,
-            ..
         } => {
-            let rows = *num_values as usize;
-            let (rep, def) = (*rep_levels_byte_len as usize, *def_levels_byte_len as usize);
+            let rows = num_values;
+            let encoding = encoding?;
+            let (rep, def) = (rep_levels_byte_len, def_levels_byte_len);
             let skip = rep.checked_add(def)?;
-            let (stored, defined) = if *num_nulls == 0 {
+            let (stored, defined) = if num_nulls == 0 {
                 (rows, None)
             } else {
                 if !optional || rep != 0 {
@@ -238,7 +238,7 @@ fn data(page: &Page, optional: bool) -> Option<DataPage<'_>> {
                 }
                 let bits = level_bits(buf.get(..def)?, rows)?;
                 let stored = ones(&bits);
-                if rows.checked_sub(stored)? != *num_nulls as usize {
+                if rows.checked_sub(stored)? != num_nulls {
                     return None;
                 }
                 (stored, Some(bits))
@@ -247,7 +247,7 @@ fn data(page: &Page, optional: bool) -> Option<DataPage<'_>> {
                 values: buf.get(skip..)?,
                 rows,
                 stored,
-                encoding: *encoding,
+                encoding,
                 defined,
             })
         }
@@ -321,14 +321,14 @@ fn page_bits(page: &DataPage<'_>, stored: usize, words: &mut [u64], at: usize) -
 /// RLE (data page v2: a 4-byte length, then the hybrid of bit width 1).
 /// Null rows are `fill != 0`.
 fn bools(
-    pages: &mut dyn PageReader,
+    pages: &mut ChunkPages<'_>,
     rows: usize,
     optional: bool,
     nulls: &mut NullRows,
 ) -> Option<Vec<u64>> {
     let mut words = vec![0u64; rows.div_ceil(64)];
     let mut at = 0usize;
-    while let Some(page) = pages.get_next_page().ok()? {
+    while let Some(page) = pages.next_page()? {
         let page = data(&page, optional)?;
         let (count, stored) = (page.rows, page.stored);
         if at.checked_add(count)? > rows {
@@ -549,7 +549,7 @@ struct Range {
 /// holding any value out of range sends the chunk to the general path,
 /// which finds the offending row.
 fn ints<T: Narrow>(
-    pages: &mut dyn PageReader,
+    pages: &mut ChunkPages<'_>,
     range: Range,
     rows: usize,
     optional: bool,
@@ -558,19 +558,18 @@ fn ints<T: Narrow>(
     let mut out: Vec<T> = Vec::with_capacity(rows);
     let mut dictionary: Vec<T> = Vec::new();
     let allowed = |v: i64| v >= range.min && v <= range.max;
-    while let Some(page) = pages.get_next_page().ok()? {
-        if let Page::DictionaryPage {
+    while let Some(page) = pages.next_page()? {
+        if let RawPage::Dictionary {
             buf,
             num_values,
             encoding,
-            ..
-        } = &page
+        } = page
         {
-            if !matches!(encoding, Encoding::PLAIN | Encoding::PLAIN_DICTIONARY) {
+            if !matches!(encoding, Some(Encoding::PLAIN | Encoding::PLAIN_DICTIONARY)) {
                 return None;
             }
             dictionary.clear();
-            plain(buf, *num_values as usize, range.width, range.sign, |v| {
+            plain(buf, num_values, range.width, range.sign, |v| {
                 allowed(v).then(|| dictionary.push(T::narrow(v)))
             })?;
             continue;

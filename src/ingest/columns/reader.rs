@@ -1,0 +1,540 @@
+//! The page-level path's own reader of a column chunk's pages: headers
+//! walked in place (`read_header`, the walk that guards the crate's
+//! reader), pages decompressed with per-thread codec state that is reused
+//! across pages and chunks (a zstd context, an inflate state) into a
+//! per-thread buffer, and handed out as borrowed slices, so no page makes
+//! a codec or an allocation. Anything it does not take — a page type,
+//! codec or encoding it does not know, a header or body that does not
+//! check — is `None`, and the general path (the `parquet` crate's reader)
+//! takes the chunk and words the error, so both paths accept the same
+//! files.
+
+use super::chunk::{read_header, HeaderFields, Schema};
+use parquet::basic::{Compression, Encoding};
+use std::cell::RefCell;
+
+/// One page of a chunk, its values (and levels) decompressed.
+pub(super) enum RawPage<'a> {
+    Dictionary {
+        buf: &'a [u8],
+        num_values: usize,
+        encoding: Option<Encoding>,
+    },
+    V1 {
+        buf: &'a [u8],
+        num_values: usize,
+        encoding: Option<Encoding>,
+        def_level_encoding: Option<Encoding>,
+    },
+    V2 {
+        /// Repetition and definition levels, then the values.
+        buf: &'a [u8],
+        num_values: usize,
+        encoding: Option<Encoding>,
+        num_nulls: usize,
+        def_levels_byte_len: usize,
+        rep_levels_byte_len: usize,
+    },
+}
+
+/// The encodings the page path decodes; `None` for the others.
+fn encoding(code: i32) -> Option<Encoding> {
+    match code {
+        0 => Some(Encoding::PLAIN),
+        2 => Some(Encoding::PLAIN_DICTIONARY),
+        3 => Some(Encoding::RLE),
+        5 => Some(Encoding::DELTA_BINARY_PACKED),
+        8 => Some(Encoding::RLE_DICTIONARY),
+        _ => None,
+    }
+}
+
+/// Codec state kept by each thread for the life of the process.
+#[derive(Default)]
+struct Codecs {
+    zstd: Option<zstd::bulk::Decompressor<'static>>,
+    inflate: Option<flate2::Decompress>,
+    /// Where pages are decompressed; taken by a `ChunkPages` while it reads.
+    buffer: Vec<u8>,
+}
+
+thread_local! {
+    static CODECS: RefCell<Codecs> = RefCell::new(Codecs::default());
+}
+
+/// The pages of one column chunk (its bytes in memory), in order.
+pub(super) struct ChunkPages<'a> {
+    bytes: &'a [u8],
+    at: usize,
+    codec: Compression,
+    buffer: Vec<u8>,
+}
+
+impl<'a> ChunkPages<'a> {
+    pub(super) fn new(bytes: &'a [u8], codec: Compression) -> ChunkPages<'a> {
+        let buffer = CODECS.with(|c| std::mem::take(&mut c.borrow_mut().buffer));
+        ChunkPages {
+            bytes,
+            at: 0,
+            codec,
+            buffer,
+        }
+    }
+
+    /// The next page: `Some(None)` at the end of the chunk, `None` when the
+    /// page reader does not take the chunk. Index pages are passed over,
+    /// as the crate does.
+    pub(super) fn next_page(&mut self) -> Option<Option<RawPage<'_>>> {
+        loop {
+            if self.at == self.bytes.len() {
+                return Some(None);
+            }
+            let (fields, length) = read_header(&self.bytes[self.at..])?;
+            let start = self.at.checked_add(length)?;
+            let size = usize::try_from(fields.int(Schema::PageHeader, 3)??).ok()?;
+            let end = start.checked_add(size).filter(|&e| e <= self.bytes.len())?;
+            self.at = end;
+            let kind = fields.int(Schema::PageHeader, 1)??;
+            if kind == 1 {
+                continue;
+            }
+            let body = &self.bytes[start..end];
+            let uncompressed = usize::try_from(fields.int(Schema::PageHeader, 2)??).ok()?;
+            return self.page(kind, &fields, body, uncompressed).map(Some);
+        }
+    }
+
+    fn page<'s>(
+        &'s mut self,
+        kind: i32,
+        fields: &HeaderFields,
+        body: &'s [u8],
+        uncompressed: usize,
+    ) -> Option<RawPage<'s>> {
+        let count = |schema, id| usize::try_from(fields.int(schema, id)??).ok();
+        let code = |schema, id| fields.int(schema, id).flatten();
+        match kind {
+            // DICTIONARY_PAGE
+            2 => {
+                if !fields.has(Schema::Dictionary) {
+                    return None;
+                }
+                let num_values = count(Schema::Dictionary, 1)?;
+                let encoding = encoding(code(Schema::Dictionary, 2)?);
+                let buf = self.decompressed(body, 0, uncompressed)?;
+                Some(RawPage::Dictionary {
+                    buf,
+                    num_values,
+                    encoding,
+                })
+            }
+            // DATA_PAGE
+            0 => {
+                if !fields.has(Schema::DataPage) {
+                    return None;
+                }
+                let num_values = count(Schema::DataPage, 1)?;
+                let encoding = encoding(code(Schema::DataPage, 2)?);
+                let def_level_encoding = encoding_of(code(Schema::DataPage, 3)?);
+                code(Schema::DataPage, 4)?;
+                let buf = self.decompressed(body, 0, uncompressed)?;
+                Some(RawPage::V1 {
+                    buf,
+                    num_values,
+                    encoding,
+                    def_level_encoding,
+                })
+            }
+            // DATA_PAGE_V2
+            3 => {
+                if !fields.has(Schema::DataPageV2) {
+                    return None;
+                }
+                let num_values = count(Schema::DataPageV2, 1)?;
+                let num_nulls = count(Schema::DataPageV2, 2)?;
+                count(Schema::DataPageV2, 3)?;
+                let encoding = encoding(code(Schema::DataPageV2, 4)?);
+                let def = count(Schema::DataPageV2, 5)?;
+                let rep = count(Schema::DataPageV2, 6)?;
+                let levels = def.checked_add(rep).filter(|&l| l <= uncompressed)?;
+                let compressed = fields
+                    .int(Schema::DataPageV2, 7)?
+                    .is_none_or(|flag| flag != 0);
+                let buf = if compressed {
+                    self.decompressed(body, levels, uncompressed)?
+                } else {
+                    body
+                };
+                Some(RawPage::V2 {
+                    buf,
+                    num_values,
+                    encoding,
+                    num_nulls,
+                    def_levels_byte_len: def,
+                    rep_levels_byte_len: rep,
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// `body` as stored, or decompressed: its first `offset` bytes (the
+    /// levels of a v2 page) as they are, the rest decompressed to make
+    /// `uncompressed` bytes in all, as the crate requires.
+    fn decompressed<'s>(
+        &'s mut self,
+        body: &'s [u8],
+        offset: usize,
+        uncompressed: usize,
+    ) -> Option<&'s [u8]> {
+        if self.codec == Compression::UNCOMPRESSED {
+            return Some(body);
+        }
+        let levels = body.get(..offset)?;
+        let out = &mut self.buffer;
+        out.clear();
+        out.reserve(uncompressed);
+        out.extend_from_slice(levels);
+        let wanted = uncompressed - offset;
+        if wanted > 0 {
+            decompress(self.codec, &body[offset..], wanted, out)?;
+        }
+        (out.len() == uncompressed).then_some(&out[..])
+    }
+}
+
+impl Drop for ChunkPages<'_> {
+    fn drop(&mut self) {
+        let buffer = std::mem::take(&mut self.buffer);
+        // A buffer grown for one huge page is not kept.
+        if buffer.capacity() <= 1 << 26 {
+            CODECS.with(|c| c.borrow_mut().buffer = buffer);
+        }
+    }
+}
+
+/// Definition-level encodings: only RLE is taken.
+fn encoding_of(code: i32) -> Option<Encoding> {
+    (code == 3).then_some(Encoding::RLE)
+}
+
+/// Appends `input` decompressed (`wanted` bytes expected) to `out`, or
+/// `None` for a codec the reader leaves to the crate or bytes that do not
+/// decompress.
+fn decompress(codec: Compression, input: &[u8], wanted: usize, out: &mut Vec<u8>) -> Option<()> {
+    let at = out.len();
+    match codec {
+        Compression::SNAPPY => {
+            out.resize(at + wanted, 0);
+            let n = snap::raw::Decoder::new()
+                .decompress(input, &mut out[at..])
+                .ok()?;
+            (n == wanted).then_some(())
+        }
+        Compression::ZSTD(_) => CODECS.with(|c| {
+            let mut codecs = c.borrow_mut();
+            if codecs.zstd.is_none() {
+                codecs.zstd = zstd::bulk::Decompressor::new().ok();
+            }
+            let zstd = codecs.zstd.as_mut()?;
+            // A page that decompresses to more than `wanted` does not fit
+            // and is refused.
+            out.resize(at + wanted, 0);
+            let n = zstd.decompress_to_buffer(input, &mut out[at..]).ok()?;
+            (n == wanted).then_some(())
+        }),
+        Compression::LZ4_RAW => {
+            out.resize(at + wanted, 0);
+            let n = lz4_flex::block::decompress_into(input, &mut out[at..]).ok()?;
+            (n == wanted).then_some(())
+        }
+        Compression::LZ4 => {
+            out.resize(at + wanted, 0);
+            let n = lz4_hadoop(input, &mut out[at..])?;
+            (n == wanted).then_some(())
+        }
+        Compression::GZIP(_) => CODECS.with(|c| {
+            let mut codecs = c.borrow_mut();
+            let inflate = codecs
+                .inflate
+                .get_or_insert_with(|| flate2::Decompress::new(false));
+            gzip(inflate, input, wanted, out)
+        }),
+        _ => None,
+    }
+}
+
+/// Hadoop's LZ4 framing (frames of a big-endian decompressed size, a
+/// compressed size and an LZ4 block), read exactly as the crate reads it
+/// (its loop and its end condition); `None` where the crate would fall
+/// back to other LZ4 forms, which are left to it.
+fn lz4_hadoop(input: &[u8], output: &mut [u8]) -> Option<usize> {
+    let mut input = input;
+    let mut output = output;
+    let mut read = 0usize;
+    while input.len() >= 8 {
+        let decompressed = u32::from_be_bytes(input[0..4].try_into().ok()?) as usize;
+        let compressed = u32::from_be_bytes(input[4..8].try_into().ok()?) as usize;
+        input = &input[8..];
+        if input.len() < compressed || output.len() < decompressed {
+            return None;
+        }
+        let n = lz4_flex::block::decompress_into(&input[..compressed], output).ok()?;
+        if n != decompressed {
+            return None;
+        }
+        read += n;
+        let left = input.len() - compressed;
+        if left > compressed {
+            input = &input[compressed..];
+            output = &mut output[decompressed..];
+        } else {
+            input = &input[..left];
+            break;
+        }
+    }
+    input.is_empty().then_some(read)
+}
+
+/// Gzip members one after another (as `MultiGzDecoder` reads them): each
+/// header checked (and its CRC-16 when flagged), the deflate stream
+/// inflated by the reused state, the CRC-32 and length checked.
+fn gzip(
+    inflate: &mut flate2::Decompress,
+    mut input: &[u8],
+    wanted: usize,
+    out: &mut Vec<u8>,
+) -> Option<()> {
+    let start = out.len();
+    let end = start + wanted;
+    out.resize(end, 0);
+    let mut at = start;
+    while !input.is_empty() {
+        let header = gzip_header(input)?;
+        input = &input[header..];
+        inflate.reset(false);
+        let member = at;
+        loop {
+            let (before_in, before_out) = (inflate.total_in(), inflate.total_out());
+            let status = inflate
+                .decompress(input, &mut out[at..end], flate2::FlushDecompress::Finish)
+                .ok()?;
+            let used = usize::try_from(inflate.total_in() - before_in).ok()?;
+            let made = usize::try_from(inflate.total_out() - before_out).ok()?;
+            input = &input[used..];
+            at += made;
+            match status {
+                flate2::Status::StreamEnd => break,
+                // More output than `wanted`, or input that ends early.
+                _ if used == 0 && made == 0 => return None,
+                _ => {}
+            }
+        }
+        let trailer = input.get(..8)?;
+        input = &input[8..];
+        let mut crc = flate2::Crc::new();
+        crc.update(&out[member..at]);
+        let (sum, size) = trailer.split_at(4);
+        if crc.sum() != u32::from_le_bytes(sum.try_into().ok()?)
+            || (at - member) as u32 != u32::from_le_bytes(size.try_into().ok()?)
+        {
+            return None;
+        }
+    }
+    (at == end).then_some(())
+}
+
+/// The length of the gzip header at the start of `bytes`.
+fn gzip_header(bytes: &[u8]) -> Option<usize> {
+    const FHCRC: u8 = 2;
+    const FEXTRA: u8 = 4;
+    const FNAME: u8 = 8;
+    const FCOMMENT: u8 = 16;
+    let fixed = bytes.get(..10)?;
+    if fixed[0..3] != [0x1f, 0x8b, 8] {
+        return None;
+    }
+    let flags = fixed[3];
+    let mut at = 10usize;
+    if flags & FEXTRA != 0 {
+        let n = u16::from_le_bytes(bytes.get(at..at + 2)?.try_into().ok()?) as usize;
+        at = at.checked_add(2 + n)?;
+    }
+    for flag in [FNAME, FCOMMENT] {
+        if flags & flag != 0 {
+            at += bytes.get(at..)?.iter().position(|&b| b == 0)? + 1;
+        }
+    }
+    if flags & FHCRC != 0 {
+        let stored = u16::from_le_bytes(bytes.get(at..at + 2)?.try_into().ok()?);
+        let mut crc = flate2::Crc::new();
+        crc.update(bytes.get(..at)?);
+        if crc.sum() as u16 != stored {
+            return None;
+        }
+        at += 2;
+    }
+    (at <= bytes.len()).then_some(at)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use parquet::basic::{GzipLevel, ZstdLevel};
+    use std::io::{Read, Write};
+
+    fn gzip_member(data: &[u8], name: Option<&str>) -> Vec<u8> {
+        let mut builder = flate2::GzBuilder::new();
+        if let Some(name) = name {
+            builder = builder.filename(name).comment("a comment");
+        }
+        let mut encoder = builder.write(Vec::new(), flate2::Compression::default());
+        encoder.write_all(data).unwrap();
+        encoder.finish().unwrap()
+    }
+
+    fn data(n: usize, salt: u8) -> Vec<u8> {
+        (0..n).map(|i| ((i * 7 + i / 13) as u8) ^ salt).collect()
+    }
+
+    /// Gzip members one after another decode as `MultiGzDecoder` decodes
+    /// them, with names and comments, on one reused inflate state; a
+    /// changed byte of the CRC or a short member is refused.
+    #[test]
+    fn gzip_members_as_the_crate_reads_them() {
+        let (a, b) = (data(5_000, 1), data(3_333, 2));
+        let mut input = gzip_member(&a, None);
+        input.extend(gzip_member(&b, Some("part")));
+        let mut expected = Vec::new();
+        flate2::read::MultiGzDecoder::new(&input[..])
+            .read_to_end(&mut expected)
+            .unwrap();
+        assert_eq!(expected.len(), a.len() + b.len());
+        for _ in 0..3 {
+            let mut out = vec![9u8; 4];
+            decompress(
+                Compression::GZIP(GzipLevel::default()),
+                &input,
+                expected.len(),
+                &mut out,
+            )
+            .unwrap();
+            assert_eq!(&out[..4], &[9; 4]);
+            assert_eq!(&out[4..], &expected[..]);
+        }
+        let gz = Compression::GZIP(GzipLevel::default());
+        let mut out = Vec::new();
+        assert!(decompress(gz, &input, expected.len() - 1, &mut out).is_none());
+        let mut out = Vec::new();
+        assert!(decompress(gz, &input, expected.len() + 1, &mut out).is_none());
+        let mut bad = input.clone();
+        let crc_at = gzip_member(&a, None).len() - 8;
+        bad[crc_at] ^= 1;
+        let mut out = Vec::new();
+        assert!(decompress(gz, &bad, expected.len(), &mut out).is_none());
+        let mut out = Vec::new();
+        assert!(decompress(gz, &input[..input.len() - 3], expected.len(), &mut out).is_none());
+    }
+
+    /// Hadoop-framed LZ4 (two frames), raw LZ4, snappy and zstd give the
+    /// bytes back; a zstd page holding more than declared is refused.
+    #[test]
+    fn every_codec_gives_the_bytes_back() {
+        let page = data(70_000, 3);
+        let half = page.len() / 2;
+        let mut hadoop = Vec::new();
+        for part in [&page[..half], &page[half..]] {
+            let block = lz4_flex::block::compress(part);
+            hadoop.extend((part.len() as u32).to_be_bytes());
+            hadoop.extend((block.len() as u32).to_be_bytes());
+            hadoop.extend(block);
+        }
+        let snappy = snap::raw::Encoder::new().compress_vec(&page).unwrap();
+        let zstd = zstd::bulk::compress(&page, 3).unwrap();
+        for (codec, input) in [
+            (Compression::LZ4, hadoop),
+            (Compression::LZ4_RAW, lz4_flex::block::compress(&page)),
+            (Compression::SNAPPY, snappy),
+            (Compression::ZSTD(ZstdLevel::default()), zstd.clone()),
+        ] {
+            let mut out = Vec::new();
+            decompress(codec, &input, page.len(), &mut out).unwrap();
+            assert_eq!(out, page, "{codec:?}");
+            let mut out = Vec::new();
+            assert!(
+                decompress(codec, &input, page.len() - 1, &mut out).is_none(),
+                "{codec:?}"
+            );
+            let mut out = Vec::new();
+            let cut = &input[..input.len() - 1];
+            assert!(
+                decompress(codec, cut, page.len(), &mut out).is_none(),
+                "{codec:?}"
+            );
+        }
+        let mut out = Vec::new();
+        assert!(decompress(Compression::LZO, &zstd, page.len(), &mut out).is_none());
+    }
+
+    /// A chunk written by the `parquet` crate, every byte of it changed in
+    /// turn: the reader returns pages or refuses, and never panics.
+    #[test]
+    fn damaged_chunks_are_refused_without_a_panic() {
+        use parquet::data_type::Int32Type;
+        use parquet::file::properties::WriterProperties;
+        use parquet::file::writer::SerializedFileWriter;
+        use parquet::schema::parser::parse_message_type;
+        let schema =
+            std::sync::Arc::new(parse_message_type("message m { optional int32 a; }").unwrap());
+        for codec in [
+            Compression::UNCOMPRESSED,
+            Compression::ZSTD(ZstdLevel::default()),
+            Compression::GZIP(GzipLevel::default()),
+            Compression::LZ4,
+        ] {
+            let properties = WriterProperties::builder()
+                .set_compression(codec)
+                .set_data_page_row_count_limit(50)
+                .set_write_batch_size(50)
+                .build();
+            let mut bytes = Vec::new();
+            let mut writer =
+                SerializedFileWriter::new(&mut bytes, schema.clone(), properties.into()).unwrap();
+            let mut group = writer.next_row_group().unwrap();
+            let mut column = group.next_column().unwrap().unwrap();
+            let values: Vec<i32> = (0..200).map(|i| i % 7).collect();
+            let levels: Vec<i16> = (0..220).map(|i| i16::from(i % 11 != 0)).collect();
+            let defined: Vec<i32> = values[..levels.iter().filter(|&&l| l == 1).count()].to_vec();
+            column
+                .typed::<Int32Type>()
+                .write_batch(&defined, Some(&levels), None)
+                .unwrap();
+            column.close().unwrap();
+            group.close().unwrap();
+            let metadata = writer.close().unwrap();
+            let (start, length) = metadata.row_group(0).column(0).byte_range();
+            let chunk = bytes[start as usize..(start + length) as usize].to_vec();
+            let pages = |chunk: &[u8]| {
+                let mut reader = ChunkPages::new(chunk, codec);
+                let mut n = 0;
+                while let Some(page) = reader.next_page()? {
+                    n += 1;
+                    if let RawPage::V1 { num_values, .. } | RawPage::V2 { num_values, .. } = page {
+                        assert!(num_values <= 220);
+                    }
+                }
+                Some(n)
+            };
+            assert!(pages(&chunk).unwrap() >= 4, "{codec:?}");
+            for at in 0..chunk.len() {
+                for flip in [1u8, 0x80, 0xff] {
+                    let mut damaged = chunk.clone();
+                    damaged[at] ^= flip;
+                    let _ = pages(&damaged);
+                }
+                let _ = pages(&chunk[..at]);
+            }
+        }
+    }
+}
