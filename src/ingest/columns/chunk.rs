@@ -283,23 +283,25 @@ pub(super) fn skim_header(bytes: &[u8]) -> Result<(), String> {
 /// (`PageHeader`, `DataPage`, `DataPageV2`, `Dictionary`) and field id:
 /// integers (zigzag-decoded) and booleans (1 for true).
 #[derive(Debug, Default)]
-pub(super) struct HeaderFields([[Option<i64>; 9]; 4]);
+pub(super) struct HeaderFields {
+    values: [[Option<i64>; 9]; 4],
+    /// Which structs the header holds (even with none of their fields).
+    present: [bool; 4],
+}
 
 impl HeaderFields {
     /// Field `id` of `schema`, when present and within `i32`.
     pub(super) fn int(&self, schema: Schema, id: usize) -> Option<Option<i32>> {
-        let value = self.0.get(schema.index()?)?.get(id)?;
+        let value = self.values.get(schema.index()?)?.get(id)?;
         match value {
             None => Some(None),
             Some(v) => i32::try_from(*v).ok().map(Some),
         }
     }
 
-    /// Whether `schema`'s struct was in the header (any field of it).
+    /// Whether `schema`'s struct was in the header.
     pub(super) fn has(&self, schema: Schema) -> bool {
-        schema
-            .index()
-            .is_some_and(|i| self.0[i].iter().any(Option::is_some))
+        schema.index().is_some_and(|i| self.present[i])
     }
 }
 
@@ -335,7 +337,7 @@ impl Walk<'_> {
     /// Keeps a known field's value.
     fn record(&mut self, schema: Schema, id: i64, value: i64) {
         if let (Some(s), Ok(id)) = (schema.index(), usize::try_from(id)) {
-            if let Some(slot) = self.fields.0[s].get_mut(id) {
+            if let Some(slot) = self.fields.values[s].get_mut(id) {
                 *slot = Some(value);
             }
         }
@@ -425,7 +427,12 @@ impl Walk<'_> {
                         "field {id} is a boolean declared with thrift type {kind}"
                     )))
                 }
-                Some(Known::Struct(inner)) => self.structure(inner, depth + 1)?,
+                Some(Known::Struct(inner)) => {
+                    if let Some(i) = inner.index() {
+                        self.fields.present[i] = true;
+                    }
+                    self.structure(inner, depth + 1)?
+                }
                 None => self.value(kind, depth)?,
             }
         }

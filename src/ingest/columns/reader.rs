@@ -113,6 +113,11 @@ impl<'a> ChunkPages<'a> {
     ) -> Option<RawPage<'s>> {
         let count = |schema, id| usize::try_from(fields.int(schema, id)??).ok();
         let code = |schema, id| fields.int(schema, id).flatten();
+        // The crate takes a v2 header's level lengths and compression flag
+        // for a page of any type; such odd pages are left to it.
+        if kind != 3 && fields.has(Schema::DataPageV2) {
+            return None;
+        }
         match kind {
             // DICTIONARY_PAGE
             2 => {
@@ -475,6 +480,60 @@ mod tests {
         }
         let mut out = Vec::new();
         assert!(decompress(Compression::LZO, &zstd, page.len(), &mut out).is_none());
+    }
+
+    /// A page header in thrift's compact protocol, by hand: a v1 data page
+    /// of one PLAIN value, `extra` bytes before the header's stop.
+    fn v1_page(kind: u8, extra: &[u8]) -> Vec<u8> {
+        let mut page = vec![0x15, kind << 1, 0x15, 0x08, 0x15, 0x08];
+        // Field 5, the data page header: 1 value, PLAIN, RLE levels.
+        page.extend([0x2c, 0x15, 0x02, 0x15, 0x00, 0x15, 0x06, 0x15, 0x06, 0x00]);
+        page.extend(extra);
+        page.push(0x00);
+        page.extend([7, 0, 0, 0]);
+        page
+    }
+
+    /// Headers are read from the bytes: a data page's fields and body, an
+    /// index page passed over; a v1 page that also carries a v2 header (whose
+    /// level lengths the crate would use) is left to the crate, as is an
+    /// unknown page type or a header cut short.
+    #[test]
+    fn headers_read_by_hand() {
+        let mut chunk = v1_page(1, &[]);
+        chunk.extend(v1_page(0, &[]));
+        let mut pages = ChunkPages::new(&chunk, Compression::UNCOMPRESSED);
+        match pages.next_page() {
+            Some(Some(RawPage::V1 {
+                buf,
+                num_values,
+                encoding,
+                def_level_encoding,
+            })) => {
+                assert_eq!(buf, &[7, 0, 0, 0]);
+                assert_eq!(num_values, 1);
+                assert_eq!(encoding, Some(Encoding::PLAIN));
+                assert_eq!(def_level_encoding, Some(Encoding::RLE));
+            }
+            _ => panic!("no data page"),
+        }
+        assert!(matches!(pages.next_page(), Some(None)));
+        // Field 8 (a v2 header, empty) after field 5.
+        let odd = v1_page(0, &[0x3c, 0x00]);
+        assert!(ChunkPages::new(&odd, Compression::UNCOMPRESSED)
+            .next_page()
+            .is_none());
+        let unknown = v1_page(4, &[]);
+        assert!(ChunkPages::new(&unknown, Compression::UNCOMPRESSED)
+            .next_page()
+            .is_none());
+        let page = v1_page(0, &[]);
+        for cut in 1..page.len() {
+            let result = ChunkPages::new(&page[..cut], Compression::UNCOMPRESSED)
+                .next_page()
+                .map(|p| p.is_some());
+            assert_eq!(result, None, "cut at {cut}");
+        }
     }
 
     /// A chunk written by the `parquet` crate, every byte of it changed in
