@@ -197,11 +197,14 @@ pub(super) fn fast_ints<T: Copy + Ord + Into<i128>>(
 where
     i64: From<T>,
 {
-    // One branch-free sweep (it vectorises); the slow search for the
+    // One sweep for the smallest and largest value in the stored type (a
+    // min/max reduction, which vectorises); the slow search for the
     // offending row only runs when something is out of range.
-    let out_of_range = values.iter().fold(false, |bad, &v| {
-        let v = i64::from(v);
-        bad | (v < min) | (v > max)
+    let out_of_range = values.split_first().is_some_and(|(&first, _)| {
+        let (lo, hi) = values
+            .iter()
+            .fold((first, first), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+        i64::from(lo) < min || i64::from(hi) > max
     });
     if out_of_range {
         let row = values
