@@ -280,6 +280,7 @@ pub fn load_streamed(paths: &InputPaths, year: i32) -> Result<(Inputs, aggregate
     let mut rows = 0u64;
     let mut nulls_mapped = [0u64; 5];
     let window = 2 * rayon::current_num_threads().max(1);
+    let file_rows = reader.rows();
     let sha256 = reader.stream(
         window,
         |raw, first_row| {
@@ -287,7 +288,7 @@ pub fn load_streamed(paths: &InputPaths, year: i32) -> Result<(Inputs, aggregate
             let first_id = raw.person_id.first().copied();
             let last_id = raw.person_id.last().copied();
             let increasing = raw.person_id.windows(2).all(|w| w[0] < w[1]);
-            let ids = validate::IdBits::of(&raw.person_id);
+            let ids = validate::IdBits::of(&raw.person_id, file_rows);
             let nulls_mapped = raw.nulls_mapped;
             let chunk = validate::references(
                 raw,

@@ -234,7 +234,7 @@ pub fn duplicate_ids(ids: &[i64], path: &Path) -> Result<(), InputError> {
     if ids.windows(2).all(|w| w[0] < w[1]) {
         return Ok(());
     }
-    if let Ids::Unique(_) = IdBits::of(ids) {
+    if let Ids::Unique(_) = IdBits::of(ids, ids.len() as u64) {
         return Ok(());
     }
     let mut order: Vec<(i64, u32)> = ids
@@ -269,12 +269,16 @@ pub fn duplicate_ids(ids: &[i64], path: &Path) -> Result<(), InputError> {
 /// do not increase: row groups' sets are made on the workers and joined in
 /// file order, so uniqueness is checked without reading the ids again or
 /// sorting them. Only for dense ids: a set spans at most
-/// `64 × rows + 2^16` ids (at most 8 bytes of bits per row).
+/// `max(64 × its rows, 8 × the file's rows) + 2^16` ids (8 bytes of bits
+/// per row of the set, or 1 byte per row of the file), so a small or
+/// shuffled row group of a densely numbered file still takes bits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdBits {
     base: i64,
     words: Vec<u64>,
     rows: u64,
+    /// The rows of the whole file, which bounds how far a set may spread.
+    file_rows: u64,
 }
 
 /// The outcome of collecting ids into an `IdBits`.
@@ -289,17 +293,17 @@ pub enum Ids {
 }
 
 impl IdBits {
-    fn limit(rows: u64) -> u128 {
-        64 * u128::from(rows) + (1 << 16)
+    fn limit(rows: u64, file_rows: u64) -> u128 {
+        (64 * u128::from(rows)).max(8 * u128::from(file_rows)) + (1 << 16)
     }
 
-    /// The ids of one row group.
-    pub fn of(ids: &[i64]) -> Ids {
+    /// The ids of one row group of a file of `file_rows` rows.
+    pub fn of(ids: &[i64], file_rows: u64) -> Ids {
         let (Some(&lo), Some(&hi)) = (ids.iter().min(), ids.iter().max()) else {
             return Ids::Sparse;
         };
         let span = (i128::from(hi) - i128::from(lo) + 1) as u128;
-        if span > IdBits::limit(ids.len() as u64) {
+        if span > IdBits::limit(ids.len() as u64, file_rows) {
             return Ids::Sparse;
         }
         let mut words = vec![0u64; span.div_ceil(64) as usize];
@@ -317,48 +321,79 @@ impl IdBits {
             base: lo,
             words,
             rows: ids.len() as u64,
+            file_rows,
         })
     }
 
-    /// The ids of both sets, or `Repeated` when they share one.
+    /// One past the last id the words can hold.
+    fn end(&self) -> i128 {
+        i128::from(self.base) + 64 * self.words.len() as i128
+    }
+
+    /// The ids of both sets, or `Repeated` when they share one. The set
+    /// whose words cover both takes the other's bits in place (after the
+    /// first row groups of a shuffled file, every later one), else both go
+    /// into a new set.
     pub fn join(self, other: IdBits) -> Ids {
         let lo = self.base.min(other.base);
-        let end = |b: &IdBits| i128::from(b.base) + 64 * b.words.len() as i128;
-        let hi = end(&self).max(end(&other));
+        let hi = self.end().max(other.end());
         let rows = self.rows + other.rows;
+        let file_rows = self.file_rows.max(other.file_rows);
         let span = (hi - i128::from(lo)) as u128;
-        if span > IdBits::limit(rows) + 128 {
+        if span > IdBits::limit(rows, file_rows) + 128 {
             return Ids::Sparse;
         }
-        // Both bases are kept at their offsets from `lo`; a set whose base
-        // is not a multiple of 64 from `lo` is shifted bit by bit.
-        let mut words = vec![0u64; span.div_ceil(64) as usize + 1];
-        for set in [&self, &other] {
-            let offset = (set.base - lo) as u64;
-            let (shift_words, shift_bits) = ((offset / 64) as usize, offset % 64);
-            for (k, &w) in set.words.iter().enumerate() {
-                let parts = if shift_bits == 0 {
-                    [w, 0]
-                } else {
-                    [w << shift_bits, w >> (64 - shift_bits)]
-                };
-                for (j, part) in parts.into_iter().enumerate() {
-                    if part == 0 {
-                        continue;
-                    }
-                    let slot = &mut words[shift_words + k + j];
-                    if *slot & part != 0 {
-                        return Ids::Repeated;
-                    }
-                    *slot |= part;
+        let within =
+            |outer: &IdBits, inner: &IdBits| outer.base <= inner.base && inner.end() <= outer.end();
+        let (mut into, from) = if within(&self, &other) {
+            (self, other)
+        } else if within(&other, &self) {
+            (other, self)
+        } else {
+            let mut fresh = IdBits {
+                base: lo,
+                words: vec![0u64; span.div_ceil(64) as usize + 1],
+                rows: 0,
+                file_rows,
+            };
+            if !fresh.absorb(&self) {
+                return Ids::Repeated;
+            }
+            (fresh, other)
+        };
+        if !into.absorb(&from) {
+            return Ids::Repeated;
+        }
+        into.rows = rows;
+        into.file_rows = file_rows;
+        Ids::Unique(into)
+    }
+
+    /// ORs `set` (whose ids lie within this set's words) into this set;
+    /// false when they share an id. A set whose base is not a multiple of
+    /// 64 from this one's is shifted bit by bit.
+    fn absorb(&mut self, set: &IdBits) -> bool {
+        let offset = (set.base - self.base) as u64;
+        let (shift_words, shift_bits) = ((offset / 64) as usize, offset % 64);
+        for (k, &w) in set.words.iter().enumerate() {
+            let parts = if shift_bits == 0 {
+                [w, 0]
+            } else {
+                [w << shift_bits, w >> (64 - shift_bits)]
+            };
+            for (j, part) in parts.into_iter().enumerate() {
+                if part == 0 {
+                    continue;
+                }
+                match self.words.get_mut(shift_words + k + j) {
+                    Some(slot) if *slot & part == 0 => *slot |= part,
+                    // A shared id (or, never for sets within this one, bits
+                    // past its words: the sorting check then decides).
+                    _ => return false,
                 }
             }
         }
-        Ids::Unique(IdBits {
-            base: lo,
-            words,
-            rows,
-        })
+        true
     }
 }
 
@@ -376,6 +411,48 @@ impl Ids {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A shuffled file of densely numbered ids in small row groups: each
+    /// group's ids spread over the whole range (far more than 64 ids per
+    /// row of the group), yet they are kept as bits, judged by the file's
+    /// rows, and a repeat anywhere is found.
+    #[test]
+    fn shuffled_dense_ids_in_small_groups_take_bits() {
+        let rows = 200_000u64;
+        let mut ids: Vec<i64> = (0..rows as i64).map(|i| 1_000_000 + i).collect();
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for i in (1..ids.len()).rev() {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            ids.swap(i, (state % (i as u64 + 1)) as usize);
+        }
+        let join_all = |ids: &[i64]| {
+            ids.chunks(1_000)
+                .map(|group| IdBits::of(group, rows))
+                .reduce(Ids::join)
+                .unwrap()
+        };
+        assert!(
+            64 * 1_000 + (1 << 16) < rows,
+            "groups must be too spread alone"
+        );
+        match join_all(&ids) {
+            Ids::Unique(bits) => {
+                assert_eq!(bits.rows, rows);
+                let ones: u64 = bits.words.iter().map(|w| u64::from(w.count_ones())).sum();
+                assert_eq!(ones, rows);
+                assert!(bits.words.len() as u64 <= rows / 64 + 2);
+            }
+            other => panic!("{other:?}"),
+        }
+        let mut repeated = ids.clone();
+        repeated[150_000] = repeated[3];
+        assert_eq!(join_all(&repeated), Ids::Repeated);
+        // Ids spread 100 to a row over the file are sorted instead.
+        let sparse: Vec<i64> = ids.iter().map(|&id| id * 100).collect();
+        assert_eq!(join_all(&sparse), Ids::Sparse);
+    }
 
     /// `IdBits` against a set, over random dense and sparse id lists split
     /// into random groups.
@@ -398,7 +475,7 @@ mod tests {
             let mut start = 0;
             while start < rows {
                 let end = (start + 1 + next(40) as usize).min(rows);
-                let part = IdBits::of(&ids[start..end]);
+                let part = IdBits::of(&ids[start..end], rows as u64);
                 joined = Some(match joined {
                     None => part,
                     Some(j) => j.join(part),
@@ -416,8 +493,8 @@ mod tests {
                 Ids::Sparse => assert_eq!(case % 3, 2, "case {case}: dense ids taken as sparse"),
             }
         }
-        assert_eq!(IdBits::of(&[i64::MIN, i64::MAX]), Ids::Sparse);
-        assert_eq!(IdBits::of(&[]), Ids::Sparse);
+        assert_eq!(IdBits::of(&[i64::MIN, i64::MAX], 2), Ids::Sparse);
+        assert_eq!(IdBits::of(&[], 0), Ids::Sparse);
     }
 
     #[test]

@@ -160,6 +160,15 @@ impl Table {
         }
     }
 
+    /// All rows: the row groups' declared rows, or the table's.
+    pub fn rows(&self) -> u64 {
+        let groups = match self {
+            Table::Parquet(file) => file.group_rows(),
+            Table::Memory(table) => table.group_rows(),
+        };
+        groups.iter().map(|&n| n as u64).sum()
+    }
+
     /// The file's path, or the in-memory table's label.
     pub fn path(&self) -> &Path {
         match self {

@@ -600,6 +600,11 @@ pub struct PopulationReader {
 }
 
 impl PopulationReader {
+    /// The rows the file declares (or the table holds).
+    pub fn rows(&self) -> u64 {
+        self.file.rows()
+    }
+
     /// Reads `window` row groups at a time; each row group's persons (and
     /// its first row, 0-based) go through `map` on the pool, and the results
     /// to `merge` in file order, while the file is hashed alongside.
