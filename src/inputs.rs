@@ -281,6 +281,8 @@ pub fn load_streamed(paths: &InputPaths, year: i32) -> Result<(Inputs, aggregate
     let mut nulls_mapped = [0u64; 5];
     let window = 2 * rayon::current_num_threads().max(1);
     let file_rows = reader.rows();
+    // Set once the ids of the groups merged so far stop increasing.
+    let broken = std::sync::atomic::AtomicBool::new(false);
     let sha256 = reader.stream(
         window,
         |raw, first_row| {
@@ -288,7 +290,14 @@ pub fn load_streamed(paths: &InputPaths, year: i32) -> Result<(Inputs, aggregate
             let first_id = raw.person_id.first().copied();
             let last_id = raw.person_id.last().copied();
             let increasing = raw.person_id.windows(2).all(|w| w[0] < w[1]);
-            let ids = validate::IdBits::of(&raw.person_id, file_rows);
+            // While the file's ids increase, an increasing row group's
+            // set is not made: it is only needed once they stop (a group
+            // taken before that is then `Sparse`, and the ids are sorted).
+            let ids = if increasing && !broken.load(std::sync::atomic::Ordering::Relaxed) {
+                validate::Ids::Sparse
+            } else {
+                validate::IdBits::of(&raw.person_id, file_rows)
+            };
             let nulls_mapped = raw.nulls_mapped;
             let chunk = validate::references(
                 raw,
@@ -315,6 +324,9 @@ pub fn load_streamed(paths: &InputPaths, year: i32) -> Result<(Inputs, aggregate
                     _ => true,
                 };
             last_id = part.last_id.or(last_id);
+            if !increasing {
+                broken.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
             ids = Some(match ids.take() {
                 None => part.ids,
                 Some(earlier) => earlier.join(part.ids),

@@ -391,6 +391,81 @@ fn outputs_do_not_depend_on_row_order_or_writer_settings() {
             assert!(a == b, "setting {k}: {f} differs");
         }
     }
+
+    // Row groups each in increasing id order but the groups in reverse:
+    // the ids stop increasing only at the second group, after some groups
+    // were read without making their id sets, so the ids are read again
+    // and sorted. The same outputs; a repeat across groups is named.
+    let mut order: Vec<u32> = Vec::new();
+    for block in (0..n.div_ceil(1_000)).rev() {
+        order.extend((block * 1_000) as u32..((block + 1) * 1_000).min(n) as u32);
+    }
+    let indices = arrow::array::UInt32Array::from(order);
+    let columns: Vec<_> = all
+        .columns()
+        .iter()
+        .map(|c| take(c, &indices, None).unwrap())
+        .collect();
+    let reversed = RecordBatch::try_new(all.schema(), columns).unwrap();
+    let write = |batch: &RecordBatch, name: &str| {
+        let props = WriterProperties::builder()
+            .set_max_row_group_row_count(Some(1_000))
+            .build();
+        let path = dir.path().join(name);
+        let mut writer = ArrowWriter::try_new(
+            std::fs::File::create(&path).unwrap(),
+            batch.schema(),
+            Some(props),
+        )
+        .unwrap();
+        writer.write(batch).unwrap();
+        writer.close().unwrap();
+        path
+    };
+    let got = run(&write(&reversed, "reversed.parquet"), "out-reversed");
+    for (f, (a, b)) in OUTPUTS.iter().zip(baseline.iter().zip(&got)) {
+        assert!(a == b, "groups in reverse order: {f} differs");
+    }
+    let id = reversed.schema().index_of("person_id").unwrap();
+    let mut ids: Vec<i64> = reversed
+        .column(id)
+        .as_any()
+        .downcast_ref::<Int64Array>()
+        .unwrap()
+        .values()
+        .to_vec();
+    let last = ids.len() - 1;
+    ids[last] = ids[5];
+    let mut columns = reversed.columns().to_vec();
+    columns[id] = Arc::new(Int64Array::from(ids.clone()));
+    let repeated = RecordBatch::try_new(reversed.schema(), columns).unwrap();
+    let path = write(&repeated, "repeated.parquet");
+    let output = run_in(
+        dir.path(),
+        &[
+            "run",
+            "--population",
+            path.to_str().unwrap(),
+            "--clinics",
+            root.join("fixtures/clinics.parquet").to_str().unwrap(),
+            "--model",
+            &reference_model(),
+            "--out",
+            "out-repeated",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let expected = format!("row {}", n);
+    for part in [
+        "`person_id`",
+        &expected,
+        "duplicates row 6",
+        &format!("`{}`", ids[5]),
+    ] {
+        assert!(stderr.contains(part), "{part} not in {stderr}");
+    }
+    assert!(!dir.path().join("out-repeated").exists());
 }
 
 /// The outputs that must not depend on the file's layout.
