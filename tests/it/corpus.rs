@@ -272,8 +272,8 @@ fn outputs_do_not_depend_on_row_order_or_writer_settings() {
         .collect();
     let all = arrow::compute::concat_batches(&batches[0].schema(), &batches).unwrap();
     let n = all.num_rows();
-    let run = |population: &std::path::Path, out: &str| {
-        let output = run_in(
+    let invoke = |population: &std::path::Path, out: &str| {
+        run_in(
             dir.path(),
             &[
                 "run",
@@ -288,7 +288,10 @@ fn outputs_do_not_depend_on_row_order_or_writer_settings() {
                 "--out",
                 out,
             ],
-        );
+        )
+    };
+    let run = |population: &std::path::Path, out: &str| {
+        let output = invoke(population, out);
         assert!(
             output.status.success(),
             "{}",
@@ -297,6 +300,14 @@ fn outputs_do_not_depend_on_row_order_or_writer_settings() {
         outputs(&dir.path().join(out))
     };
     let baseline = run(&source, "baseline");
+    // The columns of every row, in `order`.
+    let reorder = |order: Vec<u32>| -> Vec<ArrayRef> {
+        let indices = arrow::array::UInt32Array::from(order);
+        all.columns()
+            .iter()
+            .map(|c| take(c, &indices, None).unwrap())
+            .collect()
+    };
     let settings: [(usize, usize, bool, Compression, WriterVersion, bool); 6] = [
         (
             1 << 20,
@@ -358,12 +369,7 @@ fn outputs_do_not_depend_on_row_order_or_writer_settings() {
                 .wrapping_add(1442695040888963407);
             order.swap(i, ((z >> 33) % (i as u64 + 1)) as usize);
         }
-        let indices = arrow::array::UInt32Array::from(order);
-        let columns: Vec<_> = all
-            .columns()
-            .iter()
-            .map(|c| take(c, &indices, None).unwrap())
-            .collect();
+        let columns = reorder(order);
         let schema = Arc::new(Schema::new(
             all.schema()
                 .fields()
@@ -400,13 +406,7 @@ fn outputs_do_not_depend_on_row_order_or_writer_settings() {
     for block in (0..n.div_ceil(1_000)).rev() {
         order.extend((block * 1_000) as u32..((block + 1) * 1_000).min(n) as u32);
     }
-    let indices = arrow::array::UInt32Array::from(order);
-    let columns: Vec<_> = all
-        .columns()
-        .iter()
-        .map(|c| take(c, &indices, None).unwrap())
-        .collect();
-    let reversed = RecordBatch::try_new(all.schema(), columns).unwrap();
+    let reversed = RecordBatch::try_new(all.schema(), reorder(order)).unwrap();
     let write = |batch: &RecordBatch, name: &str| {
         let props = WriterProperties::builder()
             .set_max_row_group_row_count(Some(1_000))
@@ -439,21 +439,7 @@ fn outputs_do_not_depend_on_row_order_or_writer_settings() {
     let mut columns = reversed.columns().to_vec();
     columns[id] = Arc::new(Int64Array::from(ids.clone()));
     let repeated = RecordBatch::try_new(reversed.schema(), columns).unwrap();
-    let path = write(&repeated, "repeated.parquet");
-    let output = run_in(
-        dir.path(),
-        &[
-            "run",
-            "--population",
-            path.to_str().unwrap(),
-            "--clinics",
-            root.join("fixtures/clinics.parquet").to_str().unwrap(),
-            "--model",
-            &reference_model(),
-            "--out",
-            "out-repeated",
-        ],
-    );
+    let output = invoke(&write(&repeated, "repeated.parquet"), "out-repeated");
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     let expected = format!("row {}", n);

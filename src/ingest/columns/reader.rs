@@ -113,17 +113,21 @@ impl<'a> ChunkPages<'a> {
     ) -> Option<RawPage<'s>> {
         let count = |schema, id| usize::try_from(fields.int(schema, id)??).ok();
         let code = |schema, id| fields.int(schema, id).flatten();
-        // The crate takes a v2 header's level lengths and compression flag
-        // for a page of any type; such odd pages are left to it.
-        if kind != 3 && fields.has(Schema::DataPageV2) {
+        // Each page type's own header must be there. The crate takes a v2
+        // header's level lengths and compression flag for a page of any
+        // type; such odd pages are left to it.
+        let own = match kind {
+            0 => Schema::DataPage,
+            2 => Schema::Dictionary,
+            3 => Schema::DataPageV2,
+            _ => return None,
+        };
+        if !fields.has(own) || (kind != 3 && fields.has(Schema::DataPageV2)) {
             return None;
         }
         match kind {
             // DICTIONARY_PAGE
             2 => {
-                if !fields.has(Schema::Dictionary) {
-                    return None;
-                }
                 let num_values = count(Schema::Dictionary, 1)?;
                 let encoding = encoding(code(Schema::Dictionary, 2)?);
                 let buf = self.decompressed(body, 0, uncompressed)?;
@@ -135,9 +139,6 @@ impl<'a> ChunkPages<'a> {
             }
             // DATA_PAGE
             0 => {
-                if !fields.has(Schema::DataPage) {
-                    return None;
-                }
                 let num_values = count(Schema::DataPage, 1)?;
                 let encoding = encoding(code(Schema::DataPage, 2)?);
                 let def_level_encoding = encoding_of(code(Schema::DataPage, 3)?);
@@ -152,9 +153,6 @@ impl<'a> ChunkPages<'a> {
             }
             // DATA_PAGE_V2
             3 => {
-                if !fields.has(Schema::DataPageV2) {
-                    return None;
-                }
                 let num_values = count(Schema::DataPageV2, 1)?;
                 let num_nulls = count(Schema::DataPageV2, 2)?;
                 count(Schema::DataPageV2, 3)?;
