@@ -462,16 +462,23 @@ fn hybrid<T: Copy + Default>(
             }
             let mut group = [0u8; 40];
             let mut eight = [T::default(); 8];
-            for (g, source) in packed
-                .chunks_exact(width.max(1))
-                .take(n.div_ceil(8))
-                .enumerate()
-            {
-                group[..source.len()].copy_from_slice(source);
+            let groups = if width == 0 { 0 } else { n.div_ceil(8) };
+            for g in 0..groups {
+                // A group's eight values are read straight from the page
+                // while eight bytes past its end are there (what is read
+                // past a value is masked off); the last groups are copied
+                // into a zeroed scratch first.
+                let start = g * width;
+                let source: &[u8] = if start + width + 8 <= packed.len() {
+                    &packed[start..]
+                } else {
+                    group[..width].copy_from_slice(packed.get(start..start + width)?);
+                    &group
+                };
                 for (k, slot) in eight.iter_mut().enumerate() {
                     let bit = k * width;
                     let mut word = [0u8; 8];
-                    word.copy_from_slice(&group[bit / 8..bit / 8 + 8]);
+                    word.copy_from_slice(&source[bit / 8..bit / 8 + 8]);
                     let index = (u64::from_le_bytes(word) >> (bit % 8)) & mask;
                     *slot = *dictionary.get(index as usize)?;
                 }
@@ -744,6 +751,33 @@ mod tests {
             assert!(hybrid(&bytes, bit_width, 5 + 24 + 1, &dictionary, &mut got).is_none());
             // An index past the dictionary's end fails.
             assert!(hybrid(&bytes, bit_width, 5, &dictionary[..top as usize], &mut got).is_none());
+        }
+    }
+
+    /// Every bit width from 1 to 32 and counts that do and do not fill the
+    /// last group: packed groups read straight from the page and the last
+    /// ones (with fewer than eight bytes after them) through the scratch
+    /// give the same values.
+    #[test]
+    fn packed_groups_of_every_width_and_length() {
+        for bit_width in 1u8..=32 {
+            let top = if bit_width == 32 {
+                u32::MAX
+            } else {
+                (1u32 << bit_width) - 1
+            };
+            for count in [1usize, 7, 8, 9, 16, 23, 64, 101] {
+                let packed: Vec<u32> = (0..count as u32)
+                    .map(|k| k.wrapping_mul(2_654_435_761).rotate_left(k) & top & 0x3ff)
+                    .collect();
+                let bytes = encode(bit_width, (0, 1), &packed);
+                let dictionary: Vec<u32> = (0..1024).collect();
+                let mut got = Vec::new();
+                hybrid(&bytes, bit_width, 1 + count, &dictionary, &mut got).unwrap();
+                let mut expected = vec![0];
+                expected.extend(&packed);
+                assert_eq!(got, expected, "bit width {bit_width}, {count} values");
+            }
         }
     }
 
