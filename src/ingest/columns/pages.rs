@@ -502,6 +502,22 @@ fn hybrid<T: Copy + Default>(
 
 /// ORs `count` bits (LSB first) from `bytes` into `words` from bit `at`.
 fn append_bits(words: &mut [u64], at: usize, bytes: &[u8], count: usize) {
+    // Sixty-four bits at a time, then byte by byte, then bit by bit.
+    let longs = (count / 64).min(bytes.len() / 8);
+    for (k, long) in bytes.chunks_exact(8).take(longs).enumerate() {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(long);
+        let value = u64::from_le_bytes(b);
+        let bit = at + 64 * k;
+        let (word, shift) = (bit / 64, bit % 64);
+        words[word] |= value << shift;
+        if shift > 0 {
+            if let Some(next) = words.get_mut(word + 1) {
+                *next |= value >> (64 - shift);
+            }
+        }
+    }
+    let (at, bytes, count) = (at + 64 * longs, &bytes[8 * longs..], count - 64 * longs);
     let whole = count / 8;
     for (k, &byte) in bytes.iter().take(whole).enumerate() {
         let bit = at + 8 * k;
@@ -777,6 +793,28 @@ mod tests {
                 let mut expected = vec![0];
                 expected.extend(&packed);
                 assert_eq!(got, expected, "bit width {bit_width}, {count} values");
+            }
+        }
+    }
+
+    /// Long runs of bits at every offset within a word equal a bit-by-bit
+    /// copy, with nothing set outside them.
+    #[test]
+    fn long_bit_runs_land_at_any_offset() {
+        let bytes: Vec<u8> = (0..40u32)
+            .map(|k| (k.wrapping_mul(167) ^ 0x5a) as u8)
+            .collect();
+        for at in 0..130usize {
+            for count in [0usize, 5, 63, 64, 65, 200, 320] {
+                let mut words = vec![0u64; 8];
+                append_bits(&mut words, at, &bytes, count);
+                let mut expected = vec![0u64; 8];
+                for i in 0..count {
+                    if bytes[i / 8] >> (i % 8) & 1 == 1 {
+                        expected[(at + i) / 64] |= 1 << ((at + i) % 64);
+                    }
+                }
+                assert_eq!(words, expected, "at {at}, {count} bits");
             }
         }
     }
