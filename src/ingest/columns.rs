@@ -162,11 +162,10 @@ impl Table {
 
     /// All rows: the row groups' declared rows, or the table's.
     pub fn rows(&self) -> u64 {
-        let groups = match self {
-            Table::Parquet(file) => file.group_rows(),
-            Table::Memory(table) => table.group_rows(),
-        };
-        groups.iter().map(|&n| n as u64).sum()
+        match self {
+            Table::Parquet(file) => file.group_rows().iter().map(|&n| n as u64).sum(),
+            Table::Memory(table) => table.rows() as u64,
+        }
     }
 
     /// The file's path, or the in-memory table's label.

@@ -141,14 +141,14 @@ impl<'a> ChunkPages<'a> {
             0 => {
                 let num_values = count(Schema::DataPage, 1)?;
                 let encoding = encoding(code(Schema::DataPage, 2)?);
-                let def_level_encoding = encoding_of(code(Schema::DataPage, 3)?);
+                let def_level_encoding = code(Schema::DataPage, 3)?;
                 code(Schema::DataPage, 4)?;
                 let buf = self.decompressed(body, 0, uncompressed)?;
                 Some(RawPage::V1 {
                     buf,
                     num_values,
                     encoding,
-                    def_level_encoding,
+                    def_level_encoding: self::encoding(def_level_encoding),
                 })
             }
             // DATA_PAGE_V2
@@ -216,11 +216,6 @@ impl Drop for ChunkPages<'_> {
     }
 }
 
-/// Definition-level encodings: only RLE is taken.
-fn encoding_of(code: i32) -> Option<Encoding> {
-    (code == 3).then_some(Encoding::RLE)
-}
-
 /// Appends `input` decompressed (`wanted` bytes expected) to `out`, or
 /// `None` for a codec the reader leaves to the crate or bytes that do not
 /// decompress.
@@ -240,10 +235,17 @@ fn decompress(codec: Compression, input: &[u8], wanted: usize, out: &mut Vec<u8>
                 codecs.zstd = zstd::bulk::Decompressor::new().ok();
             }
             let zstd = codecs.zstd.as_mut()?;
-            // A page that decompresses to more than `wanted` does not fit
-            // and is refused.
-            out.resize(at + wanted, 0);
-            let n = zstd.decompress_to_buffer(input, &mut out[at..]).ok()?;
+            // Without levels before it, the page goes straight into the
+            // buffer's reserved capacity (nothing zeroed first); with them,
+            // after them. Either way a page that decompresses to more than
+            // `wanted` does not fit or does not match, and is refused.
+            let n = if at == 0 {
+                out.reserve(wanted);
+                zstd.decompress_to_buffer(input, out).ok()?
+            } else {
+                out.resize(at + wanted, 0);
+                zstd.decompress_to_buffer(input, &mut out[at..]).ok()?
+            };
             (n == wanted).then_some(())
         }),
         Compression::LZ4_RAW => {
