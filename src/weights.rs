@@ -445,11 +445,27 @@ impl YearTables {
         out: &mut [BaseNeed],
     ) {
         let Some(terms) = &self.terms else {
-            for (j, base) in out.iter_mut().enumerate() {
-                *base = match table {
-                    Some(table) => self.base_from_table(table, population, start + j),
-                    None => self.base(population, start + j),
-                };
+            match table {
+                Some(MaskTable::Fixed(entries)) => {
+                    // One loop per case, each base built in place: a call
+                    // that returns a base through the stack, copied out
+                    // afterwards, stalled on the copy (a wide load of
+                    // narrow stores).
+                    for (j, base) in out.iter_mut().enumerate() {
+                        let i = start + j;
+                        let mask = population.conditions[i] & self.condition_mask;
+                        let terms = match entries.get(mask as usize) {
+                            Some(&terms) => terms,
+                            None => self.mask_terms(mask),
+                        };
+                        *base = self.base_with(population, i, terms);
+                    }
+                }
+                _ => {
+                    for (j, base) in out.iter_mut().enumerate() {
+                        *base = self.base(population, start + j);
+                    }
+                }
             }
             return;
         };
