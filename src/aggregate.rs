@@ -13,7 +13,7 @@
 //! clipped.
 
 use crate::domain::Population;
-use crate::exact::{fixed, fixed_small, to_f64, Moments, LIMIT, SMALL};
+use crate::exact::{fixed, fixed_small, to_f64, Moments, WordMoments, WordSums, LIMIT, WORD};
 use crate::terms::BLOCK_PERSONS;
 use crate::weights::{BaseNeed, Components, YearTables};
 use rayon::prelude::*;
@@ -177,7 +177,7 @@ impl<'a> BasisPool<'a> {
     pub fn finish(self) -> Basis {
         let mut total = Basis::empty(self.tables, self.n_clinics, self.n_kommuner);
         for part in self.free.into_inner().unwrap_or_else(|e| e.into_inner()) {
-            total.merge(&part);
+            total.merge(part);
         }
         total
     }
@@ -212,6 +212,18 @@ struct Low {
     base: BaseNeed,
 }
 
+/// A basis's running sums of small values (`exact::WORD`) in machine
+/// words, laid out as its exact sums (`groups`, `clinic_parts`,
+/// `kommune_groups`): half the memory traffic per person of adding to the
+/// exact sums directly. Empty until the first block of small values and
+/// after `Basis::settle`.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Words {
+    groups: Vec<WordMoments>,
+    parts: Vec<WordSums<5>>,
+    kommune: Vec<WordSums<1>>,
+}
+
 /// Everything about the persons that does not depend on the year: per
 /// package signature and clinic the count, sum and spread of base need,
 /// per clinic the parts of base need, per signature and kommune count and
@@ -235,6 +247,9 @@ pub struct Basis {
     kommune_groups: Vec<(u64, i128)>,
     /// In row order.
     low: Vec<Low>,
+    /// Running sums in machine words, settled into the exact ones above
+    /// (`settle`) before any could overflow and before the basis is read.
+    words: Words,
     /// Each group's count, sum, mean and spread as `f64`, made once from
     /// the exact sums when a year's sums are first asked for (they do not
     /// depend on the year; a batch of scenarios asks for many years).
@@ -263,6 +278,7 @@ impl Basis {
             clinic_parts: vec![[0; 5]; n_clinics],
             kommune_groups: vec![(0, 0); slots * n_kommuner],
             low: Vec::new(),
+            words: Words::default(),
             floats: GroupFloats::default(),
             persons: 0,
             first_non_finite: None,
@@ -383,10 +399,10 @@ impl Basis {
     }
 
     /// The common case of `of_range`'s loop for a block of persons: when
-    /// every value is below `SMALL` in magnitude (so finite) and every
+    /// every value is below `WORD` in magnitude (so finite) and every
     /// slot already exists, one check for the block and then each value
     /// converted by the hardware (`fixed_small`, the same integer as
-    /// `fixed`). Returns false, having added nothing, when the block needs
+    /// `fixed`) and added in machine words (`Words`). Returns false, having added nothing, when the block needs
     /// the general loop.
     #[inline]
     fn add_small_block(
@@ -398,12 +414,19 @@ impl Basis {
     ) -> bool {
         let small = block.iter().fold(true, |ok, base| {
             let parts = base.components.terms();
-            ok & (base.need.abs() < SMALL)
-                & parts.iter().fold(true, |ok, v| ok & (v.abs() < SMALL))
+            ok & (base.need.abs() < WORD)
+                & parts.iter().fold(true, |ok, v| ok & (v.abs() < WORD))
                 & ((base.signature as usize) < thresholds.len())
         });
         if !(small && self.dense) {
             return false;
+        }
+        if self.words.groups.len() != self.groups.len() {
+            self.words = Words {
+                groups: vec![WordMoments::default(); self.groups.len()],
+                parts: vec![WordSums::default(); self.clinic_parts.len()],
+                kommune: vec![WordSums::default(); self.kommune_groups.len()],
+            };
         }
         let (n_clinics, n_kommuner) = (self.n_clinics, self.n_kommuner);
         let clinics = &population.clinic[start..start + block.len()];
@@ -422,19 +445,36 @@ impl Basis {
                 continue;
             }
             let x = fixed_small(b);
-            self.groups[slot * n_clinics + c].push_small(x);
-            for (sum, v) in self.clinic_parts[c].iter_mut().zip(base.components.terms()) {
-                *sum += i128::from(fixed_small(v));
-            }
+            let g = slot * n_clinics + c;
+            self.words.groups[g].push(x, &mut self.groups[g]);
+            self.words.parts[c].push(
+                base.components.terms().map(fixed_small),
+                &mut self.clinic_parts[c],
+            );
             let k = slot * n_kommuner + usize::from(kommune);
             self.kommune_groups[k].0 += 1;
-            self.kommune_groups[k].1 += i128::from(x);
+            self.words.kommune[k].push([x], std::array::from_mut(&mut self.kommune_groups[k].1));
         }
         true
     }
 
+    /// Moves the running sums in machine words into the exact sums.
+    fn settle(&mut self) {
+        let words = std::mem::take(&mut self.words);
+        for (mut w, total) in words.groups.into_iter().zip(&mut self.groups) {
+            w.settle(total);
+        }
+        for (mut w, total) in words.parts.into_iter().zip(&mut self.clinic_parts) {
+            w.settle(total);
+        }
+        for (mut w, total) in words.kommune.into_iter().zip(&mut self.kommune_groups) {
+            w.settle(std::array::from_mut(&mut total.1));
+        }
+    }
+
     /// Adds the basis of other persons (rows in both are file rows).
-    fn merge(&mut self, part: &Basis) {
+    fn merge(&mut self, mut part: Basis) {
+        part.settle();
         self.floats = GroupFloats::default();
         for (slot_part, &signature) in part.signatures.iter().enumerate() {
             let slot = self.slot(signature);

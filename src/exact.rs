@@ -43,6 +43,86 @@ pub fn fixed_small(v: f64) -> i64 {
     (v * 2f64.powi(SCALE_BITS)) as i64
 }
 
+/// Values below this magnitude (2^24) are below 2^56 at the fixed scale,
+/// so `WORD_RUN` of them sum within an `i64` and their squares within a
+/// `u128`: the sums in machine words (`WordMoments`, `WordSums`) that are
+/// settled into the exact ones before they could overflow.
+pub const WORD: f64 = 16_777_216.0;
+/// How many values below `WORD` a word sum takes before it is settled
+/// (2^7 · 2^56 = 2^63; 2^7 · 2^112 < 2^128).
+pub const WORD_RUN: u32 = 128;
+
+/// `Moments` of at most `WORD_RUN` values from `fixed_small(v)` with
+/// `|v| < WORD`, in machine words: the same integers, settled into a
+/// `Moments` when full and at the end.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WordMoments {
+    squares: u128,
+    sum: i64,
+    n: u32,
+}
+
+impl WordMoments {
+    /// Adds `x`, first settling into `total` when full.
+    #[inline(always)]
+    pub fn push(&mut self, x: i64, total: &mut Moments) {
+        if self.n == WORD_RUN {
+            self.settle(total);
+        }
+        self.n += 1;
+        self.sum += x;
+        let m = u128::from(x.unsigned_abs());
+        self.squares += m * m;
+    }
+
+    /// Moves the values into `total`.
+    pub fn settle(&mut self, total: &mut Moments) {
+        total.n += u64::from(self.n);
+        total.sum += i128::from(self.sum);
+        total.squares = total.squares.plus(U256 {
+            hi: 0,
+            lo: self.squares,
+        });
+        *self = WordMoments::default();
+    }
+}
+
+/// `K` sums of at most `WORD_RUN` values each from `fixed_small(v)` with
+/// `|v| < WORD`, in machine words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WordSums<const K: usize> {
+    sums: [i64; K],
+    n: u32,
+}
+
+impl<const K: usize> Default for WordSums<K> {
+    fn default() -> Self {
+        WordSums { sums: [0; K], n: 0 }
+    }
+}
+
+impl<const K: usize> WordSums<K> {
+    /// Adds one value to each sum, first settling into `total` when full.
+    #[inline(always)]
+    pub fn push(&mut self, xs: [i64; K], total: &mut [i128; K]) {
+        if self.n == WORD_RUN {
+            self.settle(total);
+        }
+        self.n += 1;
+        for (sum, x) in self.sums.iter_mut().zip(xs) {
+            *sum += x;
+        }
+    }
+
+    /// Moves the sums into `total`.
+    pub fn settle(&mut self, total: &mut [i128; K]) {
+        for (total, &x) in total.iter_mut().zip(&self.sums) {
+            *total += i128::from(x);
+        }
+        *self = WordSums::default();
+    }
+}
+
 /// A fixed-point sum as an `f64` (one rounding).
 #[inline]
 pub fn to_f64(x: i128) -> f64 {
@@ -246,6 +326,47 @@ mod tests {
             b.push_small(fixed_small(v));
             assert_eq!(a, b, "{v}");
         }
+    }
+
+    #[test]
+    fn word_sums_settle_to_the_exact_sums() {
+        // The largest values the word sums take, both signs, over many
+        // runs: the same integers as adding to the exact sums directly.
+        let edge = WORD - WORD * f64::EPSILON;
+        // Runs of one sign longer than `WORD_RUN` (a sum that overflowed
+        // would panic here), then mixed values.
+        let values: Vec<f64> = (0..1000)
+            .map(|k| match k {
+                0..300 => edge,
+                300..600 => -edge,
+                _ if k % 3 == 0 => -edge,
+                _ => edge * (k as f64 / 1000.0),
+            })
+            .collect();
+        let (mut exact, mut total) = (Moments::default(), Moments::default());
+        let mut words = WordMoments::default();
+        let (mut exact_sums, mut total_sums) = ([0i128; 2], [0i128; 2]);
+        let mut word_sums = WordSums::<2>::default();
+        for (k, &v) in values.iter().enumerate() {
+            exact.push(fixed(v));
+            words.push(fixed_small(v), &mut total);
+            let pair = [fixed_small(v), -fixed_small(v)];
+            exact_sums[0] += fixed(v);
+            exact_sums[1] -= fixed(v);
+            word_sums.push(pair, &mut total_sums);
+            if k == 700 {
+                // Settling early changes nothing either.
+                words.settle(&mut total);
+                word_sums.settle(&mut total_sums);
+            }
+        }
+        words.settle(&mut total);
+        word_sums.settle(&mut total_sums);
+        assert_eq!(total, exact);
+        assert_eq!(total_sums, exact_sums);
+        // Settled word sums are empty.
+        assert_eq!(words, WordMoments::default());
+        assert_eq!(word_sums, WordSums::default());
     }
 
     #[test]
