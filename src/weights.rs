@@ -451,14 +451,39 @@ impl YearTables {
                     // that returns a base through the stack, copied out
                     // afterwards, stalled on the copy (a wide load of
                     // narrow stores).
+                    // The block's columns sliced once (no bounds check per
+                    // person and column).
+                    let rows = start..start + out.len();
+                    let p = population;
+                    let conditions = &p.conditions[rows.clone()];
+                    let (sex, age, kommune) = (
+                        &p.sex[rows.clone()],
+                        &p.age[rows.clone()],
+                        &p.kommune[rows.clone()],
+                    );
+                    let (education, income_quintile, labour) = (
+                        &p.education[rows.clone()],
+                        &p.income_quintile[rows.clone()],
+                        &p.labour[rows.clone()],
+                    );
+                    let (origin, lives_alone) = (&p.origin[rows.clone()], &p.lives_alone[rows]);
                     for (j, base) in out.iter_mut().enumerate() {
-                        let i = start + j;
-                        let mask = population.conditions[i] & self.condition_mask;
+                        let mask = conditions[j] & self.condition_mask;
                         let terms = match entries.get(mask as usize) {
                             Some(&terms) => terms,
                             None => self.mask_terms(mask),
                         };
-                        *base = self.base_with(population, i, terms);
+                        let row = Row {
+                            sex: sex[j],
+                            age: age[j],
+                            education: education[j],
+                            income_quintile: income_quintile[j],
+                            labour: labour[j],
+                            origin: origin[j],
+                            lives_alone: lives_alone[j],
+                            kommune: kommune[j],
+                        };
+                        *base = self.base_of(row, terms);
                     }
                 }
                 _ => {
@@ -560,19 +585,37 @@ impl YearTables {
 
     #[inline(always)]
     fn base_with(&self, population: &Population, i: usize, terms: MaskTerms) -> BaseNeed {
-        let sex = usize::from(population.sex[i].wrapping_sub(1) & 1);
-        let age_sex = self.age_sex[sex][usize::from(population.age[i]).min(120)];
-        let socioeconomic = self.education[usize::from(population.education[i]).min(4)]
-            + self.income_quintile[usize::from(population.income_quintile[i]).min(5)]
-            + self.labour[usize::from(population.labour[i]).min(5)]
-            + self.origin[usize::from(population.origin[i]).min(2)]
-            + self.lives_alone[usize::from(population.lives_alone[i])];
+        let p = population;
+        let row = Row {
+            sex: p.sex[i],
+            age: p.age[i],
+            education: p.education[i],
+            income_quintile: p.income_quintile[i],
+            labour: p.labour[i],
+            origin: p.origin[i],
+            lives_alone: p.lives_alone[i],
+            kommune: p.kommune[i],
+        };
+        self.base_of(row, terms)
+    }
+
+    /// A format-1 person's base need from their columns and their mask's
+    /// terms.
+    #[inline(always)]
+    fn base_of(&self, row: Row, terms: MaskTerms) -> BaseNeed {
+        let sex = usize::from(row.sex.wrapping_sub(1) & 1);
+        let age_sex = self.age_sex[sex][usize::from(row.age).min(120)];
+        let socioeconomic = self.education[usize::from(row.education).min(4)]
+            + self.income_quintile[usize::from(row.income_quintile).min(5)]
+            + self.labour[usize::from(row.labour).min(5)]
+            + self.origin[usize::from(row.origin).min(2)]
+            + self.lives_alone[usize::from(row.lives_alone)];
         let MaskTerms {
             conditions,
             multimorbidity,
             signature,
         } = terms;
-        let area = self.area[usize::from(population.kommune[i])];
+        let area = self.area[usize::from(row.kommune)];
         let terms = Components {
             age_sex,
             socioeconomic,
@@ -615,6 +658,19 @@ impl YearTables {
             signature,
         }
     }
+}
+
+/// The columns of one person that format 1's terms read.
+#[derive(Debug, Clone, Copy)]
+struct Row {
+    sex: u8,
+    age: u8,
+    education: u8,
+    income_quintile: u8,
+    labour: u8,
+    origin: u8,
+    lives_alone: bool,
+    kommune: u16,
 }
 
 /// The terms one condition mask contributes to a person's base need.
