@@ -417,6 +417,26 @@ fn varint(bytes: &[u8], at: &mut usize) -> Option<u64> {
 /// Appends `count` dictionary values whose indices are stored with the
 /// RLE/bit-packed hybrid encoding of `bit_width` bits; `None` for an index
 /// outside the dictionary or data that end early.
+/// Eight bit-packed indices of `width` bits at the start of `source`
+/// (which has at least `width + 8` bytes), looked up in `dictionary`.
+#[inline(always)]
+fn unpack_eight<T: Copy>(
+    source: &[u8],
+    width: usize,
+    dictionary: &[T],
+    eight: &mut [T],
+) -> Option<()> {
+    let mask = (1u64 << width) - 1;
+    for (k, slot) in eight.iter_mut().take(8).enumerate() {
+        let bit = k * width;
+        let mut word = [0u8; 8];
+        word.copy_from_slice(&source[bit / 8..bit / 8 + 8]);
+        let index = (u64::from_le_bytes(word) >> (bit % 8)) & mask;
+        *slot = *dictionary.get(index as usize)?;
+    }
+    Some(())
+}
+
 fn hybrid<T: Copy + Default>(
     bytes: &[u8],
     bit_width: u8,
@@ -428,7 +448,6 @@ fn hybrid<T: Copy + Default>(
         return None;
     }
     let width = usize::from(bit_width);
-    let mask = (1u64 << width) - 1;
     let value_bytes = width.div_ceil(8);
     let mut at = 0usize;
     let mut left = count;
@@ -460,39 +479,39 @@ fn hybrid<T: Copy + Default>(
             if n == 0 {
                 return None;
             }
-            let mut group = [0u8; 40];
-            let mut eight = [T::default(); 8];
-            let groups = if width == 0 { 0 } else { n.div_ceil(8) };
-            for g in 0..groups {
+            if width == 0 {
+                // Zero-width indices: every value is dictionary entry 0.
+                out.extend(std::iter::repeat_n(*dictionary.first()?, n));
+                left -= n;
+                continue;
+            }
+            // The values go straight into their place in `out` (appending
+            // eight at a time became a `memcpy` call per group).
+            let base = out.len();
+            out.resize(base + n, T::default());
+            let (full, rest) = out[base..].split_at_mut(n - n % 8);
+            for (g, eight) in full.chunks_exact_mut(8).enumerate() {
                 // A group's eight values are read straight from the page
                 // while eight bytes past its end are there (what is read
                 // past a value is masked off); the last groups are copied
                 // into a zeroed scratch first.
                 let start = g * width;
+                let mut group = [0u8; 40];
                 let source: &[u8] = if start + width + 8 <= packed.len() {
                     &packed[start..]
                 } else {
                     group[..width].copy_from_slice(packed.get(start..start + width)?);
                     &group
                 };
-                for (k, slot) in eight.iter_mut().enumerate() {
-                    let bit = k * width;
-                    let mut word = [0u8; 8];
-                    word.copy_from_slice(&source[bit / 8..bit / 8 + 8]);
-                    let index = (u64::from_le_bytes(word) >> (bit % 8)) & mask;
-                    *slot = *dictionary.get(index as usize)?;
-                }
-                let take = n - 8 * g;
-                if take >= 8 {
-                    // A constant length: a few moves, not a call to memcpy.
-                    out.extend_from_slice(&eight);
-                } else {
-                    out.extend_from_slice(&eight[..take]);
-                }
+                unpack_eight(source, width, dictionary, eight)?;
             }
-            if width == 0 {
-                // Zero-width indices: every value is dictionary entry 0.
-                out.extend(std::iter::repeat_n(*dictionary.first()?, n));
+            if !rest.is_empty() {
+                let start = (n / 8) * width;
+                let mut group = [0u8; 40];
+                group[..width].copy_from_slice(packed.get(start..start + width)?);
+                let mut eight = [T::default(); 8];
+                unpack_eight(&group, width, dictionary, &mut eight)?;
+                rest.copy_from_slice(&eight[..rest.len()]);
             }
             left -= n;
         }
