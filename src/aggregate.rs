@@ -13,7 +13,7 @@
 //! clipped.
 
 use crate::domain::Population;
-use crate::exact::{fixed, fixed_small, to_f64, Moments, WordMoments, WordSums, LIMIT, WORD};
+use crate::exact::{fixed, to_f64, Moments, WordMoments, WordSums, LIMIT, SCALE_BITS, WORD};
 use crate::terms::BLOCK_PERSONS;
 use crate::weights::{BaseNeed, Components, YearTables};
 use rayon::prelude::*;
@@ -224,6 +224,48 @@ struct Words {
     kommune: Vec<WordSums<1>>,
 }
 
+/// A block of base needs whose need and parts are all below `WORD` in
+/// magnitude (so finite) and whose signatures all have a slot, checked
+/// when it is made.
+struct SmallBlock<'a>(&'a [BaseNeed]);
+
+impl<'a> SmallBlock<'a> {
+    /// `None` unless every value is below `WORD` in magnitude and every
+    /// signature below `slots`.
+    fn new(block: &'a [BaseNeed], slots: usize) -> Option<SmallBlock<'a>> {
+        let small = block.iter().fold(true, |ok, base| {
+            let parts = base.components.terms();
+            ok & (base.need.abs() < WORD)
+                & parts.iter().fold(true, |ok, v| ok & (v.abs() < WORD))
+                & ((base.signature as usize) < slots)
+        });
+        small.then_some(SmallBlock(block))
+    }
+
+    /// Each base with its need and parts at the fixed scale: `fixed`'s
+    /// integers, by the hardware's truncating conversion alone. `as i64`
+    /// gives the same integers, but its compares for values out of range
+    /// (saturating) made the pass over persons a fifth slower.
+    #[allow(unsafe_code)]
+    #[inline(always)]
+    fn fixed(&self) -> impl Iterator<Item = (&'a BaseNeed, i64, [i64; 5])> + 'a {
+        let scale = 2f64.powi(SCALE_BITS);
+        // SAFETY: every value was checked in `new` to be below `WORD`
+        // (2^24) in magnitude, so finite; times 2^32 it is below 2^56 in
+        // magnitude, and truncated it is an `i64`, which is all that
+        // `to_int_unchecked` requires. The block is borrowed immutably
+        // for the life of `self`, so the values cannot have changed.
+        let convert = move |v: f64| unsafe { (v * scale).to_int_unchecked::<i64>() };
+        self.0.iter().map(move |base| {
+            (
+                base,
+                convert(base.need),
+                base.components.terms().map(convert),
+            )
+        })
+    }
+}
+
 /// Everything about the persons that does not depend on the year: per
 /// package signature and clinic the count, sum and spread of base need,
 /// per clinic the parts of base need, per signature and kommune count and
@@ -398,12 +440,12 @@ impl Basis {
         };
     }
 
-    /// The common case of `of_range`'s loop for a block of persons: when
+    /// The common case of `add_range`'s loop for a block of persons: when
     /// every value is below `WORD` in magnitude (so finite) and every
-    /// slot already exists, one check for the block and then each value
-    /// converted by the hardware (`fixed_small`, the same integer as
-    /// `fixed`) and added in machine words (`Words`). Returns false, having added nothing, when the block needs
-    /// the general loop.
+    /// slot already exists, one check for the block (`SmallBlock`), then
+    /// each value converted by the hardware alone and added in machine
+    /// words (`Words`). Returns false, having added nothing, when the
+    /// block needs the general loop.
     #[inline]
     fn add_small_block(
         &mut self,
@@ -412,15 +454,9 @@ impl Basis {
         start: usize,
         block: &[BaseNeed],
     ) -> bool {
-        let small = block.iter().fold(true, |ok, base| {
-            let parts = base.components.terms();
-            ok & (base.need.abs() < WORD)
-                & parts.iter().fold(true, |ok, v| ok & (v.abs() < WORD))
-                & ((base.signature as usize) < thresholds.len())
-        });
-        if !(small && self.dense) {
+        let Some(small) = SmallBlock::new(block, thresholds.len()).filter(|_| self.dense) else {
             return false;
-        }
+        };
         if self.words.groups.len() != self.groups.len() {
             self.words = Words {
                 groups: vec![WordMoments::default(); self.groups.len()],
@@ -431,7 +467,7 @@ impl Basis {
         let (n_clinics, n_kommuner) = (self.n_clinics, self.n_kommuner);
         let clinics = &population.clinic[start..start + block.len()];
         let kommuner = &population.kommune[start..start + block.len()];
-        for ((base, &c), &kommune) in block.iter().zip(clinics).zip(kommuner) {
+        for (((base, x, parts), &c), &kommune) in small.fixed().zip(clinics).zip(kommuner) {
             let b = base.need;
             self.persons += 1;
             let slot = base.signature as usize;
@@ -444,13 +480,9 @@ impl Basis {
                 });
                 continue;
             }
-            let x = fixed_small(b);
             let g = slot * n_clinics + c;
             self.words.groups[g].push(x, &mut self.groups[g]);
-            self.words.parts[c].push(
-                base.components.terms().map(fixed_small),
-                &mut self.clinic_parts[c],
-            );
+            self.words.parts[c].push(parts, &mut self.clinic_parts[c]);
             let k = slot * n_kommuner + usize::from(kommune);
             self.kommune_groups[k].0 += 1;
             self.words.kommune[k].push([x], std::array::from_mut(&mut self.kommune_groups[k].1));
@@ -633,5 +665,59 @@ impl Basis {
             kommune_residents,
             kommune_raw,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exact::fixed;
+
+    #[test]
+    fn a_small_block_converts_as_fixed_does() {
+        // Values up to the edge of `WORD`, both signs, in every place of a
+        // base: the hardware conversion gives `fixed`'s integers.
+        let edge = WORD - WORD * f64::EPSILON;
+        let values = [
+            0.0, -0.0, 1.5, -1.5, 1739.17, -2e-10, 1e-12, 123456.789, edge, -edge,
+        ];
+        let block: Vec<BaseNeed> = (0..values.len())
+            .map(|k| {
+                let v = |j: usize| values[(k + j) % values.len()];
+                BaseNeed {
+                    need: v(0),
+                    components: Components {
+                        age_sex: v(1),
+                        socioeconomic: v(2),
+                        conditions: v(3),
+                        multimorbidity: v(4),
+                        area: v(5),
+                        packages: 0.0,
+                    },
+                    signature: 0,
+                }
+            })
+            .collect();
+        let small = SmallBlock::new(&block, 1).expect("every value below WORD");
+        for (base, x, parts) in small.fixed() {
+            assert_eq!(i128::from(x), fixed(base.need));
+            for (got, v) in parts.iter().zip(base.components.terms()) {
+                assert_eq!(i128::from(*got), fixed(v), "{v}");
+            }
+        }
+        // A value at `WORD`, or not finite, anywhere makes no small block.
+        for bad in [WORD, -WORD, f64::NAN, f64::INFINITY] {
+            let mut with_bad = block.clone();
+            with_bad[3].components.area = bad;
+            assert!(SmallBlock::new(&with_bad, 1).is_none(), "{bad}");
+            with_bad[3].components.area = 0.0;
+            with_bad[7].need = bad;
+            assert!(SmallBlock::new(&with_bad, 1).is_none(), "{bad}");
+        }
+        // Nor does a signature without a slot.
+        let mut new_signature = block.clone();
+        new_signature[5].signature = 1;
+        assert!(SmallBlock::new(&new_signature, 1).is_none());
+        assert!(SmallBlock::new(&new_signature, 2).is_some());
     }
 }

@@ -33,16 +33,6 @@ pub fn fixed(v: f64) -> i128 {
     }
 }
 
-/// Values below this magnitude (2^31) are at most 2^63 at the fixed
-/// scale: `fixed_small` converts them.
-pub const SMALL: f64 = 2_147_483_648.0;
-
-/// `fixed` for `|v| < SMALL`: the same integer, as an `i64`.
-#[inline(always)]
-pub fn fixed_small(v: f64) -> i64 {
-    (v * 2f64.powi(SCALE_BITS)) as i64
-}
-
 /// Values below this magnitude (2^24) are below 2^56 at the fixed scale,
 /// so `WORD_RUN` of them sum within an `i64` and their squares within a
 /// `u128`: the sums in machine words (`WordMoments`, `WordSums`) that are
@@ -52,8 +42,8 @@ pub const WORD: f64 = 16_777_216.0;
 /// (2^7 · 2^56 = 2^63; 2^7 · 2^112 < 2^128).
 pub const WORD_RUN: u32 = 128;
 
-/// `Moments` of at most `WORD_RUN` values from `fixed_small(v)` with
-/// `|v| < WORD`, in machine words: the same integers, settled into a
+/// `Moments` of at most `WORD_RUN` values `fixed(v)` with `|v| < WORD`
+/// (as `i64`), in machine words: the same integers, settled into a
 /// `Moments` when full and at the end.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct WordMoments {
@@ -87,8 +77,8 @@ impl WordMoments {
     }
 }
 
-/// `K` sums of at most `WORD_RUN` values each from `fixed_small(v)` with
-/// `|v| < WORD`, in machine words.
+/// `K` sums of at most `WORD_RUN` values each, `fixed(v)` with
+/// `|v| < WORD` (as `i64`), in machine words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WordSums<const K: usize> {
     sums: [i64; K],
@@ -209,15 +199,6 @@ impl Moments {
         self.squares = self.squares.plus(square);
     }
 
-    /// `push` for a value from `fixed_small`.
-    #[inline(always)]
-    pub fn push_small(&mut self, x: i64) {
-        self.n += 1;
-        self.sum += i128::from(x);
-        let m = u128::from(x.unsigned_abs());
-        self.squares = self.squares.plus(U256 { hi: 0, lo: m * m });
-    }
-
     pub fn merge(&mut self, other: &Moments) {
         self.n += other.n;
         self.sum += other.sum;
@@ -314,16 +295,22 @@ mod tests {
         assert!((forward.mean() - mean).abs() <= 1e-12 * mean.abs());
     }
 
+    /// `fixed(v)` of a value below `WORD`, as the word sums take it.
+    fn word(v: f64) -> i64 {
+        i64::try_from(fixed(v)).unwrap()
+    }
+
     #[test]
-    fn the_small_path_gives_the_same_integers() {
-        let edge = SMALL - SMALL * f64::EPSILON;
+    fn a_value_in_words_is_the_same_moments() {
+        let edge = WORD - WORD * f64::EPSILON;
         for v in [
             0.0, -0.0, 1.5, -1.5, 1739.17, -2e-10, 1e-12, 123456.789, edge, -edge,
         ] {
-            assert_eq!(i128::from(fixed_small(v)), fixed(v), "{v}");
             let (mut a, mut b) = (Moments::default(), Moments::default());
             a.push(fixed(v));
-            b.push_small(fixed_small(v));
+            let mut words = WordMoments::default();
+            words.push(word(v), &mut b);
+            words.settle(&mut b);
             assert_eq!(a, b, "{v}");
         }
     }
@@ -349,8 +336,8 @@ mod tests {
         let mut word_sums = WordSums::<2>::default();
         for (k, &v) in values.iter().enumerate() {
             exact.push(fixed(v));
-            words.push(fixed_small(v), &mut total);
-            let pair = [fixed_small(v), -fixed_small(v)];
+            words.push(word(v), &mut total);
+            let pair = [word(v), -word(v)];
             exact_sums[0] += fixed(v);
             exact_sums[1] -= fixed(v);
             word_sums.push(pair, &mut total_sums);
