@@ -414,9 +414,6 @@ fn varint(bytes: &[u8], at: &mut usize) -> Option<u64> {
     None
 }
 
-/// Appends `count` dictionary values whose indices are stored with the
-/// RLE/bit-packed hybrid encoding of `bit_width` bits; `None` for an index
-/// outside the dictionary or data that end early.
 /// Eight bit-packed indices of `width` bits at the start of `source`
 /// (which has at least `width + 8` bytes), looked up in `dictionary`.
 #[inline(always)]
@@ -437,6 +434,9 @@ fn unpack_eight<T: Copy>(
     Some(())
 }
 
+/// Appends `count` dictionary values whose indices are stored with the
+/// RLE/bit-packed hybrid encoding of `bit_width` bits; `None` for an index
+/// outside the dictionary or data that end early.
 fn hybrid<T: Copy + Default>(
     bytes: &[u8],
     bit_width: u8,
