@@ -402,6 +402,22 @@ proptest! {
             prop_assert_eq!(direct.need.to_bits(), looked_up.need.to_bits());
             prop_assert_eq!(format!("{:?}", direct.components), format!("{:?}", looked_up.components));
         }
+        // And so does the block loop (`bases`, which the pass over persons
+        // calls), with the table and without, from any start.
+        let n = inputs.population.person_id.len();
+        for start in [0, n / 3] {
+            let len = (n - start).min(fordeling::terms::BLOCK_PERSONS);
+            for table in [Some(table), None] {
+                let mut block = vec![fordeling::weights::BaseNeed::default(); len];
+                tables.bases(table, &inputs.population, start, &mut block);
+                for (j, got) in block.iter().enumerate() {
+                    let direct = tables.base(&inputs.population, start + j);
+                    prop_assert_eq!(got.signature, direct.signature);
+                    prop_assert_eq!(got.need.to_bits(), direct.need.to_bits());
+                    prop_assert_eq!(format!("{:?}", got.components), format!("{:?}", direct.components));
+                }
+            }
+        }
     }
 }
 
