@@ -447,43 +447,13 @@ impl YearTables {
         let Some(terms) = &self.terms else {
             match table {
                 Some(MaskTable::Fixed(entries)) => {
-                    // One loop per case, each base built in place: a call
-                    // that returns a base through the stack, copied out
-                    // afterwards, stalled on the copy (a wide load of
-                    // narrow stores).
-                    // The block's columns sliced once (no bounds check per
-                    // person and column).
-                    let rows = start..start + out.len();
-                    let p = population;
-                    let conditions = &p.conditions[rows.clone()];
-                    let (sex, age, kommune) = (
-                        &p.sex[rows.clone()],
-                        &p.age[rows.clone()],
-                        &p.kommune[rows.clone()],
-                    );
-                    let (education, income_quintile, labour) = (
-                        &p.education[rows.clone()],
-                        &p.income_quintile[rows.clone()],
-                        &p.labour[rows.clone()],
-                    );
-                    let (origin, lives_alone) = (&p.origin[rows.clone()], &p.lives_alone[rows]);
+                    // Each base built in place (a call that returned it
+                    // through the stack, copied out afterwards, stalled on
+                    // the copy), from the block's columns sliced once.
+                    let columns = Columns::of(population, start..start + out.len());
                     for (j, base) in out.iter_mut().enumerate() {
-                        let mask = conditions[j] & self.condition_mask;
-                        let terms = match entries.get(mask as usize) {
-                            Some(&terms) => terms,
-                            None => self.mask_terms(mask),
-                        };
-                        let row = Row {
-                            sex: sex[j],
-                            age: age[j],
-                            education: education[j],
-                            income_quintile: income_quintile[j],
-                            labour: labour[j],
-                            origin: origin[j],
-                            lives_alone: lives_alone[j],
-                            kommune: kommune[j],
-                        };
-                        *base = self.base_of(row, terms);
+                        let mask = columns.conditions[j] & self.condition_mask;
+                        *base = self.base_of(columns.row(j), self.fixed_terms(entries, mask));
                     }
                 }
                 _ => {
@@ -566,11 +536,7 @@ impl YearTables {
         let mask = population.conditions[i] & self.condition_mask;
         match (table, &self.terms) {
             (MaskTable::Fixed(entries), None) => {
-                let terms = match entries.get(mask as usize) {
-                    Some(&terms) => terms,
-                    None => self.mask_terms(mask),
-                };
-                self.base_with(population, i, terms)
+                self.base_with(population, i, self.fixed_terms(entries, mask))
             }
             (MaskTable::Terms(entries), Some(terms)) => {
                 let flags = match entries.get(mask as usize) {
@@ -583,20 +549,19 @@ impl YearTables {
         }
     }
 
+    /// A format-1 mask's terms from `mask_table`'s entries, or computed
+    /// for a mask past them.
+    #[inline(always)]
+    fn fixed_terms(&self, entries: &[MaskTerms], mask: u64) -> MaskTerms {
+        match entries.get(mask as usize) {
+            Some(&terms) => terms,
+            None => self.mask_terms(mask),
+        }
+    }
+
     #[inline(always)]
     fn base_with(&self, population: &Population, i: usize, terms: MaskTerms) -> BaseNeed {
-        let p = population;
-        let row = Row {
-            sex: p.sex[i],
-            age: p.age[i],
-            education: p.education[i],
-            income_quintile: p.income_quintile[i],
-            labour: p.labour[i],
-            origin: p.origin[i],
-            lives_alone: p.lives_alone[i],
-            kommune: p.kommune[i],
-        };
-        self.base_of(row, terms)
+        self.base_of(Columns::of(population, i..i + 1).row(0), terms)
     }
 
     /// A format-1 person's base need from their columns and their mask's
@@ -656,6 +621,51 @@ impl YearTables {
             need,
             components,
             signature,
+        }
+    }
+}
+
+/// The columns format 1's terms read, over some rows.
+struct Columns<'a> {
+    conditions: &'a [u64],
+    sex: &'a [u8],
+    age: &'a [u8],
+    education: &'a [u8],
+    income_quintile: &'a [u8],
+    labour: &'a [u8],
+    origin: &'a [u8],
+    lives_alone: &'a [bool],
+    kommune: &'a [u16],
+}
+
+impl<'a> Columns<'a> {
+    #[inline(always)]
+    fn of(p: &'a Population, rows: std::ops::Range<usize>) -> Columns<'a> {
+        Columns {
+            conditions: &p.conditions[rows.clone()],
+            sex: &p.sex[rows.clone()],
+            age: &p.age[rows.clone()],
+            education: &p.education[rows.clone()],
+            income_quintile: &p.income_quintile[rows.clone()],
+            labour: &p.labour[rows.clone()],
+            origin: &p.origin[rows.clone()],
+            lives_alone: &p.lives_alone[rows.clone()],
+            kommune: &p.kommune[rows],
+        }
+    }
+
+    /// Row `j` of these rows.
+    #[inline(always)]
+    fn row(&self, j: usize) -> Row {
+        Row {
+            sex: self.sex[j],
+            age: self.age[j],
+            education: self.education[j],
+            income_quintile: self.income_quintile[j],
+            labour: self.labour[j],
+            origin: self.origin[j],
+            lives_alone: self.lives_alone[j],
+            kommune: self.kommune[j],
         }
     }
 }

@@ -414,6 +414,24 @@ fn varint(bytes: &[u8], at: &mut usize) -> Option<u64> {
     None
 }
 
+/// The `width` bytes of the bit-packed group at `start` of `packed`, with
+/// at least eight bytes after them for `unpack_eight`: read straight from
+/// the page while they follow (what is read past a value is masked off),
+/// else copied into `scratch`. `None` when the page ends inside the group.
+#[inline(always)]
+fn group_bytes<'s>(
+    packed: &'s [u8],
+    start: usize,
+    width: usize,
+    scratch: &'s mut [u8; 40],
+) -> Option<&'s [u8]> {
+    if start + width + 8 <= packed.len() {
+        return Some(&packed[start..]);
+    }
+    scratch[..width].copy_from_slice(packed.get(start..start + width)?);
+    Some(&scratch[..])
+}
+
 /// Eight bit-packed indices of `width` bits at the start of `source`
 /// (which has at least `width + 8` bytes), looked up in `dictionary`.
 #[inline(always)]
@@ -490,27 +508,15 @@ fn hybrid<T: Copy + Default>(
             let base = out.len();
             out.resize(base + n, T::default());
             let (full, rest) = out[base..].split_at_mut(n - n % 8);
+            let mut scratch = [0u8; 40];
             for (g, eight) in full.chunks_exact_mut(8).enumerate() {
-                // A group's eight values are read straight from the page
-                // while eight bytes past its end are there (what is read
-                // past a value is masked off); the last groups are copied
-                // into a zeroed scratch first.
-                let start = g * width;
-                let mut group = [0u8; 40];
-                let source: &[u8] = if start + width + 8 <= packed.len() {
-                    &packed[start..]
-                } else {
-                    group[..width].copy_from_slice(packed.get(start..start + width)?);
-                    &group
-                };
+                let source = group_bytes(packed, g * width, width, &mut scratch)?;
                 unpack_eight(source, width, dictionary, eight)?;
             }
             if !rest.is_empty() {
-                let start = (n / 8) * width;
-                let mut group = [0u8; 40];
-                group[..width].copy_from_slice(packed.get(start..start + width)?);
+                let source = group_bytes(packed, (n / 8) * width, width, &mut scratch)?;
                 let mut eight = [T::default(); 8];
-                unpack_eight(&group, width, dictionary, &mut eight)?;
+                unpack_eight(source, width, dictionary, &mut eight)?;
                 rest.copy_from_slice(&eight[..rest.len()]);
             }
             left -= n;
