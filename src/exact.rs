@@ -94,7 +94,7 @@ impl<const K: usize> Default for WordSums<K> {
 impl<const K: usize> WordSums<K> {
     /// Adds one value to each sum, first settling into `total` when full.
     #[inline(always)]
-    pub fn push(&mut self, xs: [i64; K], total: &mut [i128; K]) {
+    pub fn push(&mut self, xs: [i64; K], total: &mut impl WordTotal<K>) {
         if self.n == WORD_RUN {
             self.settle(total);
         }
@@ -104,12 +104,33 @@ impl<const K: usize> WordSums<K> {
         }
     }
 
-    /// Moves the sums into `total`.
-    pub fn settle(&mut self, total: &mut [i128; K]) {
-        for (total, &x) in total.iter_mut().zip(&self.sums) {
+    /// Moves the sums (and, where `total` counts, the count) into `total`.
+    pub fn settle(&mut self, total: &mut impl WordTotal<K>) {
+        total.take(&self.sums, self.n);
+        *self = WordSums::default();
+    }
+}
+
+/// Exact sums that `WordSums` settle into.
+pub trait WordTotal<const K: usize> {
+    /// Adds `sums`, of `n` values each.
+    fn take(&mut self, sums: &[i64; K], n: u32);
+}
+
+/// `K` exact sums.
+impl<const K: usize> WordTotal<K> for [i128; K] {
+    fn take(&mut self, sums: &[i64; K], _: u32) {
+        for (total, &x) in self.iter_mut().zip(sums) {
             *total += i128::from(x);
         }
-        *self = WordSums::default();
+    }
+}
+
+/// An exact count and sum: the word sum's count is the values' count.
+impl WordTotal<1> for (u64, i128) {
+    fn take(&mut self, sums: &[i64; 1], n: u32) {
+        self.0 += u64::from(n);
+        self.1 += i128::from(sums[0]);
     }
 }
 

@@ -119,17 +119,35 @@ struct ActivePackage {
     worst_factor: f64,
 }
 
+/// A term by a byte column's value: entry `v` is the model's entry for
+/// `min(v, last level)`, so any byte indexes it without a bounds check or
+/// a clamp (the same values as clamping, which validation makes moot).
+type ByteTable = [f64; 256];
+
+/// `ByteTable` with every entry past `values` the last of `values`.
+fn byte_table(values: &[f64]) -> ByteTable {
+    let last = values.last().copied().unwrap_or(0.0);
+    std::array::from_fn(|v| values.get(v).copied().unwrap_or(last))
+}
+
+/// Format 1's age-sex and socioeconomic terms as `ByteTable`s.
+#[derive(Debug, Clone)]
+struct ByteTables {
+    /// `[sex - 1][age]`, ages from 121 on as 120.
+    age_sex: [ByteTable; 2],
+    education: ByteTable,
+    income_quintile: ByteTable,
+    labour: ByteTable,
+    origin: ByteTable,
+    lives_alone: ByteTable,
+}
+
 /// Everything needed to compute a person's raw need in one year.
 #[derive(Debug, Clone)]
 pub struct YearTables {
     link: Link,
-    /// `[sex - 1][age]`.
-    age_sex: Box<[[f64; 121]; 2]>,
-    education: [f64; 5],
-    income_quintile: [f64; 6],
-    labour: [f64; 6],
-    origin: [f64; 3],
-    lives_alone: [f64; 2],
+    /// The age-sex and socioeconomic terms by the column's byte.
+    bytes: Box<ByteTables>,
     conditions: [f64; MAX_CONDITIONS],
     /// Multimorbidity addition by number of conditions.
     multimorbidity: [f64; MAX_CONDITIONS + 1],
@@ -171,12 +189,20 @@ impl YearTables {
             })?),
             None => None,
         };
-        let mut age_sex = Box::new([[0.0; 121]; 2]);
-        for sex in 0..2 {
-            for age in 0..=120u8 {
-                age_sex[sex][usize::from(age)] = model.age_sex[sex][age_band(age)];
-            }
-        }
+        let age_sex = [0, 1].map(|sex| {
+            let by_age: Vec<f64> = (0..=120u8)
+                .map(|age| model.age_sex[sex][age_band(age)])
+                .collect();
+            byte_table(&by_age)
+        });
+        let bytes = Box::new(ByteTables {
+            age_sex,
+            education: byte_table(&model.education),
+            income_quintile: byte_table(&model.income_quintile),
+            labour: byte_table(&model.labour),
+            origin: byte_table(&model.origin),
+            lives_alone: byte_table(&model.lives_alone),
+        });
         let mut conditions = [0.0; MAX_CONDITIONS];
         for (k, (_, coefficient)) in model.conditions.iter().enumerate() {
             conditions[k] = *coefficient;
@@ -243,12 +269,7 @@ impl YearTables {
         };
         Ok(YearTables {
             link: model.link,
-            age_sex,
-            education: model.education,
-            income_quintile: model.income_quintile,
-            labour: model.labour,
-            origin: model.origin,
-            lives_alone: model.lives_alone,
+            bytes,
             conditions,
             multimorbidity,
             area,
@@ -403,6 +424,45 @@ impl YearTables {
             signature |= u32::from(qualifies) << k;
         }
         signature
+    }
+
+    /// A bound on the magnitude of every base need and part that `base`
+    /// and `bases` give from these tables, for any person: with the
+    /// identity link a format-1 base need is the sum of five parts, each
+    /// a table entry (age and sex, area, multimorbidity), a sum of entries
+    /// (socioeconomic) or a sum over the condition coefficients, so each
+    /// is bounded by its tables' largest magnitudes and the need by their
+    /// sum. `None` for format 2 and the log link, whose values the tables
+    /// alone do not bound, and when an entry is not finite. The bound is
+    /// of the exact sums; a caller leaves room for the roundings of the
+    /// at most 13 additions in `f64`.
+    pub fn term_bound(&self) -> Option<f64> {
+        if self.terms.is_some() || self.link != Link::Identity {
+            return None;
+        }
+        let largest = |t: &[f64]| t.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        let bytes = &self.bytes;
+        let tables: [&[f64]; 7] = [
+            &bytes.education,
+            &bytes.income_quintile,
+            &bytes.labour,
+            &bytes.origin,
+            &bytes.lives_alone,
+            &self.multimorbidity,
+            &self.area,
+        ];
+        let finite = tables
+            .iter()
+            .chain(&[
+                &bytes.age_sex[0][..],
+                &bytes.age_sex[1][..],
+                &self.conditions[..],
+            ])
+            .all(|t| t.iter().all(|v| v.is_finite()));
+        let bound = tables.iter().map(|t| largest(t)).sum::<f64>()
+            + largest(&bytes.age_sex[0]).max(largest(&bytes.age_sex[1]))
+            + self.conditions.iter().map(|v| v.abs()).sum::<f64>();
+        finite.then_some(bound)
     }
 
     /// The terms of every condition mask, for looking up instead of
@@ -568,13 +628,14 @@ impl YearTables {
     /// terms.
     #[inline(always)]
     fn base_of(&self, row: Row, terms: MaskTerms) -> BaseNeed {
+        let bytes = &*self.bytes;
         let sex = usize::from(row.sex.wrapping_sub(1) & 1);
-        let age_sex = self.age_sex[sex][usize::from(row.age).min(120)];
-        let socioeconomic = self.education[usize::from(row.education).min(4)]
-            + self.income_quintile[usize::from(row.income_quintile).min(5)]
-            + self.labour[usize::from(row.labour).min(5)]
-            + self.origin[usize::from(row.origin).min(2)]
-            + self.lives_alone[usize::from(row.lives_alone)];
+        let age_sex = bytes.age_sex[sex][usize::from(row.age)];
+        let socioeconomic = bytes.education[usize::from(row.education)]
+            + bytes.income_quintile[usize::from(row.income_quintile)]
+            + bytes.labour[usize::from(row.labour)]
+            + bytes.origin[usize::from(row.origin)]
+            + bytes.lives_alone[usize::from(row.lives_alone)];
         let MaskTerms {
             conditions,
             multimorbidity,

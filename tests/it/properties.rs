@@ -424,6 +424,61 @@ proptest! {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(200))]
 
+    /// `term_bound` bounds every base need and part of any person, with
+    /// any byte in any column and every condition set (the pass over
+    /// persons skips its check of each block when the bound is small), and
+    /// is the sum of the model's largest magnitudes, term by term. The log
+    /// link and a coefficient that is not finite give none.
+    #[test]
+    fn term_bound_bounds_every_person(case in case_strategy(), bytes in prop::collection::vec(any::<[u8; 7]>(), 1..50)) {
+        let inputs = inputs(&case);
+        let tables = fordeling::weights::YearTables::new(&case.model, &inputs.geography, case.year, std::path::Path::new("m")).unwrap();
+        let Some(bound) = tables.term_bound() else {
+            prop_assert_eq!(case.model.link, Link::Log);
+            return Ok(());
+        };
+        prop_assert_eq!(case.model.link, Link::Identity);
+        let mut population = inputs.population.clone();
+        for (i, b) in bytes.iter().enumerate() {
+            let i = i % population.len();
+            population.age[i] = b[0];
+            population.sex[i] = b[1];
+            population.education[i] = b[2];
+            population.income_quintile[i] = b[3];
+            population.labour[i] = b[4];
+            population.origin[i] = b[5];
+            population.conditions[i] = if b[6] & 1 == 1 { u64::MAX } else { u64::from(b[6]) };
+        }
+        let slack = bound * (1.0 + 1e-12);
+        for i in 0..population.len() {
+            let base = tables.base(&population, i);
+            prop_assert!(base.need.abs() <= slack, "need {} above bound {}", base.need, bound);
+            for part in base.components.terms() {
+                prop_assert!(part.abs() <= slack, "part {} above bound {}", part, bound);
+            }
+        }
+        // The bound, independently: each table's largest magnitude.
+        let m = &case.model;
+        let largest = |t: &[f64]| t.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+        let by_hand = largest(&m.age_sex[0]).max(largest(&m.age_sex[1]))
+            + largest(&m.education) + largest(&m.income_quintile) + largest(&m.labour)
+            + largest(&m.origin) + largest(&m.lives_alone)
+            + m.conditions.iter().map(|(_, c)| c.abs()).sum::<f64>()
+            + m.multimorbidity.iter().map(|t| t.add.abs()).sum::<f64>()
+            + m.area.map_or(0.0, |a| (0..inputs.geography.kommuner.len())
+                .map(|k| (a * inputs.geography.kommuner[k].area_index.unwrap_or(0.0)).abs())
+                .fold(0.0, f64::max));
+        prop_assert!((bound - by_hand).abs() <= 1e-9 * by_hand.max(1.0), "bound {} vs {}", bound, by_hand);
+        let mut broken = case.model.clone();
+        broken.labour[3] = f64::NAN;
+        let tables = fordeling::weights::YearTables::new(&broken, &inputs.geography, case.year, std::path::Path::new("m")).unwrap();
+        prop_assert_eq!(tables.term_bound(), None);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
     /// A format-1 model and its conversion to format 2 (read back from its
     /// TOML) give the same bits: every person's base need, parts and
     /// package signature, and every clinic's and kommune's sums of the
