@@ -110,19 +110,19 @@ impl IdIndex {
         }
     }
 
+    /// The index of `id`, or `NONE`.
     #[inline]
-    fn get(&self, id: i64) -> Option<u32> {
+    fn get(&self, id: i64) -> u32 {
         if self.table.is_empty() {
-            return self.sorted.binary_search(&id).ok().map(|i| i as u32);
+            return self.sorted.binary_search(&id).map_or(NONE, |i| i as u32);
         }
-        let offset = id.checked_sub(self.min)?;
-        if offset < 0 {
-            return None;
-        }
-        match self.table.get(offset as usize) {
-            Some(&i) if i != NONE => Some(i),
-            _ => None,
-        }
+        // Below `min` the offset wraps past the table's end.
+        let offset = id.wrapping_sub(self.min) as u64;
+        usize::try_from(offset)
+            .ok()
+            .and_then(|o| self.table.get(o))
+            .copied()
+            .unwrap_or(NONE)
     }
 }
 
@@ -171,30 +171,40 @@ pub fn references(
         .enumerate()
         .try_for_each(|(block, (clinic_out, kommune_out))| {
             let start = block * BLOCK;
-            for (j, (c, k)) in clinic_out
+            let rows = start..start + clinic_out.len();
+            // Every row mapped without a branch; the first unknown id, if
+            // any, is looked for afterwards.
+            let mut unknown = false;
+            for (((c, k), &clinic_id), &code) in clinic_out
                 .iter_mut()
                 .zip(kommune_out.iter_mut())
-                .enumerate()
+                .zip(&raw.clinic_id[rows.clone()])
+                .zip(&raw.kommune[rows.clone()])
             {
-                let row = start + j;
-                *c = clinic_index
-                    .get(i64::from(raw.clinic_id[row]))
-                    .ok_or_else(|| InputError::UnknownReference {
+                *c = clinic_index.get(i64::from(clinic_id));
+                let kommune = kommune_index.get(i64::from(code));
+                *k = kommune as u16;
+                unknown |= (*c == NONE) | (kommune == NONE);
+            }
+            if !unknown {
+                return Ok(());
+            }
+            for row in rows {
+                let unknown = |column: &str, value: String, other: &Path| {
+                    Err(InputError::UnknownReference {
                         path: paths.population.to_path_buf(),
-                        column: "clinic_id".into(),
+                        column: column.into(),
                         row: first_row + row as u64 + 1,
-                        value: raw.clinic_id[row].to_string(),
-                        other: paths.clinics.to_path_buf(),
-                    })?;
-                *k = kommune_index
-                    .get(i64::from(raw.kommune[row]))
-                    .ok_or_else(|| InputError::UnknownReference {
-                        path: paths.population.to_path_buf(),
-                        column: "kommune".into(),
-                        row: first_row + row as u64 + 1,
-                        value: raw.kommune[row].to_string(),
-                        other: paths.geography.to_path_buf(),
-                    })? as u16;
+                        value,
+                        other: other.to_path_buf(),
+                    })
+                };
+                if clinic_index.get(i64::from(raw.clinic_id[row])) == NONE {
+                    return unknown("clinic_id", raw.clinic_id[row].to_string(), paths.clinics);
+                }
+                if kommune_index.get(i64::from(raw.kommune[row])) == NONE {
+                    return unknown("kommune", raw.kommune[row].to_string(), paths.geography);
+                }
             }
             Ok(())
         })
@@ -500,13 +510,18 @@ mod tests {
     #[test]
     fn id_index_direct_and_sparse() {
         let direct = IdIndex::new(&[5, 7, 9]);
-        assert_eq!(direct.get(7), Some(1));
-        assert_eq!(direct.get(8), None);
-        assert_eq!(direct.get(-3), None);
-        assert_eq!(direct.get(i64::MIN), None);
+        assert_eq!(direct.get(5), 0);
+        assert_eq!(direct.get(7), 1);
+        assert_eq!(direct.get(9), 2);
+        assert_eq!(direct.get(8), NONE);
+        assert_eq!(direct.get(10), NONE);
+        assert_eq!(direct.get(4), NONE);
+        assert_eq!(direct.get(-3), NONE);
+        assert_eq!(direct.get(i64::MIN), NONE);
+        assert_eq!(direct.get(i64::MAX), NONE);
         let sparse = IdIndex::new(&[i64::from(i32::MIN), 0, i64::from(i32::MAX)]);
-        assert_eq!(sparse.get(i64::from(i32::MAX)), Some(2));
-        assert_eq!(sparse.get(1), None);
+        assert_eq!(sparse.get(i64::from(i32::MAX)), 2);
+        assert_eq!(sparse.get(1), NONE);
     }
 
     #[test]

@@ -358,6 +358,33 @@ fn unknown_kommune_of_person() {
 }
 
 #[test]
+fn the_first_unknown_reference_is_named() {
+    // An unknown kommune in row 2 comes before an unknown clinic in row 3;
+    // in one row, the clinic is named before the kommune.
+    let two_columns = |clinic_ids: &[i32], kommuner: &[i16]| {
+        let (clinic_ids, kommuner) = (i32s(clinic_ids), i16s(kommuner));
+        move |dir: &Path| {
+            let columns = with_column(
+                population_columns(&small_persons()),
+                "clinic_id",
+                clinic_ids,
+            );
+            write_population(dir, with_column(columns, "kommune", kommuner))
+        }
+    };
+    check(
+        two_columns(&[11, 11, 99, 22], &[101, 102, 751, 751]),
+        1,
+        &["`kommune`", "row 2", "`102`"],
+    );
+    check(
+        two_columns(&[11, 98, 99, 22], &[101, 102, 751, 751]),
+        1,
+        &["`clinic_id`", "row 2", "`98`"],
+    );
+}
+
+#[test]
 fn unknown_kommune_of_clinic() {
     check(
         |d| {

@@ -186,9 +186,26 @@ pub(super) fn convert(
     }
 }
 
+/// An integer type a column's values are stored in, with its range.
+pub(super) trait Stored: Copy + Ord + Into<i128> {
+    const LOWEST: i128;
+    const HIGHEST: i128;
+}
+
+macro_rules! stored {
+    ($($t:ty),*) => {
+        $(impl Stored for $t {
+            const LOWEST: i128 = <$t>::MIN as i128;
+            const HIGHEST: i128 = <$t>::MAX as i128;
+        })*
+    };
+}
+stored!(i8, i16, i32, i64, u8, u16, u32);
+
 /// The common case: no nulls, every value in range — checked with one
-/// min/max sweep, then one narrowing copy.
-pub(super) fn fast_ints<T: Copy + Ord + Into<i128>>(
+/// min/max sweep (none when the stored type cannot leave the range, as a
+/// 64-bit id), then one narrowing copy.
+pub(super) fn fast_ints<T: Stored>(
     values: &[T],
     min: i64,
     max: i64,
@@ -200,12 +217,14 @@ where
     // One sweep for the smallest and largest value in the stored type (a
     // min/max reduction, which vectorises); the slow search for the
     // offending row only runs when something is out of range.
-    let out_of_range = values.split_first().is_some_and(|(&first, _)| {
-        let (lo, hi) = values
-            .iter()
-            .fold((first, first), |(lo, hi), &v| (lo.min(v), hi.max(v)));
-        i64::from(lo) < min || i64::from(hi) > max
-    });
+    let can_leave = T::LOWEST < i128::from(min) || T::HIGHEST > i128::from(max);
+    let out_of_range = can_leave
+        && values.split_first().is_some_and(|(&first, _)| {
+            let (lo, hi) = values
+                .iter()
+                .fold((first, first), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+            i64::from(lo) < min || i64::from(hi) > max
+        });
     if out_of_range {
         let row = values
             .iter()
