@@ -592,6 +592,24 @@ impl ParquetFile {
         place: &Located,
         rows: usize,
     ) -> Result<(Raw, Option<Vec<i16>>), InputError> {
+        let codec = self
+            .metadata
+            .row_group(group)
+            .column(place.leaf)
+            .compression();
+        if let Some((page, size, declared)) = reader::oversized_page(&chunk.bytes, codec) {
+            let name = self
+                .metadata
+                .file_metadata()
+                .schema_descr()
+                .column(place.leaf);
+            return Err(self.not_parquet(format!(
+                "row group {group}, column `{}`: page {} declares {declared} bytes uncompressed, more than its {size} bytes compressed with {} can make",
+                name.name(),
+                page + 1,
+                reader::codec_name(codec)
+            )));
+        }
         match guarded(|| self.dictionary_fits(&chunk, group, place.leaf)) {
             Ok(fits) => fits?,
             Err(message) => {
@@ -1206,6 +1224,56 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// A page header that declares more uncompressed bytes than its
+    /// compressed bytes can make is refused, naming the row group, column
+    /// and page, before either path sizes a buffer by it.
+    #[test]
+    fn a_page_declaring_too_many_bytes_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.parquet");
+        let properties = WriterProperties::builder()
+            .set_dictionary_enabled(false)
+            .set_compression(Compression::SNAPPY)
+            .build();
+        write(&path, properties, 5_000, false);
+        let file = ParquetFile::open(&path).unwrap();
+        let request = Request::int("tiny", 1, 2, Target::U8, "1 or 2");
+        let place = file.locate(&request).unwrap().unwrap();
+        let chunk = file.chunk_bytes(0, place.leaf).unwrap();
+        assert!(file.fast(&chunk, 0, &place, 5_000, &request).is_some());
+        // The header's field 2 (uncompressed size, a zigzag varint after
+        // field 1's two bytes and its own field byte), rewritten in the
+        // same width to the most that width holds.
+        let mut bytes = chunk.bytes.to_vec();
+        assert_eq!((bytes[0], bytes[2]), (0x15, 0x15));
+        let width = bytes[3..].iter().position(|b| b & 0x80 == 0).unwrap() + 1;
+        for (k, b) in bytes[3..3 + width].iter_mut().enumerate() {
+            *b = if k + 1 == width {
+                0x7f
+            } else if k == 0 {
+                0xfe
+            } else {
+                0xff
+            };
+        }
+        let declared = (1usize << (7 * width - 1)) - 1;
+        let spoiled = Arc::new(ChunkBytes {
+            start: chunk.start,
+            bytes: bytes.into(),
+        });
+        assert!(file.fast(&spoiled, 0, &place, 5_000, &request).is_none());
+        let Err(error) = file.decode(spoiled, 0, &place, 5_000) else {
+            panic!("the spoiled page was decoded");
+        };
+        let error = error.to_string();
+        assert!(
+            error.contains(&format!(
+                "row group 0, column `tiny`: page 1 declares {declared} bytes uncompressed"
+            )) && error.contains("compressed with snappy"),
+            "{error}"
+        );
     }
 
     /// A value out of range sends the chunk to the general path (which

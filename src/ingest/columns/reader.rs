@@ -100,6 +100,9 @@ impl<'a> ChunkPages<'a> {
             }
             let body = &self.bytes[start..end];
             let uncompressed = usize::try_from(fields.int(Schema::PageHeader, 2)??).ok()?;
+            if !fits(self.codec, size, uncompressed) {
+                return None;
+            }
             return self.page(kind, &fields, body, uncompressed).map(Some);
         }
     }
@@ -204,6 +207,73 @@ impl<'a> ChunkPages<'a> {
         }
         (out.len() == uncompressed).then_some(&out[..])
     }
+}
+
+/// The most bytes `codec` can make of `compressed` bytes, with room to
+/// spare (from each format's largest expansion of one input byte: snappy
+/// about 21 (a 3-byte copy of 64 bytes), LZ4 about 255 (each extra length
+/// byte), deflate 1032, zstd 32,768 (a 4-byte RLE block of 128 KiB));
+/// `None` for a codec without a known bound. A page header that declares
+/// more uncompressed bytes than this cannot be right, and is refused
+/// before a buffer of that size is made and zeroed.
+fn most_made(codec: Compression, compressed: usize) -> Option<u64> {
+    let ratio: u64 = match codec {
+        Compression::UNCOMPRESSED => 1,
+        Compression::SNAPPY => 32,
+        Compression::LZ4 | Compression::LZ4_RAW => 256,
+        Compression::GZIP(_) => 1040,
+        Compression::ZSTD(_) => 32_768,
+        _ => return None,
+    };
+    Some(
+        (compressed as u64)
+            .saturating_mul(ratio)
+            .saturating_add(1024),
+    )
+}
+
+/// A codec's name for messages.
+pub(super) fn codec_name(codec: Compression) -> &'static str {
+    match codec {
+        Compression::UNCOMPRESSED => "no codec",
+        Compression::SNAPPY => "snappy",
+        Compression::GZIP(_) => "gzip",
+        Compression::LZO => "LZO",
+        Compression::BROTLI(_) => "brotli",
+        Compression::LZ4 => "LZ4",
+        Compression::ZSTD(_) => "zstd",
+        Compression::LZ4_RAW => "LZ4 (raw)",
+    }
+}
+
+/// Whether a page of `compressed` bytes under `codec` can make the
+/// `uncompressed` bytes its header declares (an uncompressed page's
+/// declared size is not used to size anything, and is not checked).
+fn fits(codec: Compression, compressed: usize, uncompressed: usize) -> bool {
+    codec == Compression::UNCOMPRESSED
+        || most_made(codec, compressed).is_none_or(|most| uncompressed as u64 <= most)
+}
+
+/// The first page of a column chunk whose header declares more
+/// uncompressed bytes than its compressed bytes can make under `codec`,
+/// as (page number from 0, compressed, declared); the walk stops quietly
+/// at a header it cannot read, which the decoders word. The `parquet`
+/// crate sizes (and for snappy and LZ4 zeroes) its buffer by the declared
+/// size before decompressing, up to 2 GiB a page.
+pub(super) fn oversized_page(bytes: &[u8], codec: Compression) -> Option<(usize, usize, usize)> {
+    let mut at = 0usize;
+    let mut page = 0usize;
+    while at < bytes.len() {
+        let (fields, length) = read_header(&bytes[at..])?;
+        let size = usize::try_from(fields.int(Schema::PageHeader, 3)??).ok()?;
+        let declared = usize::try_from(fields.int(Schema::PageHeader, 2)??).ok()?;
+        if !fits(codec, size, declared) {
+            return Some((page, size, declared));
+        }
+        at = at.checked_add(length)?.checked_add(size)?;
+        page += 1;
+    }
+    None
 }
 
 impl Drop for ChunkPages<'_> {
@@ -492,6 +562,62 @@ mod tests {
         page.push(0x00);
         page.extend([7, 0, 0, 0]);
         page
+    }
+
+    /// A v1 data page whose header declares `declared` bytes uncompressed
+    /// and 4 stored (zigzag varint, as the compact protocol writes it).
+    fn page_declaring(declared: u64) -> Vec<u8> {
+        let mut page = vec![0x15, 0x00, 0x15];
+        let mut v = declared << 1;
+        while v >= 0x80 {
+            page.push((v as u8 & 0x7f) | 0x80);
+            v >>= 7;
+        }
+        page.push(v as u8);
+        page.extend([0x15, 0x08]);
+        page.extend([
+            0x2c, 0x15, 0x02, 0x15, 0x00, 0x15, 0x06, 0x15, 0x06, 0x00, 0x00,
+        ]);
+        page.extend([7, 0, 0, 0]);
+        page
+    }
+
+    /// A page that declares more uncompressed bytes than its 4 stored
+    /// bytes can make under its codec is refused by both paths before any
+    /// buffer is sized by it (the page reader leaves it, the general path
+    /// names it); up to each codec's bound it is not.
+    #[test]
+    fn a_page_declaring_more_than_its_codec_can_make_is_refused() {
+        for (codec, most) in [
+            (Compression::SNAPPY, 4 * 32 + 1024),
+            (Compression::LZ4_RAW, 4 * 256 + 1024),
+            (Compression::GZIP(Default::default()), 4 * 1040 + 1024),
+            (Compression::ZSTD(Default::default()), 4 * 32_768 + 1024),
+        ] {
+            let mut chunk = page_declaring(4);
+            chunk.extend(page_declaring(most));
+            assert_eq!(oversized_page(&chunk, codec), None, "{codec}");
+            chunk.extend(page_declaring(most + 1));
+            assert_eq!(
+                oversized_page(&chunk, codec),
+                Some((2, 4, most as usize + 1)),
+                "{codec}"
+            );
+            let mut pages = ChunkPages::new(&chunk, codec);
+            // The first two pages' bodies do not decompress; the third is
+            // refused on its header alone.
+            pages.at = chunk.len() - page_declaring(most + 1).len();
+            assert!(pages.next_page().is_none(), "{codec}");
+        }
+        // Nothing is sized by an uncompressed page's declared size.
+        let chunk = page_declaring(1 << 30);
+        assert_eq!(oversized_page(&chunk, Compression::UNCOMPRESSED), None);
+        // The declared size as read: 2^31 - 1, the largest a header holds.
+        let chunk = page_declaring((1 << 31) - 1);
+        assert_eq!(
+            oversized_page(&chunk, Compression::SNAPPY),
+            Some((0, 4, (1 << 31) - 1))
+        );
     }
 
     /// Headers are read from the bytes: a data page's fields and body, an
