@@ -278,16 +278,16 @@ fn part_of(array: &dyn Array, sign: Sign, request: &Request) -> Result<Part, Cel
                 // The bitmap from bit 0, eight bytes to a little-endian
                 // word: row i in bit i % 64 of word i / 64, as `Bits`.
                 let bytes = booleans.values().sliced();
-                let mut words: Vec<u64> = bytes
-                    .as_slice()
-                    .chunks(8)
-                    .map(|c| {
-                        let mut word = [0u8; 8];
-                        word[..c.len()].copy_from_slice(c);
-                        u64::from_le_bytes(word)
-                    })
-                    .take(rows.div_ceil(64))
-                    .collect();
+                let whole = bytes.as_slice().chunks_exact(8);
+                let tail = whole.remainder();
+                let mut words: Vec<u64> = Vec::with_capacity(rows.div_ceil(64));
+                words.extend(whole.map(|c| u64::from_le_bytes(c.try_into().unwrap_or_default())));
+                if !tail.is_empty() {
+                    let mut word = [0u8; 8];
+                    word[..tail.len()].copy_from_slice(tail);
+                    words.push(u64::from_le_bytes(word));
+                }
+                words.truncate(rows.div_ceil(64));
                 if let (Some(last), tail @ 1..) = (words.last_mut(), rows % 64) {
                     *last &= (1u64 << tail) - 1;
                 }
