@@ -273,6 +273,63 @@ proptest! {
     }
 }
 
+/// The year-independent basis gives what a plain pass over the persons
+/// gives (a second implementation here: each person's need from
+/// `YearTables::person`, summed per clinic and kommune, the spread in two
+/// passes), clipped persons included.
+fn check_basis(case: &Case) -> Result<(), TestCaseError> {
+    let inputs = inputs(case);
+    let tables = fordeling::weights::YearTables::new(
+        &case.model,
+        &inputs.geography,
+        case.year,
+        std::path::Path::new("m"),
+    )
+    .unwrap();
+    let population = &inputs.population;
+    let n_clinics = inputs.clinics.len();
+    let needs: Vec<_> = (0..population.len())
+        .map(|i| tables.person(population, i))
+        .collect();
+    let clipped = needs.iter().filter(|n| n.clipped).count() as u64;
+    let basis = fordeling::aggregate::Basis::new(&tables, population, n_clinics, 2);
+    let sums = basis.year_sums(&tables);
+    prop_assert_eq!(sums.clipped, clipped);
+    prop_assert_eq!(sums.persons, population.len() as u64);
+    for (c, a) in sums.clinics.iter().enumerate() {
+        let mine: Vec<usize> = (0..population.len())
+            .filter(|&i| population.clinic[i] as usize == c)
+            .collect();
+        let raw: f64 = mine.iter().map(|&i| needs[i].raw).sum();
+        let packages: f64 = mine.iter().map(|&i| needs[i].components.packages).sum();
+        let mean = raw / mine.len().max(1) as f64;
+        let m2: f64 = mine.iter().map(|&i| (needs[i].raw - mean).powi(2)).sum();
+        let scale = raw.abs().max(1.0) * 1e-9;
+        prop_assert_eq!(a.n, mine.len() as u64);
+        prop_assert!((a.raw - raw).abs() <= scale, "raw {} vs {}", a.raw, raw);
+        prop_assert!(
+            (a.components.packages - packages).abs() <= scale,
+            "packages {} vs {}",
+            a.components.packages,
+            packages
+        );
+        prop_assert!(
+            (a.m2 - m2).abs() <= 1e-7 * m2.abs().max(1.0),
+            "m2 {} vs {}",
+            a.m2,
+            m2
+        );
+    }
+    for (k, a) in sums.kommune_raw.iter().enumerate() {
+        let raw: f64 = (0..population.len())
+            .filter(|&i| usize::from(population.kommune[i]) == k)
+            .map(|i| needs[i].raw)
+            .sum();
+        prop_assert!((a - raw).abs() <= raw.abs().max(1.0) * 1e-9);
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(200))]
 
@@ -283,32 +340,38 @@ proptest! {
     /// negative coefficients and package additions, so some needs clip.
     #[test]
     fn basis_matches_a_pass_over_persons(case in case_strategy()) {
-        let inputs = inputs(&case);
-        let tables = fordeling::weights::YearTables::new(&case.model, &inputs.geography, case.year, std::path::Path::new("m")).unwrap();
-        let population = &inputs.population;
-        let n_clinics = inputs.clinics.len();
-        let needs: Vec<_> = (0..population.len()).map(|i| tables.person(population, i)).collect();
-        let clipped = needs.iter().filter(|n| n.clipped).count() as u64;
-        let basis = fordeling::aggregate::Basis::new(&tables, population, n_clinics, 2);
-        let sums = basis.year_sums(&tables);
-        prop_assert_eq!(sums.clipped, clipped);
-        prop_assert_eq!(sums.persons, population.len() as u64);
-        for (c, a) in sums.clinics.iter().enumerate() {
-            let mine: Vec<usize> = (0..population.len()).filter(|&i| population.clinic[i] as usize == c).collect();
-            let raw: f64 = mine.iter().map(|&i| needs[i].raw).sum();
-            let packages: f64 = mine.iter().map(|&i| needs[i].components.packages).sum();
-            let mean = raw / mine.len().max(1) as f64;
-            let m2: f64 = mine.iter().map(|&i| (needs[i].raw - mean).powi(2)).sum();
-            let scale = raw.abs().max(1.0) * 1e-9;
-            prop_assert_eq!(a.n, mine.len() as u64);
-            prop_assert!((a.raw - raw).abs() <= scale, "raw {} vs {}", a.raw, raw);
-            prop_assert!((a.components.packages - packages).abs() <= scale, "packages {} vs {}", a.components.packages, packages);
-            prop_assert!((a.m2 - m2).abs() <= 1e-7 * m2.abs().max(1.0), "m2 {} vs {}", a.m2, m2);
+        check_basis(&case)?;
+    }
+
+    /// The same at the edge of the word sums: a model scaled so that its
+    /// `term_bound` is just below or just above half the word range
+    /// (`exact::WORD / 2`), where the pass stops or starts checking each
+    /// block (debug builds also sweep the unchecked blocks).
+    #[test]
+    fn basis_matches_a_pass_over_persons_at_the_word_bound(
+        case in case_strategy(),
+        f in 0.98..1.02f64,
+    ) {
+        let mut case = case;
+        let m = &mut case.model;
+        if m.link == Link::Log {
+            return Ok(());
         }
-        for (k, a) in sums.kommune_raw.iter().enumerate() {
-            let raw: f64 = (0..population.len()).filter(|&i| usize::from(population.kommune[i]) == k).map(|i| needs[i].raw).sum();
-            prop_assert!((a - raw).abs() <= raw.abs().max(1.0) * 1e-9);
+        let tables = fordeling::weights::YearTables::new(m, &geography(), case.year, std::path::Path::new("m")).unwrap();
+        let bound = tables.term_bound().unwrap();
+        prop_assume!(bound > 0.0);
+        let k = f * fordeling::exact::WORD / 2.0 / bound;
+        for row in m.age_sex.iter_mut() {
+            row.iter_mut().for_each(|v| *v *= k);
         }
+        for table in [&mut m.education[..], &mut m.income_quintile[..], &mut m.labour[..], &mut m.origin[..], &mut m.lives_alone[..]] {
+            table.iter_mut().for_each(|v| *v *= k);
+        }
+        m.conditions.iter_mut().for_each(|(_, v)| *v *= k);
+        m.multimorbidity.iter_mut().for_each(|t| t.add *= k);
+        m.area = m.area.map(|a| a * k);
+        m.packages.iter_mut().for_each(|p| p.add *= k);
+        check_basis(&case)?;
     }
 }
 
