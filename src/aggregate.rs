@@ -247,7 +247,8 @@ impl<'a> SmallBlock<'a> {
     /// `term_bound` is below `WORD / 2`, for a dense basis: every value is
     /// then below `WORD` and every signature has a slot by construction,
     /// so the block is not checked again (except in debug builds). This
-    /// saves `new`'s sweep, an eighth of the pass over persons.
+    /// saves `new`'s sweep, an eighth of the pass over persons when
+    /// measured alone (6% of it in the end).
     fn of_bounded_tables(block: &'a [BaseNeed], slots: usize) -> SmallBlock<'a> {
         debug_assert!(SmallBlock::new(block, slots).is_some());
         SmallBlock(block)

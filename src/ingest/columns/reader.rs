@@ -213,12 +213,12 @@ impl<'a> ChunkPages<'a> {
 /// spare (from each format's largest expansion of one input byte: snappy
 /// about 21 (a 3-byte copy of 64 bytes), LZ4 about 255 (each extra length
 /// byte), deflate 1032, zstd 32,768 (a 4-byte RLE block of 128 KiB));
-/// `None` for a codec without a known bound. A page header that declares
+/// `None` for no codec (nothing is sized by an uncompressed page's
+/// declared size) and a codec without a known bound. A page header that declares
 /// more uncompressed bytes than this cannot be right, and is refused
 /// before a buffer of that size is made and zeroed.
 fn most_made(codec: Compression, compressed: usize) -> Option<u64> {
     let ratio: u64 = match codec {
-        Compression::UNCOMPRESSED => 1,
         Compression::SNAPPY => 32,
         Compression::LZ4 | Compression::LZ4_RAW => 256,
         Compression::GZIP(_) => 1040,
@@ -247,11 +247,9 @@ pub(super) fn codec_name(codec: Compression) -> &'static str {
 }
 
 /// Whether a page of `compressed` bytes under `codec` can make the
-/// `uncompressed` bytes its header declares (an uncompressed page's
-/// declared size is not used to size anything, and is not checked).
+/// `uncompressed` bytes its header declares.
 fn fits(codec: Compression, compressed: usize, uncompressed: usize) -> bool {
-    codec == Compression::UNCOMPRESSED
-        || most_made(codec, compressed).is_none_or(|most| uncompressed as u64 <= most)
+    most_made(codec, compressed).is_none_or(|most| uncompressed as u64 <= most)
 }
 
 /// The first page of a column chunk whose header declares more
