@@ -190,7 +190,7 @@ pub fn references(
                 return Ok(());
             }
             for row in rows {
-                let unknown = |column: &str, value: String, other: &Path| {
+                let error = |column: &str, value: String, other: &Path| {
                     Err(InputError::UnknownReference {
                         path: paths.population.to_path_buf(),
                         column: column.into(),
@@ -200,10 +200,10 @@ pub fn references(
                     })
                 };
                 if clinic_index.get(i64::from(raw.clinic_id[row])) == NONE {
-                    return unknown("clinic_id", raw.clinic_id[row].to_string(), paths.clinics);
+                    return error("clinic_id", raw.clinic_id[row].to_string(), paths.clinics);
                 }
                 if kommune_index.get(i64::from(raw.kommune[row])) == NONE {
-                    return unknown("kommune", raw.kommune[row].to_string(), paths.geography);
+                    return error("kommune", raw.kommune[row].to_string(), paths.geography);
                 }
             }
             Ok(())

@@ -433,36 +433,36 @@ impl YearTables {
     /// (socioeconomic) or a sum over the condition coefficients, so each
     /// is bounded by its tables' largest magnitudes and the need by their
     /// sum. `None` for format 2 and the log link, whose values the tables
-    /// alone do not bound, and when an entry is not finite. The bound is
-    /// of the exact sums; a caller leaves room for the roundings of the
-    /// at most 13 additions in `f64`.
+    /// alone do not bound, and when an entry is not finite (the bound is
+    /// then not finite either: the largest magnitude keeps a NaN). The
+    /// bound is of the exact sums; a caller leaves room for the roundings
+    /// of the at most 13 additions in `f64`.
     pub fn term_bound(&self) -> Option<f64> {
+        /// The largest magnitude, or NaN if there is one.
+        fn largest<'t>(t: impl IntoIterator<Item = &'t f64>) -> f64 {
+            t.into_iter()
+                .map(|v| v.abs())
+                .fold(0.0, |m, v| if v > m || v.is_nan() { v } else { m })
+        }
         if self.terms.is_some() || self.link != Link::Identity {
             return None;
         }
-        let largest = |t: &[f64]| t.iter().fold(0.0f64, |m, v| m.max(v.abs()));
         let bytes = &self.bytes;
-        let tables: [&[f64]; 7] = [
-            &bytes.education,
-            &bytes.income_quintile,
-            &bytes.labour,
-            &bytes.origin,
-            &bytes.lives_alone,
-            &self.multimorbidity,
-            &self.area,
-        ];
-        let finite = tables
+        let bound = largest(bytes.age_sex.iter().flatten())
+            + [
+                &bytes.education[..],
+                &bytes.income_quintile,
+                &bytes.labour,
+                &bytes.origin,
+                &bytes.lives_alone,
+                &self.multimorbidity,
+                &self.area,
+            ]
             .iter()
-            .chain(&[
-                &bytes.age_sex[0][..],
-                &bytes.age_sex[1][..],
-                &self.conditions[..],
-            ])
-            .all(|t| t.iter().all(|v| v.is_finite()));
-        let bound = tables.iter().map(|t| largest(t)).sum::<f64>()
-            + largest(&bytes.age_sex[0]).max(largest(&bytes.age_sex[1]))
+            .map(|t| largest(*t))
+            .sum::<f64>()
             + self.conditions.iter().map(|v| v.abs()).sum::<f64>();
-        finite.then_some(bound)
+        bound.is_finite().then_some(bound)
     }
 
     /// The terms of every condition mask, for looking up instead of
