@@ -173,10 +173,15 @@ impl<'a> BasisPool<'a> {
         lock().push(basis);
     }
 
-    /// Every person added, in one basis.
+    /// Every person added, in one basis: the bases settled side by side,
+    /// then merged into the last (any order gives the same sums).
     pub fn finish(self) -> Basis {
-        let mut total = Basis::empty(self.tables, self.n_clinics, self.n_kommuner);
-        for part in self.free.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        let mut parts = self.free.into_inner().unwrap_or_else(|e| e.into_inner());
+        parts.par_iter_mut().for_each(Basis::settle);
+        let Some(mut total) = parts.pop() else {
+            return Basis::empty(self.tables, self.n_clinics, self.n_kommuner);
+        };
+        for part in parts {
             total.merge(part);
         }
         total

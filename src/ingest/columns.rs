@@ -260,11 +260,15 @@ impl Table {
         match self {
             Table::Parquet(file) => {
                 let decode = file.decoder(requests)?;
-                schedule(&file.group_rows(), n, window, decode, finish, merge)
+                let tasks = (window, Tasks::PerColumn);
+                schedule(&file.group_rows(), n, tasks, decode, finish, merge)
             }
             Table::Memory(table) => {
                 let decode = table.decoder(requests)?;
-                schedule(&table.group_rows(), n, window, decode, finish, merge)
+                // Results are all a window holds: a wider one keeps both
+                // cores busy between merges.
+                let tasks = (window.saturating_mul(4), Tasks::PerGroup);
+                schedule(&table.group_rows(), n, tasks, decode, finish, merge)
             }
         }
     }
@@ -696,17 +700,31 @@ fn first_rows(rows: &[usize]) -> Vec<u64> {
         .collect()
 }
 
+/// How `schedule` cuts the work into tasks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tasks {
+    /// Every (group, request) pair is a task, then every group's
+    /// `finish`: all cores busy even on a file of one or two row groups.
+    PerColumn,
+    /// Each group is one task that decodes its columns and finishes them
+    /// on the same core, while they are in its cache: for sources of
+    /// many groups whose columns are cheap to decode (in-memory tables).
+    PerGroup,
+}
+
 /// Decodes groups of rows (`rows[g]` rows in group `g`), `window` groups
-/// at a time: every (group, request) pair is one task on the pool
-/// (`decode(g, k)`), each group's parts become a `Chunk` handed to
-/// `finish` (also on the pool, with the group's first row), and the
-/// results go to `merge` in group order. The error reported is the first
-/// in (group, request) order, whatever the thread count. One scheduler
-/// for every source of columns: Parquet row groups and in-memory tables.
+/// at a time (`Tasks`: as one task per (group, request) pair, `decode(g,
+/// k)`, or one per group), each group's parts become a `Chunk` handed to
+/// `finish` (on the pool, with the group's first row), and the results go
+/// to `merge` in group order. The error reported is the first group's
+/// that has one, and in it the first request's decode error, else its
+/// `finish` error, whatever the thread count and the tasks. One
+/// scheduler for every source of columns: Parquet row groups and
+/// in-memory tables.
 fn schedule<T, F>(
     rows: &[usize],
     requests: usize,
-    window: usize,
+    (window, tasks): (usize, Tasks),
     decode: impl Fn(Span, usize) -> Result<Part, InputError> + Sync,
     finish: F,
     mut merge: impl FnMut(T) -> Result<(), InputError>,
@@ -719,44 +737,56 @@ where
     let window = window.max(1);
     let rows_total: u64 = rows.iter().map(|&r| r as u64).sum();
     let progress = crate::progress::Progress::new("reading persons", rows_total, "persons");
+    let span = |g: usize| Span {
+        group: g,
+        first_row: offsets[g],
+        rows: rows[g],
+    };
+    // A group's parts, in request order, as a chunk (the first error).
+    let chunk_of = |g: usize, parts: &mut dyn Iterator<Item = Result<Part, InputError>>| {
+        let mut chunk = Chunk {
+            columns: Vec::with_capacity(requests),
+            given: Vec::with_capacity(requests),
+            nulls_mapped: Vec::with_capacity(requests),
+            rows: rows[g],
+        };
+        for _ in 0..requests {
+            let part = parts.next().unwrap_or_else(|| Ok(Part::absent()))?;
+            chunk.columns.push(part.column);
+            chunk.given.push(part.given);
+            chunk.nulls_mapped.push(part.nulls_mapped);
+        }
+        Ok::<Chunk, InputError>(chunk)
+    };
     let mut first = 0;
     while first < rows.len() {
         let last = first.saturating_add(window).min(rows.len());
-        let tasks: Vec<(usize, usize)> = (first..last)
-            .flat_map(|g| (0..requests).map(move |k| (g, k)))
-            .collect();
-        let decoded: Vec<Result<Part, InputError>> = tasks
-            .par_iter()
-            .map(|&(g, k)| {
-                let span = Span {
-                    group: g,
-                    first_row: offsets[g],
-                    rows: rows[g],
-                };
-                decode(span, k)
-            })
-            .collect();
-        let mut decoded = decoded.into_iter();
-        let mut chunks = Vec::with_capacity(last - first);
-        for g in first..last {
-            let mut chunk = Chunk {
-                columns: Vec::with_capacity(requests),
-                given: Vec::with_capacity(requests),
-                nulls_mapped: Vec::with_capacity(requests),
-                rows: rows[g],
-            };
-            for _ in 0..requests {
-                let part = decoded.next().unwrap_or_else(|| Ok(Part::absent()))?;
-                chunk.columns.push(part.column);
-                chunk.given.push(part.given);
-                chunk.nulls_mapped.push(part.nulls_mapped);
+        let finished: Vec<Result<T, InputError>> = match tasks {
+            Tasks::PerGroup => (first..last)
+                .into_par_iter()
+                .map(|g| {
+                    let chunk = chunk_of(g, &mut (0..requests).map(|k| decode(span(g), k)))?;
+                    finish(chunk, offsets[g])
+                })
+                .collect(),
+            Tasks::PerColumn => {
+                let pairs: Vec<(usize, usize)> = (first..last)
+                    .flat_map(|g| (0..requests).map(move |k| (g, k)))
+                    .collect();
+                let decoded: Vec<Result<Part, InputError>> =
+                    pairs.par_iter().map(|&(g, k)| decode(span(g), k)).collect();
+                let mut decoded = decoded.into_iter();
+                // A group whose decode failed keeps its error in place, so
+                // that an earlier group's `finish` error still comes first.
+                let chunks: Vec<(usize, Result<Chunk, InputError>)> = (first..last)
+                    .map(|g| (g, chunk_of(g, &mut decoded)))
+                    .collect();
+                chunks
+                    .into_par_iter()
+                    .map(|(g, chunk)| finish(chunk?, offsets[g]))
+                    .collect()
             }
-            chunks.push((chunk, offsets[g]));
-        }
-        let finished: Vec<Result<T, InputError>> = chunks
-            .into_par_iter()
-            .map(|(chunk, offset)| finish(chunk, offset))
-            .collect();
+        };
         for result in finished {
             merge(result?)?;
         }

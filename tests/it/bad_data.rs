@@ -385,6 +385,50 @@ fn the_first_unknown_reference_is_named() {
 }
 
 #[test]
+fn the_earliest_row_groups_error_is_named_whatever_the_threads() {
+    // Six row groups of two rows: row 4 (group 2) names an unknown
+    // clinic, row 6 (group 3) has an age out of range. The reference is
+    // checked after the columns are read, the age while they are read;
+    // the earlier group's error wins however many groups are read at
+    // once (2 per thread).
+    let mut persons = Vec::new();
+    for copy in 0..3 {
+        for p in small_persons() {
+            persons.push(Person {
+                id: p.id + 4 * copy,
+                ..p
+            });
+        }
+    }
+    persons[3].clinic = 98;
+    persons[5].age = -3;
+    for threads in ["1", "2", "3", "4"] {
+        let spoil = |dir: &Path| {
+            write_parquet_groups(
+                &dir.join("population.parquet"),
+                population_columns(&persons),
+                2,
+            )
+        };
+        let args: Vec<&str> = ARGS.iter().copied().chain(["--threads", threads]).collect();
+        check_args(spoil, &args, 1, &["`clinic_id`", "row 4", "`98`"]);
+    }
+    // With the clinic known, the age is named.
+    persons[3].clinic = 11;
+    check(
+        |dir: &Path| {
+            write_parquet_groups(
+                &dir.join("population.parquet"),
+                population_columns(&persons),
+                2,
+            )
+        },
+        1,
+        &["`age`", "row 6", "`-3`"],
+    );
+}
+
+#[test]
 fn unknown_kommune_of_clinic() {
     check(
         |d| {

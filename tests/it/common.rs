@@ -15,6 +15,12 @@ use std::sync::Arc;
 
 /// Writes the columns as one Parquet file (one row group).
 pub fn write_parquet(path: &Path, columns: Vec<(&str, ArrayRef)>) {
+    write_parquet_groups(path, columns, usize::MAX);
+}
+
+/// Writes the columns as one Parquet file of row groups of at most
+/// `group_rows` rows.
+pub fn write_parquet_groups(path: &Path, columns: Vec<(&str, ArrayRef)>, group_rows: usize) {
     let fields: Vec<Field> = columns
         .iter()
         .map(|(name, array)| Field::new(*name, array.data_type().clone(), true))
@@ -22,7 +28,10 @@ pub fn write_parquet(path: &Path, columns: Vec<(&str, ArrayRef)>) {
     let arrays: Vec<ArrayRef> = columns.into_iter().map(|(_, a)| a).collect();
     let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays).unwrap();
     let file = std::fs::File::create(path).unwrap();
-    let mut writer = ArrowWriter::try_new(file, batch.schema(), None).unwrap();
+    let properties = parquet::file::properties::WriterProperties::builder()
+        .set_max_row_group_row_count(Some(group_rows))
+        .build();
+    let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(properties)).unwrap();
     writer.write(&batch).unwrap();
     writer.close().unwrap();
 }
