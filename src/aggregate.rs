@@ -601,29 +601,41 @@ impl Basis {
         let mut combined = vec![Group::default(); n_clinics];
         let mut base_sums = vec![0.0; n_clinics];
         let floats = self.floats.0.get_or_init(|| {
-            // Clinic by clinic, the non-empty groups in signature order.
+            // Clinic by clinic (on the pool), the non-empty groups in
+            // signature order.
+            let per_clinic: Vec<Vec<(usize, Group, i128)>> = (0..n_clinics)
+                .into_par_iter()
+                .map(|c| {
+                    order
+                        .iter()
+                        .map(|&slot| (slot, &self.groups[slot * n_clinics + c]))
+                        .filter(|(_, g)| g.n > 0)
+                        .map(|(slot, g)| {
+                            let floats = Group {
+                                n: g.n,
+                                sum: g.total(),
+                                mean: g.mean(),
+                                m2: g.m2(),
+                            };
+                            (slot, floats, g.sum)
+                        })
+                        .collect()
+                })
+                .collect();
             let mut starts = Vec::with_capacity(n_clinics + 1);
             let mut groups = Vec::new();
-            for c in 0..n_clinics {
+            for clinic in per_clinic {
                 starts.push(groups.len());
-                for &slot in &order {
-                    let g = &self.groups[slot * n_clinics + c];
-                    if g.n > 0 {
-                        let floats = Group {
-                            n: g.n,
-                            sum: g.total(),
-                            mean: g.mean(),
-                            m2: g.m2(),
-                        };
-                        groups.push((slot, floats, g.sum));
-                    }
-                }
+                groups.extend(clinic);
             }
             starts.push(groups.len());
             (starts, groups)
         });
         let (starts, groups) = floats;
-        for (c, (combined, base_sum)) in combined.iter_mut().zip(&mut base_sums).enumerate() {
+        // Each clinic's groups combined in signature order, clinics side
+        // by side on the pool.
+        let each_clinic = combined.par_iter_mut().zip(&mut base_sums).enumerate();
+        each_clinic.for_each(|(c, (combined, base_sum))| {
             let mut base_exact = low_base[c];
             for &(slot, g, exact) in &groups[starts[c]..starts[c + 1]] {
                 let (a, shift) = maps[slot];
@@ -646,7 +658,7 @@ impl Basis {
                 });
             }
             *base_sum = to_f64(base_exact);
-        }
+        });
         let mut kommune_residents = vec![0u64; self.n_kommuner];
         let mut kommune_raw = vec![0.0; self.n_kommuner];
         for k in 0..self.n_kommuner {
