@@ -151,3 +151,32 @@ def test_output_that_cannot_be_written_is_an_output_error(inputs, scratch):
     with pytest.raises(fordeling.OutputError, match="file.txt") as raised:
         fordeling.project(**inputs, to_year=2027, out=blocker / "sub")
     assert isinstance(raised.value, OSError)
+
+
+def test_the_earliest_groups_error_is_named_whatever_the_threads(inputs, cli, scratch):
+    # Four groups of rows (batches of 16,384): an unknown clinic in the
+    # second group, an age out of range in the third. The clinic is
+    # checked after a group's columns are read, the age while they are
+    # read; the earlier group's error wins with any number of threads, and
+    # the command line names the same on the same rows in a file.
+    table = population(inputs)
+    clinics = table.column("clinic_id").to_pylist()
+    clinics[19_999] = 999999
+    ages = table.column("age").to_pylist()
+    ages[39_999] = 127
+    bad = replace(table, "clinic_id", pa.array(clinics, table.schema.field("clinic_id").type))
+    bad = replace(bad, "age", pa.array(ages, pa.int8()))
+    batches = pa.Table.from_batches(bad.to_batches(max_chunksize=16_384))
+    assert batches.num_rows == 61_000 and len(batches.to_batches()) == 4
+    for threads in (1, 2, 4):
+        with pytest.raises(fordeling.InputError) as raised:
+            fordeling.run(population=batches, clinics=inputs["clinics"], threads=threads)
+        message = str(raised.value)
+        assert "`clinic_id`" in message and "row 20000" in message and "999999" in message
+    path = scratch / "bad.parquet"
+    pq.write_table(bad, path, row_group_size=16_384)
+    for threads in (1, 2, 4):
+        done = cli("run", "-q", "--population", path, "--clinics", inputs["clinics"],
+                   "--threads", threads, "--out", scratch / "out", check=False)
+        assert done.returncode == 1
+        assert "`clinic_id`" in done.stderr and "row 20000" in done.stderr
