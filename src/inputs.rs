@@ -273,6 +273,7 @@ pub fn load_streamed(paths: &InputPaths, year: i32) -> Result<(Inputs, aggregate
         rows: u64,
         nulls_mapped: [u64; 5],
     }
+    let references = validate::References::new(&inputs.clinics, &inputs.geography);
     let pool = aggregate::BasisPool::new(&tables, n_clinics, n_kommuner);
     let mut last_id: Option<i64> = None;
     let mut increasing = true;
@@ -299,13 +300,7 @@ pub fn load_streamed(paths: &InputPaths, year: i32) -> Result<(Inputs, aggregate
                 validate::IdBits::of(&raw.person_id, file_rows)
             };
             let nulls_mapped = raw.nulls_mapped;
-            let chunk = validate::references(
-                raw,
-                &inputs.clinics,
-                &inputs.geography,
-                &check_paths,
-                first_row,
-            )?;
+            let chunk = validate::references(raw, &references, &check_paths, first_row)?;
             pool.add(&chunk, 0..chunk.len(), first_row as usize);
             Ok(Part {
                 first_id,

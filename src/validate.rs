@@ -139,29 +139,47 @@ pub fn population(
     paths: &Paths<'_>,
 ) -> Result<Population, InputError> {
     duplicate_ids(&raw.person_id, paths.population)?;
-    references(raw, clinics, geography, paths, 0)
+    references(raw, &References::new(clinics, geography), paths, 0)
+}
+
+/// The lookups from clinic ids and kommune codes to their indices, made
+/// once for all the row groups of a population (a direct table of the
+/// ids' span may take megabytes).
+pub struct References {
+    clinic_index: IdIndex,
+    kommune_index: IdIndex,
+}
+
+impl References {
+    pub fn new(clinics: &Clinics, geography: &Geography) -> References {
+        let clinic_ids: Vec<i64> = clinics.clinic_id.iter().map(|&c| i64::from(c)).collect();
+        let kommune_codes: Vec<i64> = geography
+            .kommuner
+            .iter()
+            .map(|k| i64::from(k.code))
+            .collect();
+        References {
+            clinic_index: IdIndex::new(&clinic_ids),
+            kommune_index: IdIndex::new(&kommune_codes),
+        }
+    }
 }
 
 /// Checks one row group's references (its first row is `first_row`,
-/// 0-based) and maps ids and codes to indices; duplicates across the file
-/// are the caller's to check.
+/// 0-based) and maps ids and codes to indices; the first unknown one
+/// (clinic before kommune in a row) is an error. Duplicates across the
+/// file are the caller's to check.
 pub fn references(
     raw: RawPopulation,
-    clinics: &Clinics,
-    geography: &Geography,
+    references: &References,
     paths: &Paths<'_>,
     first_row: u64,
 ) -> Result<Population, InputError> {
     let n = raw.person_id.len();
-
-    let clinic_ids: Vec<i64> = clinics.clinic_id.iter().map(|&c| i64::from(c)).collect();
-    let clinic_index = IdIndex::new(&clinic_ids);
-    let kommune_codes: Vec<i64> = geography
-        .kommuner
-        .iter()
-        .map(|k| i64::from(k.code))
-        .collect();
-    let kommune_index = IdIndex::new(&kommune_codes);
+    let References {
+        clinic_index,
+        kommune_index,
+    } = references;
 
     let mut clinic = vec![0u32; n];
     let mut kommune = vec![0u16; n];
