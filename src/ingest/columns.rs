@@ -273,9 +273,11 @@ impl Table {
             }
             Table::Memory(table) => {
                 let decode = table.decoder(requests)?;
-                // Results are all a window holds: a wider one keeps both
-                // cores busy between merges.
-                let tasks = (window.saturating_mul(4), Tasks::PerGroup);
+                // The table is in memory already and a window holds only
+                // the groups' results: one window, so no core waits for
+                // the other at a window's end (a table's run shows no
+                // progress bar).
+                let tasks = (usize::MAX, Tasks::PerGroup);
                 schedule(&table.group_rows(), n, tasks, decode, finish, merge)
             }
         }
