@@ -788,10 +788,14 @@ where
                 let decoded: Vec<Result<Part, InputError>> =
                     pairs.par_iter().map(|&(g, k)| decode(span(g), k)).collect();
                 let mut decoded = decoded.into_iter();
-                // A group whose decode failed keeps its error in place, so
-                // that an earlier group's `finish` error still comes first.
+                // Each group takes exactly its own parts (a failed one
+                // too), and keeps its error in place, so that an earlier
+                // group's `finish` error still comes first.
                 let chunks: Vec<(usize, Result<Chunk, InputError>)> = (first..last)
-                    .map(|g| (g, chunk_of(g, &mut decoded)))
+                    .map(|g| {
+                        let parts: Vec<_> = decoded.by_ref().take(requests).collect();
+                        (g, chunk_of(g, &mut parts.into_iter()))
+                    })
                     .collect();
                 chunks
                     .into_par_iter()
@@ -838,6 +842,70 @@ thread_local! {
 mod tests {
     use super::*;
     use arrow::array::{ArrayRef, BooleanArray, Int32Array, Int64Array, UInt8Array};
+
+    #[test]
+    fn schedule_gives_each_group_its_own_parts_and_the_earliest_error() {
+        // Five groups of one row, three requests; a part holds 10 * group
+        // + request. `decode` fails for group 1's second request and
+        // `finish` for group 0, or for group 3 and the decode for 1.
+        let error = |what: &str, g: usize| InputError::Other {
+            path: std::path::PathBuf::from(format!("{what} {g}")),
+            detail: String::new(),
+        };
+        for tasks in [Tasks::PerColumn, Tasks::PerGroup] {
+            for window in [1, 2, 3, 5, usize::MAX] {
+                for (finish_fails, expected) in [(0, "finish 0"), (3, "decode 1")] {
+                    let seen = std::sync::Mutex::new(Vec::new());
+                    let decode = |span: Span, k: usize| {
+                        if (span.group, k) == (1, 1) {
+                            return Err(error("decode", 1));
+                        }
+                        Ok(Part {
+                            column: Column::I64(vec![10 * span.group as i64 + k as i64]),
+                            given: None,
+                            nulls_mapped: 0,
+                        })
+                    };
+                    let finish = |chunk: Chunk, first_row: u64| {
+                        let g = first_row as i64;
+                        let values: Vec<i64> = chunk
+                            .columns
+                            .into_iter()
+                            .flat_map(|c| c.into_i64())
+                            .collect();
+                        seen.lock().unwrap().push((g, values));
+                        if g == finish_fails {
+                            return Err(error("finish", g as usize));
+                        }
+                        Ok(g)
+                    };
+                    let mut merged = Vec::new();
+                    let result = schedule(&[1; 5], 3, (window, tasks), decode, finish, |g| {
+                        merged.push(g);
+                        Ok(())
+                    });
+                    let Err(InputError::Other { path, .. }) = result else {
+                        panic!("{tasks:?} {window}: {result:?}");
+                    };
+                    assert_eq!(
+                        path,
+                        std::path::PathBuf::from(expected),
+                        "{tasks:?} {window}"
+                    );
+                    let before = if finish_fails == 0 { 0 } else { 1 };
+                    assert_eq!(merged, (0..before).collect::<Vec<i64>>());
+                    for (g, values) in seen.into_inner().unwrap() {
+                        assert_ne!(g, 1, "group 1 failed to decode: no finish");
+                        assert_eq!(
+                            values,
+                            vec![10 * g, 10 * g + 1, 10 * g + 2],
+                            "{tasks:?} {window}"
+                        );
+                    }
+                }
+            }
+        }
+    }
     use arrow::record_batch::RecordBatch;
     use parquet::arrow::ArrowWriter;
     use parquet::basic::{Compression, ZstdLevel};
