@@ -59,30 +59,6 @@ fn raise(stage: Stage, message: String) -> PyErr {
     }
 }
 
-/// The rayon pool of `threads` workers (`None` or 0: all cores), made on
-/// first use and kept for the next calls that ask for as many, so that a
-/// notebook's loop of runs does not start and stop threads for each.
-fn pool(threads: Option<usize>) -> Result<std::sync::Arc<rayon::ThreadPool>, Raised> {
-    type Pools = Vec<(usize, std::sync::Arc<rayon::ThreadPool>)>;
-    static POOLS: std::sync::Mutex<Pools> = std::sync::Mutex::new(Vec::new());
-    let n = threads.unwrap_or(0);
-    let mut pools = POOLS.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((_, pool)) = pools.iter().find(|(k, _)| *k == n) {
-        return Ok(pool.clone());
-    }
-    let pool = rayon::ThreadPoolBuilder::new()
-        // 0: all cores, as the command line's `--threads 0`.
-        .num_threads(n)
-        .build()
-        .map_err(|e| Raised {
-            stage: Some(Stage::Output),
-            message: format!("cannot start worker threads: {e}"),
-        })?;
-    let pool = std::sync::Arc::new(pool);
-    pools.push((n, pool.clone()));
-    Ok(pool)
-}
-
 /// Runs `work` without the GIL, in a rayon pool of `threads` workers
 /// (default or 0: all cores; a command given by `argv` makes its own pool
 /// of its `--threads`), turning a panic into a `RuntimeError`: nothing
@@ -93,7 +69,17 @@ fn compute<T: Send>(
     work: impl FnOnce() -> Result<T, Raised> + Send,
 ) -> PyResult<T> {
     let outcome = py.detach(move || {
-        let pool = pool(threads)?;
+        // A pool per call: one kept across calls would leave a forked
+        // child (multiprocessing) a pool whose threads it does not have.
+        let mut builder = rayon::ThreadPoolBuilder::new();
+        if let Some(n) = threads {
+            // 0: all cores, as the command line's `--threads 0`.
+            builder = builder.num_threads(n);
+        }
+        let pool = builder.build().map_err(|e| Raised {
+            stage: Some(Stage::Output),
+            message: format!("cannot start worker threads: {e}"),
+        })?;
         catch_unwind(AssertUnwindSafe(|| pool.install(work))).unwrap_or_else(|panic| {
             let detail = panic
                 .downcast_ref::<String>()

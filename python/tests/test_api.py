@@ -81,3 +81,32 @@ def test_the_notebook_example_runs(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert "minimum patient counts" in done.stdout
+
+
+def _count_clinics(population, clinics, queue):
+    result = fordeling.run(population=population, clinics=clinics)
+    queue.put(result.clinics.num_rows)
+
+
+def test_a_forked_child_can_run_after_its_parent(inputs):
+    # multiprocessing forks on Linux: the child must not inherit worker
+    # threads it does not have (a pool kept across calls would hang it).
+    import multiprocessing
+    import pytest
+
+    if not hasattr(os, "fork"):
+        pytest.skip("no fork on this platform")
+    parent = fordeling.run(population=inputs["population"], clinics=inputs["clinics"])
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(
+        target=_count_clinics, args=(inputs["population"], inputs["clinics"], queue)
+    )
+    child.start()
+    child.join(120)
+    alive = child.is_alive()
+    if alive:
+        child.kill()
+    assert not alive, "the forked child hung"
+    assert child.exitcode == 0
+    assert queue.get(timeout=10) == parent.clinics.num_rows
