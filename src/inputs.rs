@@ -263,13 +263,15 @@ pub fn load_streamed(paths: &InputPaths, year: i32) -> Result<(Inputs, aggregate
     // Each row group is checked and summed on the pool; the parts are
     // merged in file order. Ids strictly increasing through the file need
     // no further duplicate check; other files' ids are checked as sets of
-    // bits made per row group (`validate::IdBits`) and, when those are too
-    // sparse or find a repeat, by reading the ids again and sorting them.
+    // bits kept per worker (`validate::IdPool`) and, when a row group was
+    // not put in a set or the sets are too sparse or find a repeat, by
+    // reading the ids again and sorting them.
     struct Part {
         first_id: Option<i64>,
         last_id: Option<i64>,
         increasing: bool,
-        ids: validate::Ids,
+        /// The row group's ids went into `id_sets`.
+        in_sets: bool,
         rows: u64,
         nulls_mapped: [u64; 5],
     }
@@ -277,11 +279,11 @@ pub fn load_streamed(paths: &InputPaths, year: i32) -> Result<(Inputs, aggregate
     let pool = aggregate::BasisPool::new(&tables, n_clinics, n_kommuner);
     let mut last_id: Option<i64> = None;
     let mut increasing = true;
-    let mut ids: Option<validate::Ids> = None;
+    let id_sets = validate::IdPool::new(reader.rows());
+    let mut all_in_sets = true;
     let mut rows = 0u64;
     let mut nulls_mapped = [0u64; 5];
     let window = 2 * rayon::current_num_threads().max(1);
-    let file_rows = reader.rows();
     // Set once the ids of the groups merged so far stop increasing.
     let broken = std::sync::atomic::AtomicBool::new(false);
     let sha256 = reader.stream(
@@ -291,14 +293,13 @@ pub fn load_streamed(paths: &InputPaths, year: i32) -> Result<(Inputs, aggregate
             let first_id = raw.person_id.first().copied();
             let last_id = raw.person_id.last().copied();
             let increasing = raw.person_id.windows(2).all(|w| w[0] < w[1]);
-            // While the file's ids increase, an increasing row group's
-            // set is not made: it is only needed once they stop (a group
-            // taken before that is then `Sparse`, and the ids are sorted).
-            let ids = if increasing && !broken.load(std::sync::atomic::Ordering::Relaxed) {
-                validate::Ids::Sparse
-            } else {
-                validate::IdBits::of(&raw.person_id, file_rows)
-            };
+            // While the file's ids increase, an increasing row group's ids
+            // are not put in a set: they are only needed once they stop (a
+            // group left out before that means the ids are sorted).
+            let in_sets = !increasing || broken.load(std::sync::atomic::Ordering::Relaxed);
+            if in_sets {
+                id_sets.add(&raw.person_id);
+            }
             let nulls_mapped = raw.nulls_mapped;
             let chunk = validate::references(raw, &references, &check_paths, first_row)?;
             pool.add(&chunk, 0..chunk.len(), first_row as usize);
@@ -306,7 +307,7 @@ pub fn load_streamed(paths: &InputPaths, year: i32) -> Result<(Inputs, aggregate
                 first_id,
                 last_id,
                 increasing,
-                ids,
+                in_sets,
                 rows: part_rows,
                 nulls_mapped,
             })
@@ -322,10 +323,7 @@ pub fn load_streamed(paths: &InputPaths, year: i32) -> Result<(Inputs, aggregate
             if !increasing {
                 broken.store(true, std::sync::atomic::Ordering::Relaxed);
             }
-            ids = Some(match ids.take() {
-                None => part.ids,
-                Some(earlier) => earlier.join(part.ids),
-            });
+            all_in_sets &= part.in_sets;
             for (a, b) in nulls_mapped.iter_mut().zip(part.nulls_mapped) {
                 *a += b;
             }
@@ -340,7 +338,10 @@ pub fn load_streamed(paths: &InputPaths, year: i32) -> Result<(Inputs, aggregate
         }
         .into());
     }
-    if !increasing && !matches!(ids, Some(validate::Ids::Unique(_))) {
+    let checked = |sets: validate::IdPool| {
+        all_in_sets && matches!(sets.finish(), validate::Ids::Unique(_))
+    };
+    if !increasing && !checked(id_sets) {
         // Only the ids are read again, to find and name the repeat.
         let ids = ingest::person_ids(&paths.population, paths.memory.population.as_ref())?;
         validate::duplicate_ids(&ids, &paths.population)?;

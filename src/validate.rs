@@ -309,6 +309,59 @@ pub struct IdBits {
     file_rows: u64,
 }
 
+/// Sets of ids kept across the row groups a worker reads (as
+/// `aggregate::BasisPool` keeps bases), for a file whose ids do not
+/// increase: a row group's ids go into a set taken from the pool
+/// (`IdBits::with`), so a shuffled file's row groups do not each make, zero
+/// and join a set spanning the file's ids. Which set takes which group
+/// does not matter: a repeat is found in one set or when they are joined.
+pub struct IdPool {
+    file_rows: u64,
+    free: std::sync::Mutex<Vec<IdBits>>,
+    /// A set found a repeat or would have spread too far: sort instead.
+    failed: std::sync::atomic::AtomicBool,
+}
+
+impl IdPool {
+    pub fn new(file_rows: u64) -> IdPool {
+        IdPool {
+            file_rows,
+            free: std::sync::Mutex::new(Vec::new()),
+            failed: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    /// Adds a row group's ids.
+    pub fn add(&self, ids: &[i64]) {
+        use std::sync::atomic::Ordering::Relaxed;
+        if self.failed.load(Relaxed) {
+            return;
+        }
+        let lock = || self.free.lock().unwrap_or_else(|e| e.into_inner());
+        let taken = lock().pop();
+        let added = match taken {
+            Some(set) => set.with(ids),
+            None => IdBits::of(ids, self.file_rows),
+        };
+        match added {
+            Ids::Unique(set) => lock().push(set),
+            Ids::Repeated | Ids::Sparse => self.failed.store(true, Relaxed),
+        }
+    }
+
+    /// Every id added, in one set (`Unique`), or why not.
+    pub fn finish(self) -> Ids {
+        if self.failed.into_inner() {
+            return Ids::Sparse;
+        }
+        let sets = self.free.into_inner().unwrap_or_else(|e| e.into_inner());
+        sets.into_iter()
+            .map(Ids::Unique)
+            .reduce(Ids::join)
+            .unwrap_or(Ids::Sparse)
+    }
+}
+
 /// The outcome of collecting ids into an `IdBits`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ids {
@@ -351,6 +404,33 @@ impl IdBits {
             rows: ids.len() as u64,
             file_rows,
         })
+    }
+
+    /// This set with a row group's `ids` added: in place when they lie
+    /// within its words (no set made for the group), else joined with the
+    /// group's own set.
+    pub fn with(mut self, ids: &[i64]) -> Ids {
+        let (Some(&lo), Some(&hi)) = (ids.iter().min(), ids.iter().max()) else {
+            return Ids::Unique(self);
+        };
+        if i128::from(lo) < i128::from(self.base) || i128::from(hi) >= self.end() {
+            return match IdBits::of(ids, self.file_rows) {
+                Ids::Unique(group) => self.join(group),
+                other => other,
+            };
+        }
+        let mut repeated = 0u64;
+        for &id in ids {
+            let k = (id - self.base) as u64;
+            let (word, bit) = ((k / 64) as usize, 1u64 << (k % 64));
+            repeated |= self.words[word] & bit;
+            self.words[word] |= bit;
+        }
+        if repeated != 0 {
+            return Ids::Repeated;
+        }
+        self.rows += ids.len() as u64;
+        Ids::Unique(self)
     }
 
     /// One past the last id the words can hold.
@@ -523,6 +603,54 @@ mod tests {
         }
         assert_eq!(IdBits::of(&[i64::MIN, i64::MAX], 2), Ids::Sparse);
         assert_eq!(IdBits::of(&[], 0), Ids::Sparse);
+    }
+
+    /// `IdPool` against a set: random dense and sparse id lists in random
+    /// groups, added in file order, in reverse, and from the pool's
+    /// threads (so into one set or several, joined at the end).
+    #[test]
+    fn id_pool_finds_repeats_as_a_set_does() {
+        let mut state = 0x2f4a_7c15_9e37_79b9u64;
+        let mut next = move |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        };
+        for case in 0..300 {
+            let rows = 1 + next(3_000) as usize;
+            let spread = [rows as u64, 3 * rows as u64, 1 << 40][case % 3];
+            let offset = next(1 << 20) as i64 - (1 << 19);
+            let ids: Vec<i64> = (0..rows).map(|_| offset + next(spread) as i64).collect();
+            let distinct = ids.iter().collect::<std::collections::BTreeSet<_>>().len() == rows;
+            let mut groups = Vec::new();
+            let mut start = 0;
+            while start < rows {
+                let end = (start + 1 + next(400) as usize).min(rows);
+                groups.push(&ids[start..end]);
+                start = end;
+            }
+            for order in 0..3 {
+                let pool = IdPool::new(rows as u64);
+                match order {
+                    0 => groups.iter().for_each(|g| pool.add(g)),
+                    1 => groups.iter().rev().for_each(|g| pool.add(g)),
+                    _ => groups.par_iter().for_each(|g| pool.add(g)),
+                }
+                match pool.finish() {
+                    Ids::Unique(bits) => {
+                        assert!(distinct, "case {case} order {order}: a repeat missed");
+                        assert_eq!(bits.rows, rows as u64);
+                        let ones: u32 = bits.words.iter().map(|w| w.count_ones()).sum();
+                        assert_eq!(ones as usize, rows, "case {case} order {order}");
+                    }
+                    _ => assert!(
+                        !distinct || case % 3 == 2,
+                        "case {case} order {order}: dense distinct ids not taken"
+                    ),
+                }
+            }
+        }
     }
 
     #[test]
