@@ -338,9 +338,8 @@ pub fn load_streamed(paths: &InputPaths, year: i32) -> Result<(Inputs, aggregate
         }
         .into());
     }
-    let checked = |sets: validate::IdPool| {
-        all_in_sets && matches!(sets.finish(), validate::Ids::Unique(_))
-    };
+    let checked =
+        |sets: validate::IdPool| all_in_sets && matches!(sets.finish(), validate::Ids::Unique(_));
     if !increasing && !checked(id_sets) {
         // Only the ids are read again, to find and name the repeat.
         let ids = ingest::person_ids(&paths.population, paths.memory.population.as_ref())?;
