@@ -562,23 +562,36 @@ mod tests {
         assert_eq!(join_all(&sparse), Ids::Sparse);
     }
 
-    /// `IdBits` against a set, over random dense and sparse id lists split
-    /// into random groups.
-    #[test]
-    fn id_bits_find_repeats_as_a_set_does() {
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move |n: u64| {
+    /// A xorshift generator: `next(n)` is below `n`.
+    fn xorshift(mut state: u64) -> impl FnMut(u64) -> u64 {
+        move |n: u64| {
             state ^= state << 13;
             state ^= state >> 7;
             state ^= state << 17;
             state % n
-        };
+        }
+    }
+
+    /// Up to `most` random ids, spread over as many values as rows (case 0
+    /// mod 3), three times as many (1), or 2^40 (2: sparse); and whether
+    /// they are distinct, by a set.
+    fn random_ids(next: &mut impl FnMut(u64) -> u64, case: usize, most: u64) -> (Vec<i64>, bool) {
+        let rows = 1 + next(most) as usize;
+        let spread = [rows as u64, 3 * rows as u64, 1 << 40][case % 3];
+        let offset = next(1 << 20) as i64 - (1 << 19);
+        let ids: Vec<i64> = (0..rows).map(|_| offset + next(spread) as i64).collect();
+        let distinct = ids.iter().collect::<std::collections::BTreeSet<_>>().len() == rows;
+        (ids, distinct)
+    }
+
+    /// `IdBits` against a set, over random dense and sparse id lists split
+    /// into random groups.
+    #[test]
+    fn id_bits_find_repeats_as_a_set_does() {
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
         for case in 0..400 {
-            let rows = 1 + next(300) as usize;
-            let spread = [rows as u64, 3 * rows as u64, 1 << 40][case % 3];
-            let offset = next(1 << 20) as i64 - (1 << 19);
-            let ids: Vec<i64> = (0..rows).map(|_| offset + next(spread) as i64).collect();
-            let distinct = ids.iter().collect::<std::collections::BTreeSet<_>>().len() == rows;
+            let (ids, distinct) = random_ids(&mut next, case, 300);
+            let rows = ids.len();
             let mut joined: Option<Ids> = None;
             let mut start = 0;
             while start < rows {
@@ -610,19 +623,10 @@ mod tests {
     /// threads (so into one set or several, joined at the end).
     #[test]
     fn id_pool_finds_repeats_as_a_set_does() {
-        let mut state = 0x2f4a_7c15_9e37_79b9u64;
-        let mut next = move |n: u64| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state % n
-        };
+        let mut next = xorshift(0x2f4a_7c15_9e37_79b9);
         for case in 0..300 {
-            let rows = 1 + next(3_000) as usize;
-            let spread = [rows as u64, 3 * rows as u64, 1 << 40][case % 3];
-            let offset = next(1 << 20) as i64 - (1 << 19);
-            let ids: Vec<i64> = (0..rows).map(|_| offset + next(spread) as i64).collect();
-            let distinct = ids.iter().collect::<std::collections::BTreeSet<_>>().len() == rows;
+            let (ids, distinct) = random_ids(&mut next, case, 3_000);
+            let rows = ids.len();
             let mut groups = Vec::new();
             let mut start = 0;
             while start < rows {
