@@ -264,14 +264,12 @@ pub fn load_streamed(paths: &InputPaths, year: i32) -> Result<(Inputs, aggregate
     // merged in file order. Ids strictly increasing through the file need
     // no further duplicate check; other files' ids are checked as sets of
     // bits kept per worker (`validate::IdPool`) and, when a row group was
-    // not put in a set or the sets are too sparse or find a repeat, by
+    // left out of the sets or they are too sparse or find a repeat, by
     // reading the ids again and sorting them.
     struct Part {
         first_id: Option<i64>,
         last_id: Option<i64>,
         increasing: bool,
-        /// The row group's ids went into `id_sets`.
-        in_sets: bool,
         rows: u64,
         nulls_mapped: [u64; 5],
     }
@@ -280,7 +278,6 @@ pub fn load_streamed(paths: &InputPaths, year: i32) -> Result<(Inputs, aggregate
     let mut last_id: Option<i64> = None;
     let mut increasing = true;
     let id_sets = validate::IdPool::new(reader.rows());
-    let mut all_in_sets = true;
     let mut rows = 0u64;
     let mut nulls_mapped = [0u64; 5];
     let window = 2 * rayon::current_num_threads().max(1);
@@ -296,8 +293,9 @@ pub fn load_streamed(paths: &InputPaths, year: i32) -> Result<(Inputs, aggregate
             // While the file's ids increase, an increasing row group's ids
             // are not put in a set: they are only needed once they stop (a
             // group left out before that means the ids are sorted).
-            let in_sets = !increasing || broken.load(std::sync::atomic::Ordering::Relaxed);
-            if in_sets {
+            if increasing && !broken.load(std::sync::atomic::Ordering::Relaxed) {
+                id_sets.leave_out();
+            } else {
                 id_sets.add(&raw.person_id);
             }
             let nulls_mapped = raw.nulls_mapped;
@@ -307,7 +305,6 @@ pub fn load_streamed(paths: &InputPaths, year: i32) -> Result<(Inputs, aggregate
                 first_id,
                 last_id,
                 increasing,
-                in_sets,
                 rows: part_rows,
                 nulls_mapped,
             })
@@ -323,7 +320,6 @@ pub fn load_streamed(paths: &InputPaths, year: i32) -> Result<(Inputs, aggregate
             if !increasing {
                 broken.store(true, std::sync::atomic::Ordering::Relaxed);
             }
-            all_in_sets &= part.in_sets;
             for (a, b) in nulls_mapped.iter_mut().zip(part.nulls_mapped) {
                 *a += b;
             }
@@ -338,9 +334,8 @@ pub fn load_streamed(paths: &InputPaths, year: i32) -> Result<(Inputs, aggregate
         }
         .into());
     }
-    let checked =
-        |sets: validate::IdPool| all_in_sets && matches!(sets.finish(), validate::Ids::Unique(_));
-    if !increasing && !checked(id_sets) {
+    let unique = increasing || matches!(id_sets.finish(), validate::Ids::Unique(_));
+    if !unique {
         // Only the ids are read again, to find and name the repeat.
         let ids = ingest::person_ids(&paths.population, paths.memory.population.as_ref())?;
         validate::duplicate_ids(&ids, &paths.population)?;

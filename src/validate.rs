@@ -318,7 +318,8 @@ pub struct IdBits {
 pub struct IdPool {
     file_rows: u64,
     free: std::sync::Mutex<Vec<IdBits>>,
-    /// A set found a repeat or would have spread too far: sort instead.
+    /// A set found a repeat or would have spread too far, or a row group
+    /// was left out: sort instead.
     failed: std::sync::atomic::AtomicBool,
 }
 
@@ -347,6 +348,14 @@ impl IdPool {
             Ids::Unique(set) => lock().push(set),
             Ids::Repeated | Ids::Sparse => self.failed.store(true, Relaxed),
         }
+    }
+
+    /// A row group whose ids are not added (while the file's ids
+    /// increase they are not needed): if they turn out to be, the pool
+    /// cannot vouch for the file.
+    pub fn leave_out(&self) {
+        self.failed
+            .store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Every id added, in one set (`Unique`), or why not.
@@ -387,29 +396,19 @@ impl IdBits {
         if span > IdBits::limit(ids.len() as u64, file_rows) {
             return Ids::Sparse;
         }
-        let mut words = vec![0u64; span.div_ceil(64) as usize];
-        let mut repeated = 0u64;
-        for &id in ids {
-            let k = (id - lo) as u64;
-            let (word, bit) = ((k / 64) as usize, 1u64 << (k % 64));
-            repeated |= words[word] & bit;
-            words[word] |= bit;
-        }
-        if repeated != 0 {
-            return Ids::Repeated;
-        }
-        Ids::Unique(IdBits {
+        let empty = IdBits {
             base: lo,
-            words,
-            rows: ids.len() as u64,
+            words: vec![0u64; span.div_ceil(64) as usize],
+            rows: 0,
             file_rows,
-        })
+        };
+        empty.set(ids)
     }
 
     /// This set with a row group's `ids` added: in place when they lie
     /// within its words (no set made for the group), else joined with the
     /// group's own set.
-    pub fn with(mut self, ids: &[i64]) -> Ids {
+    pub fn with(self, ids: &[i64]) -> Ids {
         let (Some(&lo), Some(&hi)) = (ids.iter().min(), ids.iter().max()) else {
             return Ids::Unique(self);
         };
@@ -419,6 +418,12 @@ impl IdBits {
                 other => other,
             };
         }
+        self.set(ids)
+    }
+
+    /// This set with `ids`, which lie within its words, set in place;
+    /// `Repeated` when one was set already.
+    fn set(mut self, ids: &[i64]) -> Ids {
         let mut repeated = 0u64;
         for &id in ids {
             let k = (id - self.base) as u64;
@@ -584,6 +589,18 @@ mod tests {
         (ids, distinct)
     }
 
+    /// `ids` cut into consecutive groups of 1 to `longest` ids.
+    fn cut<'a>(next: &mut impl FnMut(u64) -> u64, ids: &'a [i64], longest: u64) -> Vec<&'a [i64]> {
+        let mut groups = Vec::new();
+        let mut start = 0;
+        while start < ids.len() {
+            let end = (start + 1 + next(longest) as usize).min(ids.len());
+            groups.push(&ids[start..end]);
+            start = end;
+        }
+        groups
+    }
+
     /// `IdBits` against a set, over random dense and sparse id lists split
     /// into random groups.
     #[test]
@@ -592,17 +609,10 @@ mod tests {
         for case in 0..400 {
             let (ids, distinct) = random_ids(&mut next, case, 300);
             let rows = ids.len();
-            let mut joined: Option<Ids> = None;
-            let mut start = 0;
-            while start < rows {
-                let end = (start + 1 + next(40) as usize).min(rows);
-                let part = IdBits::of(&ids[start..end], rows as u64);
-                joined = Some(match joined {
-                    None => part,
-                    Some(j) => j.join(part),
-                });
-                start = end;
-            }
+            let joined = cut(&mut next, &ids, 40)
+                .into_iter()
+                .map(|group| IdBits::of(group, rows as u64))
+                .reduce(Ids::join);
             match joined.unwrap() {
                 Ids::Unique(bits) => {
                     assert!(distinct, "case {case}: a repeat missed");
@@ -627,13 +637,7 @@ mod tests {
         for case in 0..300 {
             let (ids, distinct) = random_ids(&mut next, case, 3_000);
             let rows = ids.len();
-            let mut groups = Vec::new();
-            let mut start = 0;
-            while start < rows {
-                let end = (start + 1 + next(400) as usize).min(rows);
-                groups.push(&ids[start..end]);
-                start = end;
-            }
+            let groups = cut(&mut next, &ids, 400);
             for order in 0..3 {
                 let pool = IdPool::new(rows as u64);
                 match order {

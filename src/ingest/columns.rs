@@ -265,13 +265,13 @@ impl Table {
                 // and DuckDB's files of about 50 groups, 7-8% on
                 // pyarrow's of 6); fewer: one per column, so that every
                 // core has work.
-                let groups = file.group_rows().len();
-                let tasks = if groups >= 2 * rayon::current_num_threads() {
+                let groups = file.group_rows();
+                let tasks = if groups.len() >= 2 * rayon::current_num_threads() {
                     (window.saturating_mul(4), Tasks::PerGroup)
                 } else {
                     (window, Tasks::PerColumn)
                 };
-                schedule(&file.group_rows(), n, tasks, decode, finish, merge)
+                schedule(&groups, n, tasks, decode, finish, merge)
             }
             Table::Memory(table) => {
                 let decode = table.decoder(requests)?;
@@ -720,7 +720,8 @@ enum Tasks {
     PerColumn,
     /// Each group is one task that decodes its columns and finishes them
     /// on the same core, while they are in its cache: for sources of
-    /// many groups whose columns are cheap to decode (in-memory tables).
+    /// enough groups to share out (in-memory tables, files of at least two
+    /// row groups per thread).
     PerGroup,
 }
 
@@ -842,6 +843,10 @@ thread_local! {
 mod tests {
     use super::*;
     use arrow::array::{ArrayRef, BooleanArray, Int32Array, Int64Array, UInt8Array};
+    use arrow::record_batch::RecordBatch;
+    use parquet::arrow::ArrowWriter;
+    use parquet::basic::{Compression, ZstdLevel};
+    use parquet::file::properties::{WriterProperties, WriterVersion};
 
     #[test]
     fn schedule_gives_each_group_its_own_parts_and_the_earliest_error() {
@@ -906,10 +911,6 @@ mod tests {
             }
         }
     }
-    use arrow::record_batch::RecordBatch;
-    use parquet::arrow::ArrowWriter;
-    use parquet::basic::{Compression, ZstdLevel};
-    use parquet::file::properties::{WriterProperties, WriterVersion};
 
     /// Writes four columns (required, or declared nullable without nulls)
     /// in two row groups with `properties`.

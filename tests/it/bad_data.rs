@@ -400,32 +400,24 @@ fn the_earliest_row_groups_error_is_named_whatever_the_threads() {
             });
         }
     }
+    let in_groups_of_two = |persons: &[Person]| {
+        let columns = population_columns(persons);
+        move |dir: &Path| write_parquet_groups(&dir.join("population.parquet"), columns, 2)
+    };
     persons[3].clinic = 98;
     persons[5].age = -3;
     for threads in ["1", "2", "3", "4"] {
-        let spoil = |dir: &Path| {
-            write_parquet_groups(
-                &dir.join("population.parquet"),
-                population_columns(&persons),
-                2,
-            )
-        };
         let args: Vec<&str> = ARGS.iter().copied().chain(["--threads", threads]).collect();
-        check_args(spoil, &args, 1, &["`clinic_id`", "row 4", "`98`"]);
+        check_args(
+            in_groups_of_two(&persons),
+            &args,
+            1,
+            &["`clinic_id`", "row 4", "`98`"],
+        );
     }
     // With the clinic known, the age is named.
     persons[3].clinic = 11;
-    check(
-        |dir: &Path| {
-            write_parquet_groups(
-                &dir.join("population.parquet"),
-                population_columns(&persons),
-                2,
-            )
-        },
-        1,
-        &["`age`", "row 6", "`-3`"],
-    );
+    check(in_groups_of_two(&persons), 1, &["`age`", "row 6", "`-3`"]);
 }
 
 #[test]
