@@ -86,8 +86,9 @@ impl Inputs {
     }
 }
 
-/// Reads and checks the model, geography and clinics.
-fn load_context(paths: &InputPaths) -> Result<Inputs, Error> {
+/// Reads and checks the model, geography and clinics (the population is
+/// left empty: `load_inputs` holds it, `stream_bases` streams it past).
+pub fn load_context(paths: &InputPaths) -> Result<Inputs, Error> {
     load_context_with(paths, paths.load_model()?)
 }
 
@@ -240,8 +241,31 @@ pub fn load_inputs_with(paths: &InputPaths, model: LoadedModel) -> Result<Inputs
 /// population.
 pub fn load_streamed(paths: &InputPaths, year: i32) -> Result<(Inputs, aggregate::Basis), Error> {
     let mut inputs = load_context(paths)?;
+    let tables = inputs.year_tables(&inputs.model.model, year)?;
+    let mut bases = stream_bases(&mut inputs, paths, std::slice::from_ref(&tables))?;
+    let basis = bases.pop().unwrap_or_else(|| {
+        aggregate::Basis::empty(
+            &tables,
+            inputs.clinics.len(),
+            inputs.geography.kommuner.len(),
+        )
+    });
+    Ok((inputs, basis))
+}
+
+/// Streams the population past once, a few row groups at a time, into one
+/// basis per set of year tables (in `tables`' order), and records the
+/// population's source (rows, SHA-256) and mapped nulls in `inputs`, which
+/// come from `load_context` and keep an empty population. Every table
+/// must be of a model with the loaded model's conditions (the population
+/// is read for the loaded model): a batch of scenarios sums the persons
+/// into each of its bases in one reading of the file.
+pub fn stream_bases(
+    inputs: &mut Inputs,
+    paths: &InputPaths,
+    tables: &[weights::YearTables],
+) -> Result<Vec<aggregate::Basis>, Error> {
     let model = &inputs.model.model;
-    let tables = inputs.year_tables(model, year)?;
     let n_clinics = inputs.clinics.len();
     let n_kommuner = inputs.geography.kommuner.len();
     let options = ingest::PopulationOptions {
@@ -274,7 +298,10 @@ pub fn load_streamed(paths: &InputPaths, year: i32) -> Result<(Inputs, aggregate
         nulls_mapped: [u64; 5],
     }
     let references = validate::References::new(&inputs.clinics, &inputs.geography);
-    let pool = aggregate::BasisPool::new(&tables, n_clinics, n_kommuner);
+    let pools: Vec<aggregate::BasisPool> = tables
+        .iter()
+        .map(|t| aggregate::BasisPool::new(t, n_clinics, n_kommuner))
+        .collect();
     let mut last_id: Option<i64> = None;
     let mut increasing = true;
     let id_sets = validate::IdPool::new(reader.rows());
@@ -300,7 +327,9 @@ pub fn load_streamed(paths: &InputPaths, year: i32) -> Result<(Inputs, aggregate
             }
             let nulls_mapped = raw.nulls_mapped;
             let chunk = validate::references(raw, &references, &check_paths, first_row)?;
-            pool.add(&chunk, 0..chunk.len(), first_row as usize);
+            for pool in &pools {
+                pool.add(&chunk, 0..chunk.len(), first_row as usize);
+            }
             Ok(Part {
                 first_id,
                 last_id,
@@ -327,7 +356,10 @@ pub fn load_streamed(paths: &InputPaths, year: i32) -> Result<(Inputs, aggregate
             Ok(())
         },
     )?;
-    let basis = pool.finish();
+    let bases = pools
+        .into_iter()
+        .map(aggregate::BasisPool::finish)
+        .collect();
     if rows == 0 {
         return Err(InputError::Empty {
             path: paths.population.clone(),
@@ -343,7 +375,7 @@ pub fn load_streamed(paths: &InputPaths, year: i32) -> Result<(Inputs, aggregate
     inputs.population_source.rows = rows;
     inputs.population_source.sha256 = sha256;
     inputs.nulls_mapped = nulls_mapped;
-    Ok((inputs, basis))
+    Ok(bases)
 }
 
 /// A table held in memory as a source: named by its label, with no

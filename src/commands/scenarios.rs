@@ -11,21 +11,23 @@
 //! a numeric term by its id). Each variant is applied to the model file and
 //! validated as a model file is, so errors read alike.
 //!
-//! Cost: persons are passed over once per distinct set of coefficient
-//! overrides (the `Basis`); every other variant costs work proportional to
-//! clinics × package signatures.
+//! Cost: the population file is read once, streamed a few row groups at a
+//! time (never held), and each row group is summed into one basis per
+//! distinct set of coefficient overrides (the `Basis`); every other
+//! variant costs work proportional to clinics × package signatures.
 
 use super::{positive_float, Failure, InputArgs};
 use crate::aggregate::Basis;
 use crate::error::{Error, ModelError, OutputError};
 use crate::fit::evaluate::{quantiles, Quantiles};
+use crate::inputs::{load_context, stream_bases};
 use crate::model::coefficient::CoefficientName;
 use crate::model::file::ModelFile;
 use crate::model::format2::Spec;
 use crate::model::Model;
 use crate::output::schema::{BaselineModel, Engine, ScenariosManifest};
 use crate::output::table::TableStream;
-use crate::{load_inputs, InputPaths, Inputs, RunParams, RunResult};
+use crate::{InputPaths, Inputs, RunParams, RunResult};
 use clap::Args;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -453,6 +455,8 @@ pub struct ScenarioSummary {
 #[derive(Debug, Clone, Serialize)]
 pub struct BatchSummary {
     pub scenarios: usize,
+    /// Distinct sets of sums over persons (`Basis`), one per distinct set
+    /// of coefficient overrides; all are summed in one reading of the file.
     pub passes_over_persons: usize,
     pub load_seconds: f64,
     pub compute_seconds: f64,
@@ -468,18 +472,9 @@ pub fn run(config: &ScenariosConfig) -> Result<BatchSummary, Error> {
         source,
     })?;
     let mut variants = parse(&bytes, &config.scenarios)?;
-    let inputs = load_inputs(&config.inputs)?;
-    let invocation = config.recorded.as_ref().map(|r| {
-        let mut read = crate::output::run_inputs(&inputs);
-        read.push(crate::output::schema::InputFile {
-            role: "scenarios".into(),
-            path: config.scenarios.display().to_string(),
-            sha256: crate::model::sha256_hex(&bytes),
-        });
-        r.invocation(read)
-    });
-    let load_seconds = started.elapsed().as_secs_f64();
-    let compute_started = std::time::Instant::now();
+    // The model, geography and clinics first; the persons are streamed
+    // past once the variants are known (below).
+    let mut inputs = load_context(&config.inputs)?;
     let base_file = inputs.model.model.to_file();
     variants.insert(
         0,
@@ -515,23 +510,35 @@ pub fn run(config: &ScenariosConfig) -> Result<BatchSummary, Error> {
         }
     }
     // One basis per distinct set of coefficient overrides and bounds on
-    // clipping (which persons the basis keeps one by one).
+    // clipping (which persons the basis keeps one by one), all summed in
+    // one streamed reading of the population: the batch never holds the
+    // persons.
     let mut keys = Vec::with_capacity(variants.len());
-    let mut bases: BTreeMap<String, Basis> = BTreeMap::new();
+    let mut distinct: Vec<(String, crate::weights::YearTables)> = Vec::new();
     for (v, model) in variants.iter().zip(&models) {
         let tables = inputs.year_tables(model, config.params.year)?;
         let key = format!("{}|{}", v.basis_key(), tables.clip_key());
-        if !bases.contains_key(&key) {
-            let basis = Basis::new(
-                &tables,
-                &inputs.population,
-                inputs.clinics.len(),
-                inputs.geography.kommuner.len(),
-            );
-            bases.insert(key.clone(), basis);
+        if !distinct.iter().any(|(k, _)| *k == key) {
+            distinct.push((key.clone(), tables));
         }
         keys.push(key);
     }
+    let (distinct_keys, tables): (Vec<String>, Vec<_>) = distinct.into_iter().unzip();
+    let streamed = stream_bases(&mut inputs, &config.inputs, &tables)?;
+    let bases: BTreeMap<String, Basis> = distinct_keys.into_iter().zip(streamed).collect();
+    let invocation = config.recorded.as_ref().map(|r| {
+        let mut read = crate::output::run_inputs(&inputs);
+        read.push(crate::output::schema::InputFile {
+            role: "scenarios".into(),
+            path: config.scenarios.display().to_string(),
+            sha256: crate::model::sha256_hex(&bytes),
+        });
+        r.invocation(read)
+    });
+    // Reading the inputs and the passes over persons (done while the file
+    // is read) count as loading; the rest as computing.
+    let load_seconds = started.elapsed().as_secs_f64();
+    let compute_started = std::time::Instant::now();
     // A year's sums depend on the basis, the year and the packages; the
     // proposal rules, D and the load level do not change them, so a grid
     // over those forms each year's sums once (the same bits: they are
@@ -579,9 +586,8 @@ pub fn run(config: &ScenariosConfig) -> Result<BatchSummary, Error> {
         let mut summaries = Vec::with_capacity(variants.len());
         let mut gaps = crate::output::schema::CapacityGapColumns::default();
         let mut held: Option<crate::output::table::Table> = None;
-        // Validating the variants, the passes over persons and each chunk
-        // count as computing (a chunk is computed while the one before is
-        // written, so the two overlap).
+        // Each year's sums and each chunk count as computing (a chunk is
+        // computed while the one before is written, so the two overlap).
         let mut compute_seconds = compute_started.elapsed().as_secs_f64();
         let n = variants.len();
         type Chunk = (std::ops::Range<usize>, Vec<RunResult>, f64);
@@ -867,7 +873,7 @@ pub fn execute(args: &ScenariosArgs) -> Result<(), Failure> {
     let batch = super::in_pool(args.input.threads, || run(&config))?;
     if !args.input.quiet {
         tracing::info!(
-            "fordeling: {} scenarios and the baseline ({} pass(es) over persons): loaded in {:.3} s, computed in {:.3} s; wrote {}",
+            "fordeling: {} scenarios and the baseline ({} set(s) of sums over persons, in one reading): loaded in {:.3} s, computed in {:.3} s; wrote {}",
             batch.scenarios,
             batch.passes_over_persons,
             batch.load_seconds,

@@ -286,6 +286,8 @@ pub struct ScenariosManifest {
     pub invocation: Option<Invocation>,
     pub load_seconds: f64,
     pub model: BaselineModel,
+    /// Distinct sets of sums over persons (one per distinct set of
+    /// coefficient overrides), all summed in one reading of the population.
     pub passes_over_persons: usize,
     pub scenarios: usize,
 }

@@ -785,3 +785,63 @@ fn capacity_adjustment_leaving_no_capacity_names_the_clinic() {
         &["clinic 22", "effective capacity above 0"],
     );
 }
+
+/// A scenario batch streams the persons past (never holding them) into a
+/// set of sums per distinct set of coefficient overrides, so it must
+/// still find every fault a run finds, with the same message: here with
+/// two sets of sums (the baseline's and one override's).
+#[test]
+fn a_scenario_batch_finds_the_faults_a_run_finds() {
+    const SCENARIO_ARGS: &[&str] = &[
+        "scenarios",
+        "--population",
+        "population.parquet",
+        "--clinics",
+        "clinics.parquet",
+        "--geography",
+        "geography.csv",
+        "--model",
+        "model.toml",
+        "--scenarios",
+        "s.toml",
+        "--out",
+        "result",
+    ];
+    let with_scenarios = |spoil: Box<dyn FnOnce(&Path)>| {
+        move |dir: &Path| {
+            std::fs::write(
+                dir.join("s.toml"),
+                "[[scenario]]\nname = \"heavier\"\n[scenario.coefficients]\n\"age_sex.male[0]\" = 2.5\n",
+            )
+            .unwrap();
+            spoil(dir);
+        }
+    };
+    check_args(
+        with_scenarios(Box::new(population_with("person_id", i64s(&[1, 2, 3, 2])))),
+        SCENARIO_ARGS,
+        1,
+        &["`person_id`", "row 4", "duplicates row 2", "`2`"],
+    );
+    check_args(
+        with_scenarios(Box::new(population_with("person_id", i64s(&[4, 2, 3, 2])))),
+        SCENARIO_ARGS,
+        1,
+        &["`person_id`", "row 4", "duplicates row 2", "`2`"],
+    );
+    check_args(
+        with_scenarios(Box::new(population_with(
+            "clinic_id",
+            i32s(&[11, 11, 33, 22]),
+        ))),
+        SCENARIO_ARGS,
+        1,
+        &["population.parquet", "`clinic_id`", "row 3", "`33`"],
+    );
+    check_args(
+        with_scenarios(Box::new(population_with("age", i8s(&[40, 82, -1, 10])))),
+        SCENARIO_ARGS,
+        1,
+        &["population.parquet", "`age`", "row 3", "`-1`"],
+    );
+}
