@@ -1,19 +1,19 @@
 //! `fordeling project`: the yearly chain. Each year's packages switch on by
 //! their start year and phase-in, `D` follows a capacity path, and each
 //! year's proposals become the next year's previous counts, so transition
-//! caps chain. With the same population every year, the persons are
-//! passed over once (the `Basis`); each further year costs only work
-//! proportional to clinics × package signatures.
+//! caps chain. The population file is streamed past into the
+//! year-independent sums (the `Basis`), never held; with the same
+//! population every year that is done once, and each further year costs
+//! only work proportional to clinics × package signatures.
 
 use super::{Failure, InputArgs};
 use crate::aggregate::Basis;
 use crate::decisions;
 use crate::error::{Error, InputError, OutputError};
+use crate::inputs::{load_context, stream_bases};
 use crate::output::schema::{ProjectManifest, ProjectYear};
 use crate::output::table::Table;
-use crate::{
-    compute_year, ingest, load_inputs, output, validate, InputPaths, RunParams, RunResult, Source,
-};
+use crate::{compute_year, output, InputPaths, RunParams, RunResult};
 use clap::Args;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -171,7 +171,12 @@ pub fn project(config: &ProjectConfig, capacity_path_text: &str) -> Result<Proje
     if let Some(dir) = &config.population_dir {
         paths.population = year_population(dir, config.from);
     }
-    let mut inputs = load_inputs(&paths)?;
+    // The persons are streamed past into the year-independent sums (never
+    // held), with the first year's tables, as each later year's file is.
+    let mut inputs = load_context(&paths)?;
+    let model = inputs.model.model.clone();
+    let first_tables = inputs.year_tables(&model, config.from)?;
+    let first_basis = stream_basis(&mut inputs, &paths, &first_tables)?;
     let load_seconds = started.elapsed().as_secs_f64();
     // Every file the chain reads, for the manifest's invocation.
     let mut read = output::run_inputs(&inputs);
@@ -183,7 +188,6 @@ pub fn project(config: &ProjectConfig, capacity_path_text: &str) -> Result<Proje
             sha256: crate::ingest::hash_file(path)?,
         });
     }
-    let model = inputs.model.model.clone();
     let today = inputs.clinics.total_capacities();
     // Check the whole capacity path before any work.
     for year in config.from..=config.to {
@@ -198,7 +202,7 @@ pub fn project(config: &ProjectConfig, capacity_path_text: &str) -> Result<Proje
 
     output::atomic::write_dir_atomically(&config.out, |dir| -> Result<ProjectSummary, Error> {
         let mut previous = inputs.clinics.previous_min_patients.clone();
-        let mut basis: Option<Basis> = None;
+        let mut basis = first_basis;
         let mut summary_rows: Vec<(i32, RunResult)> = Vec::new();
         let mut years = Vec::new();
         let progress = crate::progress::Progress::new(
@@ -207,25 +211,20 @@ pub fn project(config: &ProjectConfig, capacity_path_text: &str) -> Result<Proje
             "years",
         );
         for year in config.from..=config.to {
+            let t0 = Instant::now();
+            let tables = inputs.year_tables(&model, year)?;
             if let (Some(pdir), true) = (&config.population_dir, year > config.from) {
-                let path = year_population(pdir, year);
-                reload_population(&mut inputs, &paths, &path)?;
+                let mut year_paths = paths.clone();
+                year_paths.population = year_population(pdir, year);
+                year_paths.memory.population = None;
+                inputs.population_source.path = year_paths.population.display().to_string();
+                basis = stream_basis(&mut inputs, &year_paths, &tables)?;
                 read.push(output::schema::InputFile::new(
                     format!("population {year}"),
                     &inputs.population_source,
                 ));
-                basis = None;
             }
-            let t0 = Instant::now();
-            let tables = inputs.year_tables(&model, year)?;
-            let basis = basis.get_or_insert_with(|| {
-                Basis::new(
-                    &tables,
-                    &inputs.population,
-                    inputs.clinics.len(),
-                    inputs.geography.kommuner.len(),
-                )
-            });
+            let basis = &basis;
             let capacity_total = config
                 .capacity_path
                 .total(year, config.from, today)
@@ -340,35 +339,22 @@ fn year_population(dir: &Path, year: i32) -> PathBuf {
     dir.join(format!("population_{year}.parquet"))
 }
 
-fn reload_population(
+/// The year-independent sums over the persons of `paths.population`
+/// with `tables`, the file streamed past (its rows and SHA-256 recorded in
+/// `inputs`).
+fn stream_basis(
     inputs: &mut crate::Inputs,
     paths: &InputPaths,
-    path: &Path,
-) -> Result<(), Error> {
-    let options = ingest::PopulationOptions {
-        nulls_as_unknown: paths.nulls_as_unknown,
-        outcomes: false,
-    };
-    let raw = ingest::population(path, None, &inputs.model.model, options)?;
-    let rows = raw.person_id.len() as u64;
-    let geography_path = PathBuf::from(&inputs.geography_source.path);
-    inputs.nulls_mapped = raw.nulls_mapped;
-    inputs.population = validate::population(
-        raw,
-        &inputs.clinics,
-        &inputs.geography,
-        &validate::Paths {
-            population: path,
-            clinics: &paths.clinics,
-            geography: &geography_path,
-        },
-    )?;
-    inputs.population_source = Source {
-        path: path.display().to_string(),
-        rows,
-        sha256: crate::ingest::hash_file(path)?,
-    };
-    Ok(())
+    tables: &crate::weights::YearTables,
+) -> Result<Basis, Error> {
+    let mut bases = stream_bases(inputs, paths, std::slice::from_ref(tables))?;
+    Ok(bases.pop().unwrap_or_else(|| {
+        Basis::empty(
+            tables,
+            inputs.clinics.len(),
+            inputs.geography.kommuner.len(),
+        )
+    }))
 }
 
 /// The clinic × year summary and the national and per-sundhedsråd table.

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::common::*;
+use sha2::Digest;
 use std::path::Path;
 
 const MODEL: &str = r#"
@@ -438,6 +439,46 @@ fn population_dir_gives_each_year_its_persons() {
         1250.0 / (500.0 / 3.0 / 140.0),
         "2027 clinic 1",
     );
+    // Each year's file is streamed past, hashed as it is read: the
+    // manifest names it with the SHA-256 of its bytes.
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("chain/manifest.json")).unwrap(),
+    )
+    .unwrap();
+    let read = manifest["invocation"]["inputs"].as_array().unwrap();
+    for (role, file) in [
+        ("population", "population_2026.parquet"),
+        ("population 2027", "population_2027.parquet"),
+    ] {
+        let entry = read.iter().find(|e| e["role"] == role).unwrap();
+        assert!(entry["path"].as_str().unwrap().ends_with(file), "{entry}");
+        let bytes = std::fs::read(years.join(file)).unwrap();
+        let hex: String = sha2::Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(entry["sha256"], hex, "{role}");
+    }
+    // A later year's bad file is named, with its column, row and value,
+    // and nothing is written.
+    persons[4].clinic = 7;
+    write_parquet(
+        &years.join("population_2027.parquet"),
+        population_columns(&persons),
+    );
+    let output = project_into(
+        dir.path(),
+        "2026",
+        "2027",
+        &["--population-dir", "years"],
+        "chain3",
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let message = String::from_utf8_lossy(&output.stderr);
+    for phrase in ["population_2027.parquet", "`clinic_id`", "row 5", "`7`"] {
+        assert!(message.contains(phrase), "{phrase}: {message}");
+    }
+    assert!(!dir.path().join("chain3").exists());
     // A missing year is a clear error.
     std::fs::remove_file(years.join("population_2027.parquet")).unwrap();
     let output = project_into(
