@@ -792,21 +792,11 @@ fn capacity_adjustment_leaving_no_capacity_names_the_clinic() {
 /// two sets of sums (the baseline's and one override's).
 #[test]
 fn a_scenario_batch_finds_the_faults_a_run_finds() {
-    const SCENARIO_ARGS: &[&str] = &[
-        "scenarios",
-        "--population",
-        "population.parquet",
-        "--clinics",
-        "clinics.parquet",
-        "--geography",
-        "geography.csv",
-        "--model",
-        "model.toml",
-        "--scenarios",
-        "s.toml",
-        "--out",
-        "result",
-    ];
+    // `run`'s arguments, as `scenarios` with a scenario file.
+    let mut scenario_args: Vec<&str> = ARGS.to_vec();
+    scenario_args[0] = "scenarios";
+    let out = scenario_args.len() - 2;
+    scenario_args.splice(out..out, ["--scenarios", "s.toml"]);
     let with_scenarios = |spoil: Box<dyn FnOnce(&Path)>| {
         move |dir: &Path| {
             std::fs::write(
@@ -819,13 +809,13 @@ fn a_scenario_batch_finds_the_faults_a_run_finds() {
     };
     check_args(
         with_scenarios(Box::new(population_with("person_id", i64s(&[1, 2, 3, 2])))),
-        SCENARIO_ARGS,
+        &scenario_args,
         1,
         &["`person_id`", "row 4", "duplicates row 2", "`2`"],
     );
     check_args(
         with_scenarios(Box::new(population_with("person_id", i64s(&[4, 2, 3, 2])))),
-        SCENARIO_ARGS,
+        &scenario_args,
         1,
         &["`person_id`", "row 4", "duplicates row 2", "`2`"],
     );
@@ -834,13 +824,13 @@ fn a_scenario_batch_finds_the_faults_a_run_finds() {
             "clinic_id",
             i32s(&[11, 11, 33, 22]),
         ))),
-        SCENARIO_ARGS,
+        &scenario_args,
         1,
         &["population.parquet", "`clinic_id`", "row 3", "`33`"],
     );
     check_args(
         with_scenarios(Box::new(population_with("age", i8s(&[40, 82, -1, 10])))),
-        SCENARIO_ARGS,
+        &scenario_args,
         1,
         &["population.parquet", "`age`", "row 3", "`-1`"],
     );
