@@ -207,12 +207,30 @@ pub fn write_run_files(
     result: &RunResult,
     meta: &RunMeta,
 ) -> Result<(), OutputError> {
-    let clinics = clinic_table(inputs, result);
-    let areas = area_table(&result.areas);
-    clinics.write_parquet(&dir.join("clinics.parquet"))?;
-    clinics.write_csv(&dir.join("clinics.csv"))?;
-    areas.write_parquet(&dir.join("areas.parquet"))?;
-    areas.write_csv(&dir.join("areas.csv"))?;
+    let (clinics, areas) = rayon::join(
+        || clinic_table(inputs, result),
+        || area_table(&result.areas),
+    );
+    // The four tables are written side by side; the first failure in
+    // this order is the one reported.
+    let ((clinics_parquet, clinics_csv), (areas_parquet, areas_csv)) = rayon::join(
+        || {
+            rayon::join(
+                || clinics.write_parquet(&dir.join("clinics.parquet")),
+                || clinics.write_csv(&dir.join("clinics.csv")),
+            )
+        },
+        || {
+            rayon::join(
+                || areas.write_parquet(&dir.join("areas.parquet")),
+                || areas.write_csv(&dir.join("areas.csv")),
+            )
+        },
+    );
+    clinics_parquet?;
+    clinics_csv?;
+    areas_parquet?;
+    areas_csv?;
     let manifest_path = dir.join("manifest.json");
     std::fs::write(&manifest_path, manifest_json(inputs, result, meta))
         .map_err(|e| OutputError::write(&manifest_path, e))
