@@ -242,20 +242,29 @@ pub fn load_inputs_with(paths: &InputPaths, model: LoadedModel) -> Result<Inputs
 pub fn load_streamed(paths: &InputPaths, year: i32) -> Result<(Inputs, aggregate::Basis), Error> {
     let mut inputs = load_context(paths)?;
     let tables = inputs.year_tables(&inputs.model.model, year)?;
-    let mut bases = stream_bases(&mut inputs, paths, std::slice::from_ref(&tables))?;
-    let basis = bases.pop().unwrap_or_else(|| {
+    let basis = stream_basis(&mut inputs, paths, &tables)?;
+    Ok((inputs, basis))
+}
+
+/// `stream_bases` for one set of tables.
+pub fn stream_basis(
+    inputs: &mut Inputs,
+    paths: &InputPaths,
+    tables: &weights::YearTables,
+) -> Result<aggregate::Basis, Error> {
+    let mut bases = stream_bases(inputs, paths, std::slice::from_ref(tables))?;
+    Ok(bases.pop().unwrap_or_else(|| {
         aggregate::Basis::empty(
-            &tables,
+            tables,
             inputs.clinics.len(),
             inputs.geography.kommuner.len(),
         )
-    });
-    Ok((inputs, basis))
+    }))
 }
 
 /// Streams the population past once, a few row groups at a time, into one
 /// basis per set of year tables (in `tables`' order), and records the
-/// population's source (rows, SHA-256) and mapped nulls in `inputs`, which
+/// population's source (path, rows, SHA-256) and mapped nulls in `inputs`, which
 /// come from `load_context` and keep an empty population. Every table
 /// must be of a model with the loaded model's conditions (the population
 /// is read for the loaded model): a batch of scenarios sums the persons
@@ -372,8 +381,11 @@ pub fn stream_bases(
         let ids = ingest::person_ids(&paths.population, paths.memory.population.as_ref())?;
         validate::duplicate_ids(&ids, &paths.population)?;
     }
-    inputs.population_source.rows = rows;
-    inputs.population_source.sha256 = sha256;
+    inputs.population_source = Source {
+        path: paths.population.display().to_string(),
+        rows,
+        sha256,
+    };
     inputs.nulls_mapped = nulls_mapped;
     Ok(bases)
 }

@@ -601,6 +601,16 @@ mod tests {
         groups
     }
 
+    /// A set found `Unique` for `rows` ids: they were `distinct`, and it
+    /// counts and holds each once.
+    #[track_caller]
+    fn holds_each_once(bits: &IdBits, distinct: bool, rows: usize, what: &str) {
+        assert!(distinct, "{what}: a repeat missed");
+        assert_eq!(bits.rows, rows as u64, "{what}");
+        let ones: u32 = bits.words.iter().map(|w| w.count_ones()).sum();
+        assert_eq!(ones as usize, rows, "{what}");
+    }
+
     /// `IdBits` against a set, over random dense and sparse id lists split
     /// into random groups.
     #[test]
@@ -615,10 +625,7 @@ mod tests {
                 .reduce(Ids::join);
             match joined.unwrap() {
                 Ids::Unique(bits) => {
-                    assert!(distinct, "case {case}: a repeat missed");
-                    assert_eq!(bits.rows, rows as u64);
-                    let ones: u32 = bits.words.iter().map(|w| w.count_ones()).sum();
-                    assert_eq!(ones as usize, rows, "case {case}");
+                    holds_each_once(&bits, distinct, rows, &format!("case {case}"))
                 }
                 Ids::Repeated => assert!(!distinct, "case {case}: a false repeat"),
                 Ids::Sparse => assert_eq!(case % 3, 2, "case {case}: dense ids taken as sparse"),
@@ -646,12 +653,12 @@ mod tests {
                     _ => groups.par_iter().for_each(|g| pool.add(g)),
                 }
                 match pool.finish() {
-                    Ids::Unique(bits) => {
-                        assert!(distinct, "case {case} order {order}: a repeat missed");
-                        assert_eq!(bits.rows, rows as u64);
-                        let ones: u32 = bits.words.iter().map(|w| w.count_ones()).sum();
-                        assert_eq!(ones as usize, rows, "case {case} order {order}");
-                    }
+                    Ids::Unique(bits) => holds_each_once(
+                        &bits,
+                        distinct,
+                        rows,
+                        &format!("case {case} order {order}"),
+                    ),
                     _ => assert!(
                         !distinct || case % 3 == 2,
                         "case {case} order {order}: dense distinct ids not taken"

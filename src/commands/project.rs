@@ -7,10 +7,9 @@
 //! only work proportional to clinics × package signatures.
 
 use super::{Failure, InputArgs};
-use crate::aggregate::Basis;
 use crate::decisions;
 use crate::error::{Error, InputError, OutputError};
-use crate::inputs::{load_context, stream_bases};
+use crate::inputs::{load_context, stream_basis};
 use crate::output::schema::{ProjectManifest, ProjectYear};
 use crate::output::table::Table;
 use crate::{compute_year, output, InputPaths, RunParams, RunResult};
@@ -217,7 +216,6 @@ pub fn project(config: &ProjectConfig, capacity_path_text: &str) -> Result<Proje
                 let mut year_paths = paths.clone();
                 year_paths.population = year_population(pdir, year);
                 year_paths.memory.population = None;
-                inputs.population_source.path = year_paths.population.display().to_string();
                 basis = stream_basis(&mut inputs, &year_paths, &tables)?;
                 read.push(output::schema::InputFile::new(
                     format!("population {year}"),
@@ -337,24 +335,6 @@ pub fn project(config: &ProjectConfig, capacity_path_text: &str) -> Result<Proje
 
 fn year_population(dir: &Path, year: i32) -> PathBuf {
     dir.join(format!("population_{year}.parquet"))
-}
-
-/// The year-independent sums over the persons of `paths.population`
-/// with `tables`, the file streamed past (its rows and SHA-256 recorded in
-/// `inputs`).
-fn stream_basis(
-    inputs: &mut crate::Inputs,
-    paths: &InputPaths,
-    tables: &crate::weights::YearTables,
-) -> Result<Basis, Error> {
-    let mut bases = stream_bases(inputs, paths, std::slice::from_ref(tables))?;
-    Ok(bases.pop().unwrap_or_else(|| {
-        Basis::empty(
-            tables,
-            inputs.clinics.len(),
-            inputs.geography.kommuner.len(),
-        )
-    }))
 }
 
 /// The clinic × year summary and the national and per-sundhedsråd table.

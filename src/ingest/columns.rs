@@ -756,6 +756,8 @@ where
         rows: rows[g],
     };
     // A group's parts, in request order, as a chunk (the first error).
+    // Exactly `requests` parts are taken, a failed group's too, so that
+    // groups can take theirs one after another from one iterator.
     let chunk_of = |g: usize, parts: &mut dyn Iterator<Item = Result<Part, InputError>>| {
         let mut chunk = Chunk {
             columns: Vec::with_capacity(requests),
@@ -763,13 +765,20 @@ where
             nulls_mapped: Vec::with_capacity(requests),
             rows: rows[g],
         };
+        let mut failed = None;
         for _ in 0..requests {
-            let part = parts.next().unwrap_or_else(|| Ok(Part::absent()))?;
-            chunk.columns.push(part.column);
-            chunk.given.push(part.given);
-            chunk.nulls_mapped.push(part.nulls_mapped);
+            match parts.next().unwrap_or_else(|| Ok(Part::absent())) {
+                Ok(part) => {
+                    chunk.columns.push(part.column);
+                    chunk.given.push(part.given);
+                    chunk.nulls_mapped.push(part.nulls_mapped);
+                }
+                Err(e) => {
+                    failed.get_or_insert(e);
+                }
+            }
         }
-        Ok::<Chunk, InputError>(chunk)
+        failed.map_or(Ok(chunk), Err)
     };
     let mut first = 0;
     while first < rows.len() {
@@ -789,14 +798,10 @@ where
                 let decoded: Vec<Result<Part, InputError>> =
                     pairs.par_iter().map(|&(g, k)| decode(span(g), k)).collect();
                 let mut decoded = decoded.into_iter();
-                // Each group takes exactly its own parts (a failed one
-                // too), and keeps its error in place, so that an earlier
-                // group's `finish` error still comes first.
+                // A group whose decode failed keeps its error in place, so
+                // that an earlier group's `finish` error still comes first.
                 let chunks: Vec<(usize, Result<Chunk, InputError>)> = (first..last)
-                    .map(|g| {
-                        let parts: Vec<_> = decoded.by_ref().take(requests).collect();
-                        (g, chunk_of(g, &mut parts.into_iter()))
-                    })
+                    .map(|g| (g, chunk_of(g, &mut decoded)))
                     .collect();
                 chunks
                     .into_par_iter()
