@@ -297,7 +297,7 @@ fn prefetch_ahead(groups: usize) -> Option<usize> {
 /// Asks the cache for the line of `p` (nothing on other architectures; the
 /// address need not be valid, as a prefetch never faults).
 #[inline(always)]
-fn prefetch<T>(p: *const T) {
+pub(crate) fn prefetch<T>(p: *const T) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: `_mm_prefetch` only hints the cache; it reads nothing and
     // does not fault, whatever the address.

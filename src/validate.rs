@@ -425,7 +425,14 @@ impl IdBits {
     /// `Repeated` when one was set already.
     fn set(mut self, ids: &[i64]) -> Ids {
         let mut repeated = 0u64;
-        for &id in ids {
+        // A set past the caches (a shuffled file's ids at scale 10 span
+        // 7.5 MB) is asked for the word of the id 16 ahead.
+        let ahead = (self.words.len() > 1 << 17).then_some(16);
+        for (j, &id) in ids.iter().enumerate() {
+            if let Some(&later) = ahead.and_then(|d| ids.get(j + d)) {
+                let word = (later.wrapping_sub(self.base) as u64 / 64) as usize;
+                crate::aggregate::prefetch(self.words.as_ptr().wrapping_add(word));
+            }
             let k = (id - self.base) as u64;
             let (word, bit) = ((k / 64) as usize, 1u64 << (k % 64));
             repeated |= self.words[word] & bit;
