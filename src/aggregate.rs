@@ -16,6 +16,7 @@ use crate::domain::Population;
 use crate::exact::{
     fixed, to_f64, Moments, WordMoments, WordSums, LIMIT, SCALE_BITS, U256, WORD, WORD_RUN,
 };
+use crate::prefetch::prefetch;
 use crate::terms::BLOCK_PERSONS;
 use crate::weights::{BaseNeed, Components, YearTables};
 use rayon::prelude::*;
@@ -292,21 +293,6 @@ impl Words {
 /// and 32 signatures, 18.7 MB); below that the prefetch only costs.
 fn prefetch_ahead(groups: usize) -> Option<usize> {
     (groups * std::mem::size_of::<WordMoments>() > 8 << 20).then_some(16)
-}
-
-/// Asks the cache for the line of `p` (nothing on other architectures; the
-/// address need not be valid, as a prefetch never faults).
-#[inline(always)]
-pub(crate) fn prefetch<T>(p: *const T) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: `_mm_prefetch` only hints the cache; it reads nothing and
-    // does not fault, whatever the address.
-    #[allow(unsafe_code)]
-    unsafe {
-        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p.cast::<i8>());
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = p;
 }
 
 /// A block of base needs whose need and parts are all below `WORD` in

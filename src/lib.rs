@@ -29,6 +29,7 @@ pub mod inputs;
 pub mod load;
 pub mod model;
 pub mod output;
+pub mod prefetch;
 pub mod progress;
 pub mod proposal;
 pub mod report;

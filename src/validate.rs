@@ -431,7 +431,7 @@ impl IdBits {
         for (j, &id) in ids.iter().enumerate() {
             if let Some(&later) = ahead.and_then(|d| ids.get(j + d)) {
                 let word = (later.wrapping_sub(self.base) as u64 / 64) as usize;
-                crate::aggregate::prefetch(self.words.as_ptr().wrapping_add(word));
+                crate::prefetch::prefetch(self.words.as_ptr().wrapping_add(word));
             }
             let k = (id - self.base) as u64;
             let (word, bit) = ((k / 64) as usize, 1u64 << (k % 64));
