@@ -815,32 +815,33 @@ mod tests {
     use super::*;
     use crate::exact::fixed;
 
-    /// The word sums (each clinic's line of parts and signature-0 moments,
-    /// its counters, the other signatures' words, the kommune words)
-    /// settle to exactly the sums a person-by-person pass into the exact
-    /// sums gives: the fixture's 61,000 persons in a few dozen clinics, so
-    /// each clinic's line settles many times, with the reference model's
-    /// five packages (32 signatures) in a year where all apply.
-    #[test]
-    fn word_sums_settle_to_a_pass_into_the_exact_sums() {
+    /// The reference model (five packages, so 32 dense signatures), its
+    /// tables for 2031 (every package applies) and the built-in geography.
+    fn reference_2031() -> (crate::model::Model, crate::domain::Geography, YearTables) {
         let path = std::path::Path::new(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/models/reference-2027.toml"
         ));
         let model = crate::model::Model::load(path).unwrap().model;
         let geography = crate::ingest::geography::built_in().unwrap();
-        let spec = crate::synth::SynthSpec::fixture(3);
-        let (population, clinics, _) = crate::synth::generate(&spec, &model, &geography).unwrap();
-        let (n_clinics, n_kommuner) = (clinics.clinic_id.len(), geography.kommuner.len());
         let tables = YearTables::new(&model, &geography, 2031, path).unwrap();
-        // The small-value path is the one taken.
+        // The small-value path of the pass is the one taken.
         assert!(tables.term_bound().unwrap() < WORD / 2.0);
         assert!(tables.package_count() <= DENSE_PACKAGES);
-        let basis = Basis::new(&tables, &population, n_clinics, n_kommuner);
+        (model, geography, tables)
+    }
 
-        let mut exact = Basis::empty(&tables, n_clinics, n_kommuner);
+    /// A second implementation of the pass: person by person, straight
+    /// into the exact sums (`Moments::push`, `fixed`), no word sums.
+    fn exact_pass(
+        tables: &YearTables,
+        population: &Population,
+        n_clinics: usize,
+        n_kommuner: usize,
+    ) -> Basis {
+        let mut exact = Basis::empty(tables, n_clinics, n_kommuner);
         for i in 0..population.len() {
-            let base = tables.base(&population, i);
+            let base = tables.base(population, i);
             let (slot, c) = (base.signature as usize, population.clinic[i] as usize);
             let kommune = population.kommune[i];
             exact.persons += 1;
@@ -864,17 +865,13 @@ mod tests {
             k.0 += 1;
             k.1 += x;
         }
-        assert_eq!(basis.persons, 61_000);
-        let signatures = exact.groups.iter().enumerate().filter(|(_, g)| g.n > 0);
-        let used: std::collections::BTreeSet<usize> =
-            signatures.map(|(g, _)| g / n_clinics).collect();
-        assert!(used.len() > 8, "signatures used: {used:?}");
-        assert!(
-            exact.groups[..n_clinics]
-                .iter()
-                .any(|g| g.n > 4 * u64::from(WORD_RUN)),
-            "some clinic's line settles several times"
-        );
+        exact
+    }
+
+    /// `basis` holds exactly `exact`'s sums (the persons who could be
+    /// clipped in any order).
+    fn assert_same_sums(basis: &Basis, exact: &Basis) {
+        assert_eq!(basis.persons, exact.persons);
         assert_eq!(basis.groups, exact.groups);
         assert_eq!(basis.clinic_parts, exact.clinic_parts);
         assert_eq!(basis.kommune_groups, exact.kommune_groups);
@@ -887,6 +884,63 @@ mod tests {
             keys
         };
         assert_eq!(order(&basis.low), order(&exact.low));
+    }
+
+    /// The word sums (each clinic's line of parts and signature-0 moments,
+    /// its counters, the other signatures' words, the kommune words)
+    /// settle to exactly the sums of `exact_pass`: the fixture's 61,000
+    /// persons in a few dozen clinics, so each clinic's line settles many
+    /// times, in a year where all five packages apply.
+    #[test]
+    fn word_sums_settle_to_a_pass_into_the_exact_sums() {
+        let (model, geography, tables) = reference_2031();
+        let spec = crate::synth::SynthSpec::fixture(3);
+        let (population, clinics, _) = crate::synth::generate(&spec, &model, &geography).unwrap();
+        let (n_clinics, n_kommuner) = (clinics.clinic_id.len(), geography.kommuner.len());
+        let basis = Basis::new(&tables, &population, n_clinics, n_kommuner);
+        let exact = exact_pass(&tables, &population, n_clinics, n_kommuner);
+        assert_eq!(basis.persons, 61_000);
+        let signatures = exact.groups.iter().enumerate().filter(|(_, g)| g.n > 0);
+        let used: std::collections::BTreeSet<usize> =
+            signatures.map(|(g, _)| g / n_clinics).collect();
+        assert!(used.len() > 8, "signatures used: {used:?}");
+        assert!(
+            exact.groups[..n_clinics]
+                .iter()
+                .any(|g| g.n > 4 * u64::from(WORD_RUN)),
+            "some clinic's line settles several times"
+        );
+        assert_same_sums(&basis, &exact);
+    }
+
+    /// The same with 20,000 clinics, whose word sums pass the size from
+    /// which the pass prefetches (`prefetch_ahead`), and persons in no
+    /// order of clinic or kommune: the fixture's persons each given a
+    /// clinic and a kommune drawn at random, in row groups of 4,096.
+    #[test]
+    fn word_sums_with_prefetching_settle_to_the_exact_sums() {
+        let (model, geography, tables) = reference_2031();
+        let spec = crate::synth::SynthSpec::fixture(4);
+        let (mut population, _, _) = crate::synth::generate(&spec, &model, &geography).unwrap();
+        let (n_clinics, n_kommuner) = (20_000, geography.kommuner.len());
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut draw = |n: usize| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            ((state >> 33) % n as u64) as usize
+        };
+        for i in 0..population.len() {
+            population.clinic[i] = draw(n_clinics) as u32;
+            population.kommune[i] = draw(n_kommuner) as u16;
+        }
+        population.row_groups = vec![4_096; population.len() / 4_096];
+        population.row_groups.push(population.len() % 4_096);
+        let slots = 1 << tables.package_count();
+        assert!(prefetch_ahead(slots * n_clinics).is_some());
+        let basis = Basis::new(&tables, &population, n_clinics, n_kommuner);
+        let exact = exact_pass(&tables, &population, n_clinics, n_kommuner);
+        assert_same_sums(&basis, &exact);
     }
 
     #[test]
