@@ -14,7 +14,8 @@
 
 use crate::domain::Population;
 use crate::exact::{
-    fixed, to_f64, Moments, WordMoments, WordSums, LIMIT, SCALE_BITS, U256, WORD, WORD_RUN,
+    add_square, fixed, to_f64, Moments, WordMoments, WordSums, WordTotal, LIMIT, SCALE_BITS, WORD,
+    WORD_RUN,
 };
 use crate::prefetch::prefetch;
 use crate::terms::BLOCK_PERSONS;
@@ -231,9 +232,9 @@ struct Low {
 /// them) touches one cache line of their clinic (`lines`: the parts and
 /// the signature-0 group side by side) and a counter; others also touch
 /// their group's `WordMoments`. A kommune's word sum also carries its
-/// count, which settles into the exact count. Empty until the first block
-/// of small values and after `Basis::settle`.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// count, which settles into the exact count. Made for the first block
+/// of small values; `Basis::settle` takes them.
+#[derive(Debug, Clone, PartialEq)]
 struct Words {
     /// Per clinic: the parts of every person and the signature-0 group.
     lines: Vec<ClinicLine>,
@@ -241,7 +242,8 @@ struct Words {
     /// at most `WORD_RUN`) and how many of them have signature 0 (high
     /// byte).
     counts: Vec<u16>,
-    /// Slot-major as `Basis::groups`; slot 0 stays empty (in `lines`).
+    /// The groups of signatures other than 0, slot-major as
+    /// `Basis::groups` from slot 1: `groups[(slot - 1) * n_clinics + c]`.
     groups: Vec<WordMoments>,
     kommune: Vec<WordSums<1>>,
 }
@@ -262,7 +264,7 @@ impl Words {
         Words {
             lines: vec![ClinicLine::default(); n_clinics],
             counts: vec![0; n_clinics],
-            groups: vec![WordMoments::default(); slots * n_clinics],
+            groups: vec![WordMoments::default(); slots.saturating_sub(1) * n_clinics],
             kommune: vec![WordSums::default(); slots * n_kommuner],
         }
     }
@@ -273,24 +275,17 @@ impl Words {
     fn settle_line(&mut self, c: usize, groups: &mut [Moments], parts: &mut [[i128; 5]]) {
         let line = std::mem::take(&mut self.lines[c]);
         let count = std::mem::take(&mut self.counts[c]);
-        let group = &mut groups[c];
-        group.n += u64::from(count >> 8);
-        group.sum += i128::from(line.sum);
-        group.squares = group.squares.plus(U256 {
-            hi: 0,
-            lo: line.squares,
-        });
-        for (total, x) in parts[c].iter_mut().zip(line.parts) {
-            *total += i128::from(x);
-        }
+        groups[c].add_words(u64::from(count >> 8), line.sum, line.squares);
+        parts[c].take(&line.parts, u32::from(count & 0xff));
     }
 }
 
 /// How many persons ahead `add_small_block` prefetches their clinic's word
-/// sums: only when those sums (`groups` of them, 32 bytes each) outgrow
-/// what the caches hold, where a person's clinic and signature would
-/// otherwise miss the cache (the shuffled file at scale 10: 18,230 clinics
-/// and 32 signatures, 18.7 MB); below that the prefetch only costs.
+/// sums: only when the words of the signatures other than 0 (`groups`
+/// of them, 32 bytes each) outgrow what the caches hold, where a person's
+/// clinic and signature would otherwise miss the cache (the shuffled file
+/// at scale 10: 18,230 clinics and 31 such signatures, 18 MB); below that
+/// the prefetch only costs.
 fn prefetch_ahead(groups: usize) -> Option<usize> {
     (groups * std::mem::size_of::<WordMoments>() > 8 << 20).then_some(16)
 }
@@ -374,8 +369,9 @@ pub struct Basis {
     /// In row order.
     low: Vec<Low>,
     /// Running sums in machine words, settled into the exact ones above
-    /// (`settle`) before any could overflow and before the basis is read.
-    words: Words,
+    /// (`settle`) before any could overflow and before the basis is read;
+    /// `None` while there are none.
+    words: Option<Words>,
     /// Each group's count, sum, mean and spread as `f64`, made once from
     /// the exact sums when a year's sums are first asked for (they do not
     /// depend on the year; a batch of scenarios asks for many years).
@@ -404,7 +400,7 @@ impl Basis {
             clinic_parts: vec![[0; 5]; n_clinics],
             kommune_groups: vec![(0, 0); slots * n_kommuner],
             low: Vec::new(),
-            words: Words::default(),
+            words: None,
             floats: GroupFloats::default(),
             persons: 0,
             first_non_finite: None,
@@ -550,14 +546,13 @@ impl Basis {
         let Some(small) = small else {
             return false;
         };
-        if self.words.groups.len() != self.groups.len() {
-            let slots = self.signatures.len();
-            self.words = Words::new(slots, self.n_clinics, self.n_kommuner);
-        }
         let (n_clinics, n_kommuner) = (self.n_clinics, self.n_kommuner);
+        let slots = self.signatures.len();
+        let words = self
+            .words
+            .get_or_insert_with(|| Words::new(slots, n_clinics, n_kommuner));
         let clinics = &population.clinic[start..start + block.len()];
         let kommuner = &population.kommune[start..start + block.len()];
-        let words = &mut self.words;
         let ahead = prefetch_ahead(words.groups.len());
         for (j, (((base, x, parts), &c), &kommune)) in
             small.fixed().zip(clinics).zip(kommuner).enumerate()
@@ -567,7 +562,8 @@ impl Basis {
                     let (c, slot) = (c as usize, later.signature as usize);
                     prefetch(words.lines.as_ptr().wrapping_add(c));
                     if slot != 0 {
-                        prefetch(words.groups.as_ptr().wrapping_add(slot * n_clinics + c));
+                        let g = (slot - 1) * n_clinics + c;
+                        prefetch(words.groups.as_ptr().wrapping_add(g));
                     }
                 }
             }
@@ -592,13 +588,12 @@ impl Basis {
             }
             if slot == 0 {
                 line.sum += x;
-                let m = u128::from(x.unsigned_abs());
-                line.squares += m * m;
+                add_square(&mut line.squares, x);
                 words.counts[c] += 0x101;
             } else {
                 words.counts[c] += 1;
                 let g = slot * n_clinics + c;
-                words.groups[g].push(x, &mut self.groups[g]);
+                words.groups[g - n_clinics].push(x, &mut self.groups[g]);
             }
             let k = slot * n_kommuner + usize::from(kommune);
             words.kommune[k].push([x], &mut self.kommune_groups[k]);
@@ -608,11 +603,14 @@ impl Basis {
 
     /// Moves the running sums in machine words into the exact sums.
     fn settle(&mut self) {
-        let mut words = std::mem::take(&mut self.words);
+        let Some(mut words) = self.words.take() else {
+            return;
+        };
         for c in 0..words.lines.len() {
             words.settle_line(c, &mut self.groups, &mut self.clinic_parts);
         }
-        for (mut w, total) in words.groups.into_iter().zip(&mut self.groups) {
+        let other_slots = self.groups.iter_mut().skip(self.n_clinics);
+        for (mut w, total) in words.groups.into_iter().zip(other_slots) {
             w.settle(total);
         }
         for (mut w, total) in words.kommune.into_iter().zip(&mut self.kommune_groups) {
@@ -937,7 +935,7 @@ mod tests {
         population.row_groups = vec![4_096; population.len() / 4_096];
         population.row_groups.push(population.len() % 4_096);
         let slots = 1 << tables.package_count();
-        assert!(prefetch_ahead(slots * n_clinics).is_some());
+        assert!(prefetch_ahead((slots - 1) * n_clinics).is_some());
         let basis = Basis::new(&tables, &population, n_clinics, n_kommuner);
         let exact = exact_pass(&tables, &population, n_clinics, n_kommuner);
         assert_same_sums(&basis, &exact);

@@ -61,20 +61,22 @@ impl WordMoments {
         }
         self.n += 1;
         self.sum += x;
-        let m = u128::from(x.unsigned_abs());
-        self.squares += m * m;
+        add_square(&mut self.squares, x);
     }
 
     /// Moves the values into `total`.
     pub fn settle(&mut self, total: &mut Moments) {
-        total.n += u64::from(self.n);
-        total.sum += i128::from(self.sum);
-        total.squares = total.squares.plus(U256 {
-            hi: 0,
-            lo: self.squares,
-        });
+        total.add_words(u64::from(self.n), self.sum, self.squares);
         *self = WordMoments::default();
     }
+}
+
+/// Adds the square of `x` (`fixed(v)` with `|v| < WORD`, as `i64`) to a
+/// sum of squares in a machine word.
+#[inline(always)]
+pub fn add_square(squares: &mut u128, x: i64) {
+    let m = u128::from(x.unsigned_abs());
+    *squares += m * m;
 }
 
 /// `K` sums of at most `WORD_RUN` values each, `fixed(v)` with
@@ -218,6 +220,15 @@ impl Moments {
             U256::mul(m, m)
         };
         self.squares = self.squares.plus(square);
+    }
+
+    /// Adds `n` values whose sum and sum of squares were run in machine
+    /// words (`WordMoments`, or a word sum that keeps its count elsewhere).
+    #[inline]
+    pub fn add_words(&mut self, n: u64, sum: i64, squares: u128) {
+        self.n += n;
+        self.sum += i128::from(sum);
+        self.squares = self.squares.plus(U256 { hi: 0, lo: squares });
     }
 
     pub fn merge(&mut self, other: &Moments) {
