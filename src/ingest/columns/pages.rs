@@ -720,17 +720,36 @@ fn delta(
             } else {
                 (1u64 << bits) - 1
             };
-            for k in 0..per_mini.min(count - done) {
-                let bit = k * bits;
-                let mut word = [0u8; 16];
-                let from = bit / 8;
-                let available = packed.len().saturating_sub(from).min(16);
-                word[..available].copy_from_slice(&packed[from..from + available]);
-                let d = (u128::from_le_bytes(word) >> (bit % 8)) as u64 & mask;
-                value = value.wrapping_add(min_delta).wrapping_add(d as i64);
-                f(widen(value, width, sign)?)?;
+            let n = per_mini.min(count - done);
+            if bits == 0 {
+                // Every delta is the minimum (consecutive ids).
+                for _ in 0..n {
+                    value = value.wrapping_add(min_delta);
+                    f(widen(value, width, sign)?)?;
+                }
+            } else {
+                for k in 0..n {
+                    let bit = k * bits;
+                    let from = bit / 8;
+                    let d = match packed.get(from..from + 8) {
+                        // Eight bytes hold the delta's at most 7 + 56 bits.
+                        Some(eight) if bits <= 56 => {
+                            let mut word = [0u8; 8];
+                            word.copy_from_slice(eight);
+                            (u64::from_le_bytes(word) >> (bit % 8)) & mask
+                        }
+                        _ => {
+                            let mut word = [0u8; 16];
+                            let available = packed.len().saturating_sub(from).min(16);
+                            word[..available].copy_from_slice(&packed[from..from + available]);
+                            (u128::from_le_bytes(word) >> (bit % 8)) as u64 & mask
+                        }
+                    };
+                    value = value.wrapping_add(min_delta).wrapping_add(d as i64);
+                    f(widen(value, width, sign)?)?;
+                }
             }
-            done += per_mini.min(count - done);
+            done += n;
         }
     }
     Some(())
