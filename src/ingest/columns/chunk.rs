@@ -91,12 +91,18 @@ pub(super) struct ChunkBytes {
 
 impl ChunkBytes {
     pub(super) fn read(path: &Path, start: u64, length: u64) -> std::io::Result<Self> {
-        use std::os::unix::fs::FileExt;
-        let length = usize::try_from(length)
+        use std::io::{Read, Seek};
+        let size = usize::try_from(length)
             .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "chunk too long"))?;
-        let file = std::fs::File::open(path)?;
-        let mut buffer = vec![0u8; length];
-        file.read_exact_at(&mut buffer, start)?;
+        let mut file = std::fs::File::open(path)?;
+        file.seek(std::io::SeekFrom::Start(start))?;
+        // Read into spare capacity, which the standard library does not
+        // fill with zeros first (`vec![0; n]` did: a pass over every byte).
+        let mut buffer = Vec::with_capacity(size);
+        file.take(length).read_to_end(&mut buffer)?;
+        if buffer.len() != size {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
         Ok(ChunkBytes {
             start,
             bytes: bytes::Bytes::from(buffer),
