@@ -680,9 +680,7 @@ fn ints<T: Narrow>(
                 deltas.clear();
                 delta(page.values, stored, &mut deltas)?;
                 for &v in &deltas {
-                    let v = widen(v, range.width, range.sign)?;
-                    bad |= !allowed(v);
-                    out.push(T::narrow(v));
+                    push(widen(v, range.width, range.sign)?)?;
                 }
             }
             Encoding::RLE_DICTIONARY | Encoding::PLAIN_DICTIONARY => {
