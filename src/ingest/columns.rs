@@ -526,8 +526,8 @@ impl ParquetFile {
             .flatten()
     }
 
-    /// The bytes of one column chunk, read with one positioned read, so
-    /// its pages cost no further system calls.
+    /// The bytes of one column chunk, read in one go (a seek and a read into
+    /// unzeroed capacity), so its pages cost no further system calls.
     fn chunk_bytes(&self, group: usize, leaf: usize) -> Result<Arc<ChunkBytes>, InputError> {
         let (start, length) = self.metadata.row_group(group).column(leaf).byte_range();
         ChunkBytes::read(&self.path, start, length)

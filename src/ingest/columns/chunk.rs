@@ -1,7 +1,7 @@
-//! One column chunk's bytes, read with one positioned read and served to
-//! the `parquet` crate's page readers (`ChunkBytes`), and the guards run
-//! before the crate sees a file: chunk byte ranges, declared row counts,
-//! and panics inside the crate turned into errors.
+//! One column chunk's bytes, read in one go (into memory not zero-filled
+//! first) and served to the `parquet` crate's page readers (`ChunkBytes`),
+//! and the guards run before the crate sees a file: chunk byte ranges,
+//! declared row counts, and panics inside the crate turned into errors.
 
 use super::*;
 /// Runs `f`, turning a panic into an error message. While it runs, the
