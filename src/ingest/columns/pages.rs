@@ -487,6 +487,7 @@ fn hybrid<T: Copy + Default>(
     bit_width: u8,
     count: usize,
     dictionary: &[T],
+    table: Option<&Lookups<T>>,
     out: &mut Vec<T>,
 ) -> Option<()> {
     if bit_width > 32 {
@@ -535,6 +536,11 @@ fn hybrid<T: Copy + Default>(
             let base = out.len();
             out.resize(base + n, T::default());
             let run = &mut out[base..];
+            if let Some(table) = table.filter(|t| t.width == width) {
+                table.unpack_run(packed, run)?;
+                left -= n;
+                continue;
+            }
             // A copy of the loop for each common width, where every
             // offset and shift is a constant (a fifth of the decoding's
             // time went to computing them).
@@ -561,6 +567,106 @@ fn hybrid<T: Copy + Default>(
         }
     }
     Some(())
+}
+
+/// A dictionary as tables indexed by packed bits, for bit widths 1 to 4:
+/// an entry holds the `M` values of the indices in one byte (six bits at
+/// width 3) and whether they are all in the dictionary, so a group of
+/// eight values takes one to four lookups instead of eight, and validity
+/// is checked once a run (the socioeconomic levels and sex: a third of
+/// the values a run decodes).
+struct Lookups<T> {
+    width: usize,
+    /// Per possible index bits (at most eight of them), their values,
+    /// lowest index first (`M` of the eight are used).
+    values: Box<[[T; 8]; 256]>,
+    /// Per possible index bits: whether every index is in the dictionary.
+    valid: Box<[bool; 256]>,
+}
+
+impl<T: Copy + Default> Lookups<T> {
+    /// The tables of `dictionary` at `width` bits, for widths 1 to 4.
+    fn new(dictionary: &[T], width: usize) -> Option<Lookups<T>> {
+        let m = Self::per_lookup(width)?;
+        let mask = (1usize << width) - 1;
+        let mut values = Box::new([[T::default(); 8]; 256]);
+        let mut valid = Box::new([false; 256]);
+        for (key, (entry, ok)) in values.iter_mut().zip(valid.iter_mut()).enumerate() {
+            let mut all = true;
+            for (j, value) in entry.iter_mut().take(m).enumerate() {
+                let index = (key >> (j * width)) & mask;
+                all &= index < dictionary.len();
+                *value = dictionary.get(index).copied().unwrap_or_default();
+            }
+            *ok = all;
+        }
+        Some(Lookups {
+            width,
+            values,
+            valid,
+        })
+    }
+
+    /// Values per lookup at `width` bits: 8, 4, 2, 2 (`None` past 4:
+    /// one value a lookup was slower than `unpack_run`).
+    fn per_lookup(width: usize) -> Option<usize> {
+        match width {
+            1 => Some(8),
+            2 => Some(4),
+            3 | 4 => Some(2),
+            _ => None,
+        }
+    }
+
+    /// `hybrid`'s bit-packed run (`out.len()` values, eight to a group of
+    /// `width` bytes in `packed`) by lookups; `None` for an index outside
+    /// the dictionary, in the values or in the last group's padding (as
+    /// `unpack_run` does).
+    fn unpack_run(&self, packed: &[u8], out: &mut [T]) -> Option<()> {
+        match self.width {
+            1 => self.unpack::<1, 8>(packed, out),
+            2 => self.unpack::<2, 4>(packed, out),
+            3 => self.unpack::<3, 2>(packed, out),
+            4 => self.unpack::<4, 2>(packed, out),
+            _ => None,
+        }
+    }
+
+    #[inline(always)]
+    fn unpack<const W: usize, const M: usize>(&self, packed: &[u8], out: &mut [T]) -> Option<()> {
+        let n = out.len();
+        let (full, rest) = out.split_at_mut(n - n % 8);
+        let groups = packed.get(..full.len() / 8 * W)?;
+        let mut ok = true;
+        for (group, dest) in groups.chunks_exact(W).zip(full.chunks_exact_mut(8)) {
+            ok &= self.eight::<W, M>(group, dest);
+        }
+        if !rest.is_empty() {
+            let start = n / 8 * W;
+            let group = packed.get(start..start + W)?;
+            let mut last = [T::default(); 8];
+            ok &= self.eight::<W, M>(group, &mut last);
+            rest.copy_from_slice(&last[..rest.len()]);
+        }
+        ok.then_some(())
+    }
+
+    /// The eight values of a group of `W` bytes into `dest`; false when an
+    /// index is outside the dictionary.
+    #[inline(always)]
+    fn eight<const W: usize, const M: usize>(&self, group: &[u8], dest: &mut [T]) -> bool {
+        let bits = W * M;
+        let mut word = [0u8; 4];
+        word[..W].copy_from_slice(&group[..W]);
+        let x = u32::from_le_bytes(word);
+        let mut ok = true;
+        for (k, slot) in dest.chunks_exact_mut(M).take(8 / M).enumerate() {
+            let key = (x as usize >> (k * bits)) & ((1 << bits) - 1) & 0xff;
+            ok &= self.valid[key];
+            slot.copy_from_slice(&self.values[key][..M]);
+        }
+        ok
+    }
 }
 
 /// ORs `count` bits (LSB first) from `bytes` into `words` from bit `at`.
@@ -643,6 +749,7 @@ fn ints<T: Narrow>(
 ) -> Option<Vec<T>> {
     let mut out: Vec<T> = Vec::with_capacity(rows);
     let mut dictionary: Vec<T> = Vec::new();
+    let mut lookups: Option<Lookups<T>> = None;
     let mut deltas: Vec<i64> = Vec::new();
     let allowed = |v: i64| v >= range.min && v <= range.max;
     while let Some(page) = pages.next_page()? {
@@ -656,6 +763,7 @@ fn ints<T: Narrow>(
                 return None;
             }
             dictionary.clear();
+            lookups = None;
             plain(buf, num_values, range.width, range.sign, |v| {
                 allowed(v).then(|| dictionary.push(T::narrow(v)))
             })?;
@@ -685,7 +793,18 @@ fn ints<T: Narrow>(
             }
             Encoding::RLE_DICTIONARY | Encoding::PLAIN_DICTIONARY => {
                 let (&bit_width, indices) = page.values.split_first()?;
-                hybrid(indices, bit_width, stored, &dictionary, &mut out)?;
+                let width = usize::from(bit_width);
+                if lookups.as_ref().is_none_or(|t| t.width != width) {
+                    lookups = Lookups::new(&dictionary, width);
+                }
+                hybrid(
+                    indices,
+                    bit_width,
+                    stored,
+                    &dictionary,
+                    lookups.as_ref(),
+                    &mut out,
+                )?;
             }
             _ => return None,
         }
@@ -932,14 +1051,30 @@ mod tests {
             // An identity dictionary: each index decodes to itself.
             let dictionary: Vec<u32> = (0..=top).collect();
             let mut got = Vec::new();
-            hybrid(&bytes, bit_width, 5 + packed.len(), &dictionary, &mut got).unwrap();
+            hybrid(
+                &bytes,
+                bit_width,
+                5 + packed.len(),
+                &dictionary,
+                None,
+                &mut got,
+            )
+            .unwrap();
             let mut expected = vec![top; 5];
             expected.extend(&packed);
             assert_eq!(got, expected, "bit width {bit_width}");
             // Asking for more values than the data hold fails.
-            assert!(hybrid(&bytes, bit_width, 5 + 24 + 1, &dictionary, &mut got).is_none());
+            assert!(hybrid(&bytes, bit_width, 5 + 24 + 1, &dictionary, None, &mut got).is_none());
             // An index past the dictionary's end fails.
-            assert!(hybrid(&bytes, bit_width, 5, &dictionary[..top as usize], &mut got).is_none());
+            assert!(hybrid(
+                &bytes,
+                bit_width,
+                5,
+                &dictionary[..top as usize],
+                None,
+                &mut got
+            )
+            .is_none());
         }
     }
 
@@ -962,10 +1097,70 @@ mod tests {
                 let bytes = encode(bit_width, (0, 1), &packed);
                 let dictionary: Vec<u32> = (0..1024).collect();
                 let mut got = Vec::new();
-                hybrid(&bytes, bit_width, 1 + count, &dictionary, &mut got).unwrap();
+                hybrid(&bytes, bit_width, 1 + count, &dictionary, None, &mut got).unwrap();
                 let mut expected = vec![0];
                 expected.extend(&packed);
                 assert_eq!(got, expected, "bit width {bit_width}, {count} values");
+            }
+        }
+    }
+
+    /// The lookup tables of widths 1 to 4 give what one lookup per value
+    /// gives, for every dictionary size from one entry to more than the
+    /// width can index and counts that do and do not fill the last group,
+    /// and fail where it fails: an index past the dictionary, in a value
+    /// or in the last group's padding.
+    #[test]
+    fn lookup_tables_equal_one_lookup_per_value() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for bit_width in 1u8..=4 {
+            let top = (1u32 << bit_width) - 1;
+            for size in 1..=(top as usize + 2) {
+                let dictionary: Vec<u8> = (0..size).map(|i| (i * 37 + 5) as u8).collect();
+                for count in [1usize, 7, 8, 9, 16, 23, 64, 101] {
+                    // Indices within the dictionary (valid), then any index
+                    // the width holds (invalid when the dictionary is short).
+                    for limit in [(size as u32).min(top + 1), top + 1] {
+                        let packed: Vec<u32> = (0..count)
+                            .map(|_| (next() % u64::from(limit)) as u32)
+                            .collect();
+                        let mut bytes = encode(bit_width, (0, 1), &packed);
+                        // Padding indices past the values, when there is room.
+                        if count % 8 != 0 && next() % 2 == 0 {
+                            let last = bytes.len() - 1;
+                            bytes[last] |= 0x80;
+                        }
+                        let table = Lookups::new(&dictionary, usize::from(bit_width)).unwrap();
+                        let (mut one, mut looked) = (Vec::new(), Vec::new());
+                        let expected =
+                            hybrid(&bytes, bit_width, 1 + count, &dictionary, None, &mut one);
+                        let got = hybrid(
+                            &bytes,
+                            bit_width,
+                            1 + count,
+                            &dictionary,
+                            Some(&table),
+                            &mut looked,
+                        );
+                        assert_eq!(
+                            got.is_some(),
+                            expected.is_some(),
+                            "width {bit_width}, {size} entries, {count} values"
+                        );
+                        if expected.is_some() {
+                            assert_eq!(looked, one, "width {bit_width}, {size} entries");
+                            let mut direct = vec![dictionary[0]];
+                            direct.extend(packed.iter().map(|&i| dictionary[i as usize]));
+                            assert_eq!(looked, direct, "width {bit_width}, {size} entries");
+                        }
+                    }
+                }
             }
         }
     }
