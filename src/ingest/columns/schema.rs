@@ -130,7 +130,7 @@ impl Request {
 }
 
 /// How an integer column's stored values read as numbers.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Sign {
     Signed,
     Unsigned,
