@@ -330,6 +330,33 @@ pub fn concat(parts: impl Iterator<Item = Column>) -> Column {
     result.unwrap_or(Column::Absent)
 }
 
+/// The first `rows` bits of `words` as booleans, a byte of bits at a
+/// time (bit by bit it was 2% of a national run, for `lives_alone`, from
+/// a file or a table).
+pub(super) fn bits_to_bools(words: &[u64], rows: usize) -> Vec<bool> {
+    const SPREAD: [[bool; 8]; 256] = {
+        let mut table = [[false; 8]; 256];
+        let mut byte = 0;
+        while byte < 256 {
+            let mut k = 0;
+            while k < 8 {
+                table[byte][k] = (byte >> k) & 1 == 1;
+                k += 1;
+            }
+            byte += 1;
+        }
+        table
+    };
+    let mut out = Vec::with_capacity(rows.next_multiple_of(64));
+    for word in words.iter().take(rows.div_ceil(64)) {
+        for byte in word.to_le_bytes() {
+            out.extend_from_slice(&SPREAD[usize::from(byte)]);
+        }
+    }
+    out.truncate(rows);
+    out
+}
+
 impl Column {
     pub fn into_u8(self) -> Vec<u8> {
         match self {

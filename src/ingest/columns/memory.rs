@@ -273,7 +273,7 @@ fn part_of(array: &dyn Array, sign: Sign, request: &Request) -> Result<Part, Cel
                 _ => {}
             }
         }
-        if request.kind == Kind::Bool && request.packed {
+        if request.kind == Kind::Bool {
             if let Some(booleans) = array.as_boolean_opt() {
                 // The bitmap from bit 0, eight bytes to a little-endian
                 // word: row i in bit i % 64 of word i / 64, as `Bits`.
@@ -292,7 +292,11 @@ fn part_of(array: &dyn Array, sign: Sign, request: &Request) -> Result<Part, Cel
                     *last &= (1u64 << tail) - 1;
                 }
                 let mut part = part;
-                part.column = Column::Bits(words);
+                part.column = if request.packed {
+                    Column::Bits(words)
+                } else {
+                    Column::Bool(super::decode::bits_to_bools(&words, rows))
+                };
                 if let Some(g) = part.given.as_mut() {
                     g.extend(std::iter::repeat_n(true, rows));
                 }

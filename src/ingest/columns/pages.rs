@@ -69,7 +69,7 @@ pub(super) fn decode(
             if request.packed {
                 Column::Bits(words)
             } else {
-                Column::Bool(bits_to_bools(&words, rows))
+                Column::Bool(super::decode::bits_to_bools(&words, rows))
             }
         }
         Kind::Float => return None,
@@ -137,7 +137,7 @@ impl NullRows {
     fn given(&self, rows: usize) -> Vec<bool> {
         match &self.defined {
             None => vec![true; rows],
-            Some(bits) => bits_to_bools(bits, rows),
+            Some(bits) => super::decode::bits_to_bools(bits, rows),
         }
     }
 }
@@ -173,32 +173,6 @@ struct DataPage<'a> {
 #[inline]
 fn bit(words: &[u64], i: usize) -> bool {
     words[i / 64] >> (i % 64) & 1 == 1
-}
-
-/// The first `rows` bits of `words` as booleans, a byte of bits at a
-/// time (bit by bit it was 2% of a national run, for `lives_alone`).
-fn bits_to_bools(words: &[u64], rows: usize) -> Vec<bool> {
-    const SPREAD: [[bool; 8]; 256] = {
-        let mut table = [[false; 8]; 256];
-        let mut byte = 0;
-        while byte < 256 {
-            let mut k = 0;
-            while k < 8 {
-                table[byte][k] = (byte >> k) & 1 == 1;
-                k += 1;
-            }
-            byte += 1;
-        }
-        table
-    };
-    let mut out = Vec::with_capacity(rows.next_multiple_of(64));
-    for word in words.iter().take(rows.div_ceil(64)) {
-        for byte in word.to_le_bytes() {
-            out.extend_from_slice(&SPREAD[usize::from(byte)]);
-        }
-    }
-    out.truncate(rows);
-    out
 }
 
 /// The number of bits set.
@@ -1314,7 +1288,11 @@ mod tests {
         let words = [0x8000_0000_0000_0001u64, 0xdead_beef_0123_4567, u64::MAX, 0];
         for rows in [0usize, 1, 7, 8, 63, 64, 65, 130, 255, 256] {
             let expected: Vec<bool> = (0..rows).map(|i| bit(&words, i)).collect();
-            assert_eq!(bits_to_bools(&words, rows), expected, "{rows} rows");
+            assert_eq!(
+                super::super::decode::bits_to_bools(&words, rows),
+                expected,
+                "{rows} rows"
+            );
         }
     }
 
