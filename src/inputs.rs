@@ -325,7 +325,7 @@ pub fn stream_bases(
             let part_rows = raw.person_id.len() as u64;
             let first_id = raw.person_id.first().copied();
             let last_id = raw.person_id.last().copied();
-            let increasing = raw.person_id.windows(2).all(|w| w[0] < w[1]);
+            let increasing = validate::increasing(&raw.person_id);
             // While the file's ids increase, an increasing row group's ids
             // are not put in a set: they are only needed once they stop (a
             // group left out before that means the ids are sorted).

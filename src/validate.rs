@@ -255,11 +255,23 @@ pub struct Paths<'a> {
     pub geography: &'a Path,
 }
 
+/// Whether `ids` strictly increase. Each block of pairs is compared
+/// without an early exit, so the comparisons vectorize (pair by pair with
+/// `windows(2).all` it was 1.5% of a national run).
+pub fn increasing(ids: &[i64]) -> bool {
+    let (Some(_), Some(rest)) = (ids.first(), ids.get(1..)) else {
+        return true;
+    };
+    ids.chunks(1024)
+        .zip(rest.chunks(1024))
+        .all(|(a, b)| a.iter().zip(b).fold(true, |ok, (x, y)| ok & (x < y)))
+}
+
 /// Rejects a repeated `person_id`, naming both rows. Register extracts are
 /// usually sorted by id, so a strictly increasing column is accepted in one
 /// pass; otherwise a sorted copy finds the repeat.
 pub fn duplicate_ids(ids: &[i64], path: &Path) -> Result<(), InputError> {
-    if ids.windows(2).all(|w| w[0] < w[1]) {
+    if increasing(ids) {
         return Ok(());
     }
     if let Ids::Unique(_) = IdBits::of(ids, ids.len() as u64) {
@@ -690,6 +702,23 @@ mod tests {
         let sparse = IdIndex::new(&[i64::from(i32::MIN), 0, i64::from(i32::MAX)]);
         assert_eq!(sparse.get(i64::from(i32::MAX)), 2);
         assert_eq!(sparse.get(1), NONE);
+    }
+
+    #[test]
+    fn increasing_ids_compared_in_blocks() {
+        let mut ids: Vec<i64> = (0..5000).map(|i| 3 * i - 700).collect();
+        assert!(increasing(&ids));
+        assert!(increasing(&[]) && increasing(&[7]));
+        // A pair out of order or equal anywhere, at a block's edge too.
+        for at in [1usize, 2, 1023, 1024, 1025, 2048, 4999] {
+            for value in [ids[at - 1], ids[at - 1] - 1] {
+                let before = ids[at];
+                ids[at] = value;
+                assert!(!increasing(&ids), "at {at}");
+                assert_eq!(increasing(&ids), ids.windows(2).all(|w| w[0] < w[1]));
+                ids[at] = before;
+            }
+        }
     }
 
     #[test]
