@@ -959,6 +959,16 @@ fn delta(bytes: &[u8], count: usize, out: &mut Vec<i64>) -> Option<()> {
 mod tests {
     use super::*;
 
+    /// A xorshift generator of test values from `state` (not zero).
+    fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
+        move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        }
+    }
+
     /// Encodes values with the hybrid encoding: a run, then bit-packed.
     fn encode(bit_width: u8, run: (u32, usize), packed: &[u32]) -> Vec<u8> {
         let mut out = Vec::new();
@@ -1049,13 +1059,7 @@ mod tests {
     /// to the values an independent encoder was given.
     #[test]
     fn delta_binary_packed_round_trips() {
-        let mut state = 0x0de1_7a00_u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = xorshift(0x0de1_7a00_u64);
         let mut cases: Vec<Vec<i64>> = vec![
             vec![],
             vec![42],
@@ -1153,13 +1157,7 @@ mod tests {
     /// or in the last group's padding.
     #[test]
     fn lookup_tables_equal_one_lookup_per_value() {
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15u64);
         for bit_width in 1u8..=4 {
             let top = (1u32 << bit_width) - 1;
             for size in 1..=(top as usize + 2) {
@@ -1173,7 +1171,7 @@ mod tests {
                             .collect();
                         let mut bytes = encode(bit_width, (0, 1), &packed);
                         // Padding indices past the values, when there is room.
-                        if count % 8 != 0 && next() % 2 == 0 {
+                        if count % 8 != 0 && next().is_multiple_of(2) {
                             let last = bytes.len() - 1;
                             bytes[last] |= 0x80;
                         }
@@ -1213,13 +1211,7 @@ mod tests {
     /// cut through the values.
     #[test]
     fn page_values_checked_at_once_equal_one_by_one() {
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = xorshift(0x2545_f491_4f6c_dd1du64);
         let edges = [
             0u64,
             1,
