@@ -612,6 +612,12 @@ fn hybrid<T: Copy + Default>(
     Some(())
 }
 
+/// The fewest rows of a chunk for which `ints` makes `Lookups`: a table's
+/// 256 entries (up to 2,048 values) cost about what decoding a thousand
+/// values one lookup each does, so a file of tiny row groups keeps the
+/// per-width loop.
+const LOOKUP_ROWS: usize = 1 << 10;
+
 /// A dictionary as tables indexed by packed bits, for bit widths 1 to 4:
 /// an entry holds the `M` values of the indices in one byte (six bits at
 /// width 3) and whether they are all in the dictionary, so a group of
@@ -835,7 +841,7 @@ fn ints<T: Narrow>(
             Encoding::RLE_DICTIONARY | Encoding::PLAIN_DICTIONARY => {
                 let (&bit_width, indices) = page.values.split_first()?;
                 let width = usize::from(bit_width);
-                if lookups.as_ref().is_none_or(|t| t.width != width) {
+                if rows >= LOOKUP_ROWS && lookups.as_ref().is_none_or(|t| t.width != width) {
                     lookups = Lookups::new(&dictionary, width);
                 }
                 hybrid(
