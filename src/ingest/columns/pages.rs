@@ -363,20 +363,9 @@ fn bools(
     (at == rows).then_some(words)
 }
 
-/// A stored integer of `width` bytes (held in the low bytes of `v`) as
-/// the value it stands for; `None` for an unsigned 64-bit value above
-/// `i64::MAX`.
-#[inline(always)]
-fn widen(v: i64, width: usize, sign: Sign) -> Option<i64> {
-    match (width, sign) {
-        (4, Sign::Signed) => Some(i64::from(v as i32)),
-        (4, Sign::Unsigned) => Some(i64::from(v as u32)),
-        (_, Sign::Unsigned) if v < 0 => None,
-        _ => Some(v),
-    }
-}
-
-/// `widen` over a page's values, the width and sign matched once.
+/// A page's stored integers (each in the low `width` bytes) as the
+/// values they stand for, the width and sign matched once; `None` for an
+/// unsigned 64-bit value above `i64::MAX`.
 fn widen_all(values: &mut [i64], width: usize, sign: Sign) -> Option<()> {
     match (width, sign) {
         (4, Sign::Signed) => values.iter_mut().for_each(|v| *v = i64::from(*v as i32)),
@@ -419,28 +408,26 @@ fn plain_into(bytes: &[u8], count: usize, width: usize, out: &mut Vec<i64>) -> O
     Some(())
 }
 
-/// `count` PLAIN little-endian integers of `width` bytes.
-fn plain(
+/// Appends a dictionary page's or a data page's integers, PLAIN or
+/// DELTA_BINARY_PACKED, to `out`, read at their width; `None` for data
+/// that do not decode, `Some(false)` when a value is outside `range`.
+/// `values` is scratch, kept across pages.
+fn append_ints<T: Narrow>(
     bytes: &[u8],
     count: usize,
-    width: usize,
-    sign: Sign,
-    mut f: impl FnMut(i64) -> Option<()>,
-) -> Option<()> {
-    let bytes = bytes.get(..count.checked_mul(width)?)?;
-    if width == 4 {
-        for chunk in bytes.chunks_exact(4) {
-            let v = i32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
-            f(widen(i64::from(v), 4, sign)?)?;
-        }
-    } else {
-        for chunk in bytes.chunks_exact(8) {
-            let mut b = [0u8; 8];
-            b.copy_from_slice(chunk);
-            f(widen(i64::from_le_bytes(b), 8, sign)?)?;
-        }
+    encoding: Encoding,
+    range: Range,
+    values: &mut Vec<i64>,
+    out: &mut Vec<T>,
+) -> Option<bool> {
+    values.clear();
+    match encoding {
+        Encoding::PLAIN => plain_into(bytes, count, range.width, values)?,
+        Encoding::DELTA_BINARY_PACKED => delta(bytes, count, values)?,
+        _ => return None,
     }
-    Some(())
+    widen_all(values, range.width, range.sign)?;
+    Some(append_checked(values, range, out))
 }
 
 /// Reads a ULEB128 varint.
@@ -801,7 +788,6 @@ fn ints<T: Narrow>(
     let mut lookups: Option<Lookups<T>> = None;
     // A PLAIN or DELTA_BINARY_PACKED page's values, as stored.
     let mut values: Vec<i64> = Vec::new();
-    let allowed = |v: i64| v >= range.min && v <= range.max;
     while let Some(page) = pages.next_page()? {
         if let RawPage::Dictionary {
             buf,
@@ -814,9 +800,10 @@ fn ints<T: Narrow>(
             }
             dictionary.clear();
             lookups = None;
-            plain(buf, num_values, range.width, range.sign, |v| {
-                allowed(v).then(|| dictionary.push(T::narrow(v)))
-            })?;
+            let plain = Encoding::PLAIN;
+            if !append_ints(buf, num_values, plain, range, &mut values, &mut dictionary)? {
+                return None;
+            }
             continue;
         }
         let page = data(&page, optional)?;
@@ -829,14 +816,8 @@ fn ints<T: Narrow>(
         let mut bad = false;
         match page.encoding {
             Encoding::PLAIN | Encoding::DELTA_BINARY_PACKED => {
-                values.clear();
-                if page.encoding == Encoding::PLAIN {
-                    plain_into(page.values, stored, range.width, &mut values)?;
-                } else {
-                    delta(page.values, stored, &mut values)?;
-                }
-                widen_all(&mut values, range.width, range.sign)?;
-                bad = !append_checked(&values, range, &mut out);
+                let encoding = page.encoding;
+                bad = !append_ints(page.values, stored, encoding, range, &mut values, &mut out)?;
             }
             Encoding::RLE_DICTIONARY | Encoding::PLAIN_DICTIONARY => {
                 let (&bit_width, indices) = page.values.split_first()?;
@@ -879,8 +860,8 @@ fn ints<T: Narrow>(
 /// Appends `count` DELTA_BINARY_PACKED integers to `out`: a header (block
 /// size, miniblocks per block, value count, first value), then blocks of
 /// a minimum delta and bit-packed miniblocks. Arithmetic wraps at 64
-/// bits; the caller reads each value at its stored width (`widen`), which
-/// is where a writer's arithmetic wraps. Appending to a buffer, rather
+/// bits; the caller reads each value at its stored width (`widen_all`),
+/// which is where a writer's arithmetic wraps. Appending to a buffer, rather
 /// than handing each value to a closure, lets both loops be tight.
 fn delta(bytes: &[u8], count: usize, out: &mut Vec<i64>) -> Option<()> {
     let zigzag = |n: u64| (n >> 1) as i64 ^ -((n & 1) as i64);
@@ -964,6 +945,44 @@ fn delta(bytes: &[u8], count: usize, out: &mut Vec<i64>) -> Option<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The reference the page path replaced, value by value: a stored
+    /// integer of `width` bytes (held in the low bytes of `v`) as the
+    /// value it stands for; `None` for an unsigned 64-bit value above
+    /// `i64::MAX`.
+    fn widen(v: i64, width: usize, sign: Sign) -> Option<i64> {
+        match (width, sign) {
+            (4, Sign::Signed) => Some(i64::from(v as i32)),
+            (4, Sign::Unsigned) => Some(i64::from(v as u32)),
+            (_, Sign::Unsigned) if v < 0 => None,
+            _ => Some(v),
+        }
+    }
+
+    /// The reference the page path replaced: `count` PLAIN little-endian
+    /// integers of `width` bytes, handed to `f` one by one.
+    fn plain(
+        bytes: &[u8],
+        count: usize,
+        width: usize,
+        sign: Sign,
+        mut f: impl FnMut(i64) -> Option<()>,
+    ) -> Option<()> {
+        let bytes = bytes.get(..count.checked_mul(width)?)?;
+        if width == 4 {
+            for chunk in bytes.chunks_exact(4) {
+                let v = i32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
+                f(widen(i64::from(v), 4, sign)?)?;
+            }
+        } else {
+            for chunk in bytes.chunks_exact(8) {
+                let mut b = [0u8; 8];
+                b.copy_from_slice(chunk);
+                f(widen(i64::from_le_bytes(b), 8, sign)?)?;
+            }
+        }
+        Some(())
+    }
 
     /// A xorshift generator of test values from `state` (not zero).
     fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
