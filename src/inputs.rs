@@ -236,8 +236,8 @@ pub fn load_inputs_with(paths: &InputPaths, model: LoadedModel) -> Result<Inputs
 }
 
 /// Reads the inputs streaming the population a few row groups at a time
-/// straight into the year-independent sums, so memory holds a window of
-/// row groups, never the population. The returned `Inputs` has an empty
+/// straight into the year-independent sums, so memory holds the row
+/// groups being read, never the population. The returned `Inputs` has an empty
 /// population.
 pub fn load_streamed(paths: &InputPaths, year: i32) -> Result<(Inputs, aggregate::Basis), Error> {
     let mut inputs = load_context(paths)?;

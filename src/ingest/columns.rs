@@ -240,17 +240,21 @@ impl Table {
         Ok(out)
     }
 
-    /// Decodes the requested columns, one (group, column) pair per task,
-    /// `window` groups at a time (row groups of a file, `ArrowTable`'s
-    /// groups of a table); each decoded group goes to `finish` (also on
-    /// the pool), and each window's results to `merge` in group order
-    /// before the next window is decoded: memory holds one window.
+    /// Decodes the requested columns of each group (row groups of a file,
+    /// `ArrowTable`'s groups of a table); each decoded group goes to
+    /// `finish` (also on the pool) and its result to `merge` in group
+    /// order. A source of enough groups to share out runs one task per
+    /// group, started in group order and merged as soon as the groups
+    /// before it are (`in_order`: memory holds the groups in flight and
+    /// the results that finished ahead of an earlier group); a file of
+    /// fewer groups runs one task per (group, column) pair, `window`
+    /// groups at a time, merged after each window.
     pub fn read_windowed<T, F>(
         &self,
         requests: &[Request],
         window: usize,
         finish: F,
-        merge: impl FnMut(T) -> Result<(), InputError>,
+        merge: impl FnMut(T) -> Result<(), InputError> + Send,
     ) -> Result<(), InputError>
     where
         T: Send,
@@ -267,7 +271,7 @@ impl Table {
                 // core has work.
                 let groups = file.group_rows();
                 let tasks = if groups.len() >= 2 * rayon::current_num_threads() {
-                    (window.saturating_mul(4), Tasks::PerGroup)
+                    (window, Tasks::PerGroup)
                 } else {
                     (window, Tasks::PerColumn)
                 };
@@ -275,10 +279,8 @@ impl Table {
             }
             Table::Memory(table) => {
                 let decode = table.decoder(requests)?;
-                // The table is in memory already and a window holds only
-                // the groups' results: one window, so no core waits for
-                // the other at a window's end (a table's run shows no
-                // progress bar).
+                // The table is in memory already: one task per group (a
+                // table's run shows no progress bar).
                 let tasks = (usize::MAX, Tasks::PerGroup);
                 schedule(&table.group_rows(), n, tasks, decode, finish, merge)
             }
@@ -725,29 +727,26 @@ enum Tasks {
     PerGroup,
 }
 
-/// Decodes groups of rows (`rows[g]` rows in group `g`), `window` groups
-/// at a time (`Tasks`: as one task per (group, request) pair, `decode(g,
-/// k)`, or one per group), each group's parts become a `Chunk` handed to
-/// `finish` (on the pool, with the group's first row), and the results go
-/// to `merge` in group order. The error reported is the first group's
-/// that has one, and in it the first request's decode error, else its
-/// `finish` error, whatever the thread count and the tasks. One
-/// scheduler for every source of columns: Parquet row groups and
-/// in-memory tables.
+/// Decodes groups of rows (`rows[g]` rows in group `g`) as tasks
+/// (`Tasks`), each group's parts become a `Chunk` handed to `finish` (on
+/// the pool, with the group's first row), and the results go to `merge`
+/// in group order. The error reported is the first group's that has one,
+/// and in it the first request's decode error, else its `finish` error,
+/// whatever the thread count and the tasks. One scheduler for every
+/// source of columns: Parquet row groups and in-memory tables.
 fn schedule<T, F>(
     rows: &[usize],
     requests: usize,
     (window, tasks): (usize, Tasks),
     decode: impl Fn(Span, usize) -> Result<Part, InputError> + Sync,
     finish: F,
-    mut merge: impl FnMut(T) -> Result<(), InputError>,
+    mut merge: impl FnMut(T) -> Result<(), InputError> + Send,
 ) -> Result<(), InputError>
 where
     T: Send,
     F: Fn(Chunk, u64) -> Result<T, InputError> + Sync,
 {
     let offsets = first_rows(rows);
-    let window = window.max(1);
     let rows_total: u64 = rows.iter().map(|&r| r as u64).sum();
     let progress = crate::progress::Progress::new("reading persons", rows_total, "persons");
     let span = |g: usize| Span {
@@ -780,35 +779,37 @@ where
         }
         failed.map_or(Ok(chunk), Err)
     };
+    if tasks == Tasks::PerGroup {
+        let group = |g: usize| {
+            let chunk = chunk_of(g, &mut (0..requests).map(|k| decode(span(g), k)))?;
+            finish(chunk, offsets[g])
+        };
+        let mut merge_one = |t: T, g: usize| {
+            merge(t)?;
+            progress.inc(rows[g] as u64);
+            Ok(())
+        };
+        return in_order(rows.len(), group, &mut merge_one);
+    }
+    let window = window.max(1);
     let mut first = 0;
     while first < rows.len() {
         let last = first.saturating_add(window).min(rows.len());
-        let finished: Vec<Result<T, InputError>> = match tasks {
-            Tasks::PerGroup => (first..last)
-                .into_par_iter()
-                .map(|g| {
-                    let chunk = chunk_of(g, &mut (0..requests).map(|k| decode(span(g), k)))?;
-                    finish(chunk, offsets[g])
-                })
-                .collect(),
-            Tasks::PerColumn => {
-                let pairs: Vec<(usize, usize)> = (first..last)
-                    .flat_map(|g| (0..requests).map(move |k| (g, k)))
-                    .collect();
-                let decoded: Vec<Result<Part, InputError>> =
-                    pairs.par_iter().map(|&(g, k)| decode(span(g), k)).collect();
-                let mut decoded = decoded.into_iter();
-                // A group whose decode failed keeps its error in place, so
-                // that an earlier group's `finish` error still comes first.
-                let chunks: Vec<(usize, Result<Chunk, InputError>)> = (first..last)
-                    .map(|g| (g, chunk_of(g, &mut decoded)))
-                    .collect();
-                chunks
-                    .into_par_iter()
-                    .map(|(g, chunk)| finish(chunk?, offsets[g]))
-                    .collect()
-            }
-        };
+        let pairs: Vec<(usize, usize)> = (first..last)
+            .flat_map(|g| (0..requests).map(move |k| (g, k)))
+            .collect();
+        let decoded: Vec<Result<Part, InputError>> =
+            pairs.par_iter().map(|&(g, k)| decode(span(g), k)).collect();
+        let mut decoded = decoded.into_iter();
+        // A group whose decode failed keeps its error in place, so that an
+        // earlier group's `finish` error still comes first.
+        let chunks: Vec<(usize, Result<Chunk, InputError>)> = (first..last)
+            .map(|g| (g, chunk_of(g, &mut decoded)))
+            .collect();
+        let finished: Vec<Result<T, InputError>> = chunks
+            .into_par_iter()
+            .map(|(g, chunk)| finish(chunk?, offsets[g]))
+            .collect();
         for result in finished {
             merge(result?)?;
         }
@@ -816,6 +817,71 @@ where
         first = last;
     }
     Ok(())
+}
+
+/// Runs `work(g)` for the groups `0..groups` on every thread of the pool,
+/// started in group order, and hands each result to `merge` in group
+/// order as soon as the groups before it are merged, so that no thread
+/// waits for a window of groups to end. A result that finishes ahead of
+/// an earlier group waits (at most the groups started while that one
+/// ran). The first error in group order stops the groups not yet
+/// started and is returned.
+fn in_order<T: Send>(
+    groups: usize,
+    work: impl Fn(usize) -> Result<T, InputError> + Sync,
+    merge: &mut (dyn FnMut(T, usize) -> Result<(), InputError> + Send),
+) -> Result<(), InputError> {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    struct Merging<'m, T> {
+        next: usize,
+        waiting: std::collections::BTreeMap<usize, Result<T, InputError>>,
+        failed: Option<InputError>,
+        merge: &'m mut (dyn FnMut(T, usize) -> Result<(), InputError> + Send),
+    }
+    let started = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let merging = std::sync::Mutex::new(Merging {
+        next: 0,
+        waiting: std::collections::BTreeMap::new(),
+        failed: None,
+        merge,
+    });
+    let worker = || {
+        while !stop.load(Ordering::Relaxed) {
+            let g = started.fetch_add(1, Ordering::Relaxed);
+            if g >= groups {
+                break;
+            }
+            let result = work(g);
+            let mut m = merging.lock().unwrap_or_else(|e| e.into_inner());
+            if m.failed.is_some() {
+                break;
+            }
+            m.waiting.insert(g, result);
+            loop {
+                let next = m.next;
+                let Some(result) = m.waiting.remove(&next) else {
+                    break;
+                };
+                m.next += 1;
+                if let Err(e) = result.and_then(|t| (m.merge)(t, next)) {
+                    m.failed = Some(e);
+                    m.waiting.clear();
+                    stop.store(true, Ordering::Relaxed);
+                    break;
+                }
+            }
+        }
+    };
+    let threads = rayon::current_num_threads().clamp(1, groups.max(1));
+    rayon::scope(|s| {
+        for _ in 1..threads {
+            s.spawn(|_| worker());
+        }
+        worker();
+    });
+    let m = merging.into_inner().unwrap_or_else(|e| e.into_inner());
+    m.failed.map_or(Ok(()), Err)
 }
 
 /// The error of one failed cell: a null (`value` None) or a bad value, at
@@ -852,6 +918,75 @@ mod tests {
     use parquet::arrow::ArrowWriter;
     use parquet::basic::{Compression, ZstdLevel};
     use parquet::file::properties::{WriterProperties, WriterVersion};
+
+    #[test]
+    fn groups_are_merged_in_order_whichever_finishes_first() {
+        // Groups of uneven work on 1 to 4 threads: every result reaches
+        // `merge` once, in group order; the first failing group's error is
+        // returned and nothing after it is merged, wherever the later
+        // failure finished.
+        let error = |g: usize| InputError::Other {
+            path: std::path::PathBuf::from(format!("group {g}")),
+            detail: String::new(),
+        };
+        for threads in 1..=4 {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            for fails in [None, Some(0), Some(97), Some(199)] {
+                let work = |g: usize| {
+                    // Early groups take longest, so later ones finish first.
+                    let spins = ((200 - g) * 7_919) % 20_000;
+                    let mut x = g as u64;
+                    for _ in 0..spins {
+                        x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(1));
+                    }
+                    let _ = x;
+                    match fails {
+                        Some(f) if g == f || g == f + 1 => Err(error(g)),
+                        _ => Ok(g),
+                    }
+                };
+                let mut merged = Vec::new();
+                let result = pool.install(|| {
+                    in_order(200, work, &mut |t: usize, g: usize| {
+                        assert_eq!(t, g);
+                        merged.push(g);
+                        Ok(())
+                    })
+                });
+                let expected_merged = fails.unwrap_or(200);
+                assert_eq!(
+                    merged,
+                    (0..expected_merged).collect::<Vec<_>>(),
+                    "{threads} {fails:?}"
+                );
+                match fails {
+                    None => assert!(result.is_ok()),
+                    Some(f) => {
+                        let Err(InputError::Other { path, .. }) = result else {
+                            panic!("{threads} {fails:?}: {result:?}");
+                        };
+                        assert_eq!(path, std::path::PathBuf::from(format!("group {f}")));
+                    }
+                }
+            }
+            // A `merge` error stops the merging where it happened.
+            let mut merged = Vec::new();
+            let result = pool.install(|| {
+                in_order(50, Ok, &mut |g: usize, _| {
+                    if g == 20 {
+                        return Err(error(g));
+                    }
+                    merged.push(g);
+                    Ok(())
+                })
+            });
+            assert!(result.is_err());
+            assert_eq!(merged, (0..20).collect::<Vec<_>>());
+        }
+    }
 
     #[test]
     fn schedule_gives_each_group_its_own_parts_and_the_earliest_error() {

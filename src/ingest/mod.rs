@@ -605,9 +605,11 @@ impl PopulationReader {
         self.file.rows()
     }
 
-    /// Reads `window` row groups at a time; each row group's persons (and
-    /// its first row, 0-based) go through `map` on the pool, and the results
-    /// to `merge` in file order, while the file is hashed alongside.
+    /// Reads the row groups (`window` at a time when a file has too few
+    /// to give each thread two, see `Table::read_windowed`); each row
+    /// group's persons (and its first row, 0-based) go through `map` on
+    /// the pool, and the results to `merge` in file order, while the file
+    /// is hashed alongside.
     /// Returns the SHA-256 of the file (empty for a table in memory).
     pub fn stream<T: Send>(
         &self,
