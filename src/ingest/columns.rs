@@ -825,7 +825,9 @@ where
 /// waits for a window of groups to end. A result that finishes ahead of
 /// an earlier group waits (at most the groups started while that one
 /// ran). The first error in group order stops the groups not yet
-/// started and is returned.
+/// started and is returned. `merge` runs under a lock the workers share,
+/// so it must not wait for work on the pool (no merge does: they add up
+/// small parts or append a group's columns).
 fn in_order<T: Send>(
     groups: usize,
     work: impl Fn(usize) -> Result<T, InputError> + Sync,
