@@ -1,11 +1,12 @@
 //! Reading named columns of a Parquet file into compact typed vectors.
 //!
 //! Only the requested columns are decoded, straight from the `parquet`
-//! crate's column readers into plain vectors — no Arrow arrays. Every
-//! (row group, column) pair is one task on the rayon pool (each with its own
-//! file handle), so both cores are busy even for a file of few row groups;
-//! row groups can be taken a window at a time so a large file streams
-//! through bounded memory. Each value is checked as it
+//! crate's column readers into plain vectors — no Arrow arrays. A source
+//! of at least two row groups per thread is read one task per row group,
+//! each merged as soon as the groups before it are, so a large file
+//! streams through bounded memory; a file of fewer row groups is read one
+//! task per (row group, column) pair, a window of groups at a time, so
+//! both cores are busy. Each value is checked as it
 //! is converted: type, nulls and range; a failure names the file, column,
 //! 1-based row and value. Results are assembled in row-group order and the
 //! error reported is the first in (row group, column) order, so the outcome
@@ -271,9 +272,9 @@ impl Table {
                 // core has work.
                 let groups = file.group_rows();
                 let tasks = if groups.len() >= 2 * rayon::current_num_threads() {
-                    (window, Tasks::PerGroup)
+                    Tasks::PerGroup
                 } else {
-                    (window, Tasks::PerColumn)
+                    Tasks::PerColumn { window }
                 };
                 schedule(&groups, n, tasks, decode, finish, merge)
             }
@@ -281,7 +282,7 @@ impl Table {
                 let decode = table.decoder(requests)?;
                 // The table is in memory already: one task per group (a
                 // table's run shows no progress bar).
-                let tasks = (usize::MAX, Tasks::PerGroup);
+                let tasks = Tasks::PerGroup;
                 schedule(&table.group_rows(), n, tasks, decode, finish, merge)
             }
         }
@@ -719,11 +720,12 @@ fn first_rows(rows: &[usize]) -> Vec<u64> {
 enum Tasks {
     /// Every (group, request) pair is a task, then every group's
     /// `finish`: all cores busy even on a file of one or two row groups.
-    PerColumn,
+    /// `window` groups at a time, merged after each window.
+    PerColumn { window: usize },
     /// Each group is one task that decodes its columns and finishes them
     /// on the same core, while they are in its cache: for sources of
     /// enough groups to share out (in-memory tables, files of at least two
-    /// row groups per thread).
+    /// row groups per thread), merged as they finish (`in_order`).
     PerGroup,
 }
 
@@ -737,7 +739,7 @@ enum Tasks {
 fn schedule<T, F>(
     rows: &[usize],
     requests: usize,
-    (window, tasks): (usize, Tasks),
+    tasks: Tasks,
     decode: impl Fn(Span, usize) -> Result<Part, InputError> + Sync,
     finish: F,
     mut merge: impl FnMut(T) -> Result<(), InputError> + Send,
@@ -779,7 +781,7 @@ where
         }
         failed.map_or(Ok(chunk), Err)
     };
-    if tasks == Tasks::PerGroup {
+    let Tasks::PerColumn { window } = tasks else {
         let group = |g: usize| {
             let chunk = chunk_of(g, &mut (0..requests).map(|k| decode(span(g), k)))?;
             finish(chunk, offsets[g])
@@ -790,7 +792,7 @@ where
             Ok(())
         };
         return in_order(rows.len(), group, &mut merge_one);
-    }
+    };
     let window = window.max(1);
     let mut first = 0;
     while first < rows.len() {
@@ -999,56 +1001,47 @@ mod tests {
             path: std::path::PathBuf::from(format!("{what} {g}")),
             detail: String::new(),
         };
-        for tasks in [Tasks::PerColumn, Tasks::PerGroup] {
-            for window in [1, 2, 3, 5, usize::MAX] {
-                for (finish_fails, expected) in [(0, "finish 0"), (3, "decode 1")] {
-                    let seen = std::sync::Mutex::new(Vec::new());
-                    let decode = |span: Span, k: usize| {
-                        if (span.group, k) == (1, 1) {
-                            return Err(error("decode", 1));
-                        }
-                        Ok(Part {
-                            column: Column::I64(vec![10 * span.group as i64 + k as i64]),
-                            given: None,
-                            nulls_mapped: 0,
-                        })
-                    };
-                    let finish = |chunk: Chunk, first_row: u64| {
-                        let g = first_row as i64;
-                        let values: Vec<i64> = chunk
-                            .columns
-                            .into_iter()
-                            .flat_map(|c| c.into_i64())
-                            .collect();
-                        seen.lock().unwrap().push((g, values));
-                        if g == finish_fails {
-                            return Err(error("finish", g as usize));
-                        }
-                        Ok(g)
-                    };
-                    let mut merged = Vec::new();
-                    let result = schedule(&[1; 5], 3, (window, tasks), decode, finish, |g| {
-                        merged.push(g);
-                        Ok(())
-                    });
-                    let Err(InputError::Other { path, .. }) = result else {
-                        panic!("{tasks:?} {window}: {result:?}");
-                    };
-                    assert_eq!(
-                        path,
-                        std::path::PathBuf::from(expected),
-                        "{tasks:?} {window}"
-                    );
-                    let before = if finish_fails == 0 { 0 } else { 1 };
-                    assert_eq!(merged, (0..before).collect::<Vec<i64>>());
-                    for (g, values) in seen.into_inner().unwrap() {
-                        assert_ne!(g, 1, "group 1 failed to decode: no finish");
-                        assert_eq!(
-                            values,
-                            vec![10 * g, 10 * g + 1, 10 * g + 2],
-                            "{tasks:?} {window}"
-                        );
+        let windows = [1, 2, 3, 5, usize::MAX].map(|window| Tasks::PerColumn { window });
+        for tasks in windows.into_iter().chain([Tasks::PerGroup]) {
+            for (finish_fails, expected) in [(0, "finish 0"), (3, "decode 1")] {
+                let seen = std::sync::Mutex::new(Vec::new());
+                let decode = |span: Span, k: usize| {
+                    if (span.group, k) == (1, 1) {
+                        return Err(error("decode", 1));
                     }
+                    Ok(Part {
+                        column: Column::I64(vec![10 * span.group as i64 + k as i64]),
+                        given: None,
+                        nulls_mapped: 0,
+                    })
+                };
+                let finish = |chunk: Chunk, first_row: u64| {
+                    let g = first_row as i64;
+                    let values: Vec<i64> = chunk
+                        .columns
+                        .into_iter()
+                        .flat_map(|c| c.into_i64())
+                        .collect();
+                    seen.lock().unwrap().push((g, values));
+                    if g == finish_fails {
+                        return Err(error("finish", g as usize));
+                    }
+                    Ok(g)
+                };
+                let mut merged = Vec::new();
+                let result = schedule(&[1; 5], 3, tasks, decode, finish, |g| {
+                    merged.push(g);
+                    Ok(())
+                });
+                let Err(InputError::Other { path, .. }) = result else {
+                    panic!("{tasks:?}: {result:?}");
+                };
+                assert_eq!(path, std::path::PathBuf::from(expected), "{tasks:?}");
+                let before = if finish_fails == 0 { 0 } else { 1 };
+                assert_eq!(merged, (0..before).collect::<Vec<i64>>());
+                for (g, values) in seen.into_inner().unwrap() {
+                    assert_ne!(g, 1, "group 1 failed to decode: no finish");
+                    assert_eq!(values, vec![10 * g, 10 * g + 1, 10 * g + 2], "{tasks:?}");
                 }
             }
         }
