@@ -198,27 +198,42 @@ pub fn load_with_basis(
     Ok((inputs, basis))
 }
 
-/// Reads and checks every input. The population file is hashed while it is
-/// decoded.
+/// Reads and checks every input. The population file is hashed alongside,
+/// from the start (`ingest::hashing`).
 pub fn load_inputs(paths: &InputPaths) -> Result<Inputs, Error> {
-    load_inputs_with(paths, paths.load_model()?)
+    let memory = paths.memory.population.as_ref();
+    let (mut inputs, sha256) = ingest::hashing(&paths.population, memory.is_some(), || {
+        read_inputs(paths, paths.load_model()?)
+    })?;
+    inputs.population_source.sha256 = sha256;
+    Ok(inputs)
 }
 
 /// `load_inputs` with a model already loaded in place of `paths.model`:
 /// the population is read for it.
 pub fn load_inputs_with(paths: &InputPaths, model: LoadedModel) -> Result<Inputs, Error> {
+    let memory = paths.memory.population.as_ref();
+    let (mut inputs, sha256) = ingest::hashing(&paths.population, memory.is_some(), || {
+        read_inputs(paths, model)
+    })?;
+    inputs.population_source.sha256 = sha256;
+    Ok(inputs)
+}
+
+/// `load_inputs_with` but for the population's SHA-256.
+fn read_inputs(paths: &InputPaths, model: LoadedModel) -> Result<Inputs, Error> {
     let mut inputs = load_context_with(paths, model)?;
     let options = ingest::PopulationOptions {
         nulls_as_unknown: paths.nulls_as_unknown,
         outcomes: paths.outcomes,
     };
-    let raw = ingest::population(
+    let raw = ingest::population_reader(
         &paths.population,
         paths.memory.population.as_ref(),
         &inputs.model.model,
         options,
-    )?;
-    inputs.population_source.sha256 = raw.sha256.clone();
+    )?
+    .read_all()?;
     inputs.nulls_mapped = raw.nulls_mapped;
     inputs.population_source.rows = raw.person_id.len() as u64;
     let geography_path = PathBuf::from(&inputs.geography_source.path);
@@ -240,9 +255,22 @@ pub fn load_inputs_with(paths: &InputPaths, model: LoadedModel) -> Result<Inputs
 /// groups being read, never the population. The returned `Inputs` has an empty
 /// population.
 pub fn load_streamed(paths: &InputPaths, year: i32) -> Result<(Inputs, aggregate::Basis), Error> {
-    let mut inputs = load_context(paths)?;
-    let tables = inputs.year_tables(&inputs.model.model, year)?;
-    let basis = stream_basis(&mut inputs, paths, &tables)?;
+    let memory = paths.memory.population.as_ref();
+    let ((mut inputs, mut bases, tables), sha256) =
+        ingest::hashing(&paths.population, memory.is_some(), || {
+            let mut inputs = load_context(paths)?;
+            let tables = inputs.year_tables(&inputs.model.model, year)?;
+            let bases = stream_unhashed(&mut inputs, paths, std::slice::from_ref(&tables))?;
+            Ok::<_, Error>((inputs, bases, tables))
+        })?;
+    inputs.population_source.sha256 = sha256;
+    let basis = bases.pop().unwrap_or_else(|| {
+        aggregate::Basis::empty(
+            &tables,
+            inputs.clinics.len(),
+            inputs.geography.kommuner.len(),
+        )
+    });
     Ok((inputs, basis))
 }
 
@@ -270,6 +298,20 @@ pub fn stream_basis(
 /// is read for the loaded model): a batch of scenarios sums the persons
 /// into each of its bases in one reading of the file.
 pub fn stream_bases(
+    inputs: &mut Inputs,
+    paths: &InputPaths,
+    tables: &[weights::YearTables],
+) -> Result<Vec<aggregate::Basis>, Error> {
+    let memory = paths.memory.population.as_ref();
+    let (bases, sha256) = ingest::hashing(&paths.population, memory.is_some(), || {
+        stream_unhashed(inputs, paths, tables)
+    })?;
+    inputs.population_source.sha256 = sha256;
+    Ok(bases)
+}
+
+/// `stream_bases` but for the population's SHA-256, which is left empty.
+fn stream_unhashed(
     inputs: &mut Inputs,
     paths: &InputPaths,
     tables: &[weights::YearTables],
@@ -319,7 +361,7 @@ pub fn stream_bases(
     let window = 2 * rayon::current_num_threads().max(1);
     // Set once the ids of the groups merged so far stop increasing.
     let broken = std::sync::atomic::AtomicBool::new(false);
-    let sha256 = reader.stream(
+    reader.stream(
         window,
         |raw, first_row| {
             let part_rows = raw.person_id.len() as u64;
@@ -384,7 +426,7 @@ pub fn stream_bases(
     inputs.population_source = Source {
         path: paths.population.display().to_string(),
         rows,
-        sha256,
+        sha256: String::new(),
     };
     inputs.nulls_mapped = nulls_mapped;
     Ok(bases)

@@ -217,15 +217,6 @@ impl Table {
         }
     }
 
-    /// The SHA-256 of the file's bytes; empty for a table in memory, which
-    /// has no bytes of its own.
-    pub fn sha256(&self) -> Result<String, InputError> {
-        match self {
-            Table::Parquet(file) => super::hash_file(&file.path),
-            Table::Memory(_) => Ok(String::new()),
-        }
-    }
-
     /// Every group's `finish` result, in order (`read_windowed` with one
     /// window).
     pub fn read<T, F>(&self, requests: &[Request], finish: F) -> Result<Vec<T>, InputError>

@@ -608,26 +608,20 @@ impl PopulationReader {
     /// Reads the row groups (`window` at a time when a file has too few
     /// to give each thread two, see `Table::read_windowed`); each row
     /// group's persons (and its first row, 0-based) go through `map` on
-    /// the pool, and the results to `merge` in file order, while the file
-    /// is hashed alongside.
-    /// Returns the SHA-256 of the file (empty for a table in memory).
+    /// the pool, and the results to `merge` in file order. The file is not
+    /// hashed here: see `hashing`.
     pub fn stream<T: Send>(
         &self,
         window: usize,
         map: impl Fn(RawPopulation, u64) -> Result<T, InputError> + Sync,
         merge: impl FnMut(T) -> Result<(), InputError> + Send,
-    ) -> Result<String, InputError> {
-        let read = || {
-            self.file.read_windowed(
-                self.requests.as_slice(),
-                window,
-                |chunk, first_row| map(self.to_raw(chunk, first_row)?, first_row),
-                merge,
-            )
-        };
-        let (read, sha256) = rayon::join(read, || self.file.sha256());
-        read?;
-        sha256
+    ) -> Result<(), InputError> {
+        self.file.read_windowed(
+            self.requests.as_slice(),
+            window,
+            |chunk, first_row| map(self.to_raw(chunk, first_row)?, first_row),
+            merge,
+        )
     }
 
     /// One row group's columns as a `RawPopulation`, the flags folded into
@@ -693,10 +687,11 @@ impl PopulationReader {
         Ok(raw)
     }
 
-    /// Reads the whole file into one `RawPopulation`.
+    /// Reads the whole file into one `RawPopulation` (its `sha256` left
+    /// empty: see `hashing`).
     pub fn read_all(&self) -> Result<RawPopulation, InputError> {
         let mut all = RawPopulation::default();
-        let sha256 = self.stream(
+        self.stream(
             usize::MAX,
             |part, _| Ok(part),
             |part| {
@@ -704,7 +699,6 @@ impl PopulationReader {
                 Ok(())
             },
         )?;
-        all.sha256 = sha256;
         if all.person_id.is_empty() {
             return Err(InputError::Empty {
                 path: self.file.path().to_path_buf(),
@@ -796,7 +790,11 @@ pub fn population(
     model: &Model,
     options: PopulationOptions,
 ) -> Result<RawPopulation, InputError> {
-    population_reader(path, memory, model, options)?.read_all()
+    let (mut raw, sha256) = hashing(path, memory.is_some(), || {
+        population_reader(path, memory, model, options)?.read_all()
+    })?;
+    raw.sha256 = sha256;
+    Ok(raw)
 }
 
 /// Only the `person_id` column (to find a repeated id after streaming).
@@ -817,8 +815,51 @@ pub fn person_ids(path: &Path, memory: Option<&Arc<ArrowTable>>) -> Result<Vec<i
     Ok(concat(parts.into_iter()).into_i64())
 }
 
+/// `work`, with the SHA-256 of the population file at `path` (empty for
+/// a table in memory, `in_memory`) made alongside on another worker: the
+/// hash, a single-threaded pass over every byte, starts before `work` has
+/// read the model, clinics, geography and the file's footer, so the core
+/// that would wait for them is hashing. `work`'s error comes first (as
+/// when the file is hashed after it), and it stops the hash at its next
+/// megabyte; then the hash's.
+pub fn hashing<T: Send, E: From<InputError> + Send>(
+    path: &Path,
+    in_memory: bool,
+    work: impl FnOnce() -> Result<T, E> + Send,
+) -> Result<(T, String), E> {
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let (done, sha256) = rayon::join(
+        || {
+            let done = work();
+            if done.is_err() {
+                stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+            done
+        },
+        || {
+            if in_memory {
+                Ok(Some(String::new()))
+            } else {
+                hash_file_unless(path, &stop)
+            }
+        },
+    );
+    let done = done?;
+    // `None` only when stopped, which only `work`'s error does.
+    Ok((done, sha256?.unwrap_or_default()))
+}
+
 /// The SHA-256 of a file, in lower-case hex.
 pub fn hash_file(path: &Path) -> Result<String, InputError> {
+    let never = std::sync::atomic::AtomicBool::new(false);
+    Ok(hash_file_unless(path, &never)?.unwrap_or_default())
+}
+
+/// `hash_file`, or `None` once `stop` is set (checked every megabyte).
+fn hash_file_unless(
+    path: &Path,
+    stop: &std::sync::atomic::AtomicBool,
+) -> Result<Option<String>, InputError> {
     use sha2::{Digest, Sha256};
     use std::io::Read;
     let mut file = std::fs::File::open(path).map_err(|source| InputError::Open {
@@ -828,6 +869,9 @@ pub fn hash_file(path: &Path) -> Result<String, InputError> {
     let mut hasher = Sha256::new();
     let mut buffer = vec![0u8; 1 << 20];
     loop {
+        if stop.load(std::sync::atomic::Ordering::Relaxed) {
+            return Ok(None);
+        }
         let read = file.read(&mut buffer).map_err(|source| InputError::Open {
             path: path.to_path_buf(),
             source,
@@ -837,9 +881,11 @@ pub fn hash_file(path: &Path) -> Result<String, InputError> {
         }
         hasher.update(&buffer[..read]);
     }
-    Ok(hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
+    Ok(Some(
+        hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect(),
+    ))
 }

@@ -69,6 +69,78 @@ fn default_run_writes_every_file() {
     assert!((total - 61000.0).abs() < 1e-6, "{total}");
 }
 
+/// The population is hashed on one worker while the other reads the
+/// model, clinics and geography and then the persons: the manifest names
+/// it by the SHA-256 of its bytes (computed here by `sha2` over the file)
+/// whether the persons stream past or are held, and an input read before
+/// the persons is still the one an error names.
+#[test]
+fn the_population_is_hashed_alongside_and_errors_keep_their_order() {
+    use sha2::Digest;
+    let dir = workspace();
+    let bytes = std::fs::read(dir.path().join("fixtures/population.parquet")).unwrap();
+    let expected: String = sha2::Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    for (args, out) in [
+        (&["run", "--out", "streamed"][..], "streamed"),
+        (
+            &["run", "--out", "held", "--write-person-weights"][..],
+            "held",
+        ),
+    ] {
+        let output = run_in(dir.path(), args);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let manifest: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.path().join(out).join("manifest.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            manifest["inputs"]["population"]["sha256"],
+            expected.as_str()
+        );
+    }
+    // A missing model and a missing population: the model, read first, is
+    // named, whichever path reads the persons.
+    for extra in [&[][..], &["--write-person-weights"][..]] {
+        let mut args = vec![
+            "run",
+            "--model",
+            "models/none.toml",
+            "--population",
+            "fixtures/none.parquet",
+            "--out",
+            "failed",
+        ];
+        args.extend_from_slice(extra);
+        let output = run_in(dir.path(), &args);
+        assert_eq!(output.status.code(), Some(1));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("none.toml"), "{stderr}");
+        assert!(!stderr.contains("none.parquet"), "{stderr}");
+        assert!(!dir.path().join("failed").exists());
+    }
+    // A missing population alone is named as such.
+    let output = run_in(
+        dir.path(),
+        &[
+            "run",
+            "--population",
+            "fixtures/none.parquet",
+            "--out",
+            "failed",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("none.parquet"), "{stderr}");
+}
+
 /// Every column of a Parquet file rendered as the engine's CSV text.
 fn parquet_as_csv_text(path: &Path) -> Vec<Vec<String>> {
     let file = std::fs::File::open(path).unwrap();
