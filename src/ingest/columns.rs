@@ -284,6 +284,8 @@ impl Table {
 pub struct ParquetFile {
     pub path: std::path::PathBuf,
     metadata: Arc<ParquetMetaData>,
+    /// The file, open once: every column chunk is read from it.
+    file: std::fs::File,
 }
 
 /// Values of one column chunk as the file stores them, with definition
@@ -320,7 +322,11 @@ impl ParquetFile {
             path: path.to_path_buf(),
             source,
         })?;
-        let reader = SerializedFileReader::new(file).map_err(|e| InputError::NotParquet {
+        let footer = file.try_clone().map_err(|source| InputError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let reader = SerializedFileReader::new(footer).map_err(|e| InputError::NotParquet {
             path: path.to_path_buf(),
             detail: e.to_string(),
         })?;
@@ -329,6 +335,7 @@ impl ParquetFile {
         Ok(ParquetFile {
             path: path.to_path_buf(),
             metadata,
+            file,
         })
     }
 
@@ -520,11 +527,11 @@ impl ParquetFile {
             .flatten()
     }
 
-    /// The bytes of one column chunk, read in one go (a seek and a read into
+    /// The bytes of one column chunk, read in one go (one `pread` into
     /// unzeroed capacity), so its pages cost no further system calls.
     fn chunk_bytes(&self, group: usize, leaf: usize) -> Result<Arc<ChunkBytes>, InputError> {
         let (start, length) = self.metadata.row_group(group).column(leaf).byte_range();
-        ChunkBytes::read(&self.path, start, length)
+        ChunkBytes::read(&self.file, start, length)
             .map(Arc::new)
             .map_err(|e| self.not_parquet(e))
     }

@@ -90,14 +90,68 @@ pub(super) struct ChunkBytes {
 }
 
 impl ChunkBytes {
-    pub(super) fn read(path: &Path, start: u64, length: u64) -> std::io::Result<Self> {
+    /// `length` bytes from offset `start` of the open `file`, by `pread`
+    /// into capacity not zero-filled first (`vec![0; n]` was a pass over
+    /// every byte), on the one handle the file was opened with (opening
+    /// the file again for each chunk was three system calls more each).
+    #[cfg(unix)]
+    #[allow(unsafe_code)]
+    pub(super) fn read(file: &std::fs::File, start: u64, length: u64) -> std::io::Result<Self> {
+        use std::os::unix::io::AsRawFd;
+        let size = usize::try_from(length)
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "chunk too long"))?;
+        let mut buffer: Vec<u8> = Vec::with_capacity(size);
+        let mut filled = 0usize;
+        while filled < size {
+            let offset = start
+                .checked_add(filled as u64)
+                .and_then(|o| libc::off_t::try_from(o).ok())
+                .ok_or_else(|| {
+                    std::io::Error::new(std::io::ErrorKind::InvalidData, "offset too large")
+                })?;
+            // SAFETY: the destination is the vector's spare capacity from
+            // `filled` on, `size - filled` bytes that it owns and nothing
+            // else refers to; `pread` writes at most that many bytes there
+            // and reads nothing from it. The descriptor is `file`'s, open
+            // for the whole call.
+            let read = unsafe {
+                libc::pread(
+                    file.as_raw_fd(),
+                    buffer.as_mut_ptr().add(filled).cast::<libc::c_void>(),
+                    size - filled,
+                    offset,
+                )
+            };
+            match read {
+                0 => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+                n if n < 0 => {
+                    let error = std::io::Error::last_os_error();
+                    if error.kind() != std::io::ErrorKind::Interrupted {
+                        return Err(error);
+                    }
+                }
+                // `pread` returned at most `size - filled`.
+                n => filled += n as usize,
+            }
+        }
+        // SAFETY: the first `size` bytes were written by `pread` above
+        // (`filled` counts them and the loop ends at `size`), and `size`
+        // is the capacity.
+        unsafe { buffer.set_len(size) };
+        Ok(ChunkBytes {
+            start,
+            bytes: bytes::Bytes::from(buffer),
+        })
+    }
+
+    /// `length` bytes from offset `start` of `file`, on a handle of its own.
+    #[cfg(not(unix))]
+    pub(super) fn read(file: &std::fs::File, start: u64, length: u64) -> std::io::Result<Self> {
         use std::io::{Read, Seek};
         let size = usize::try_from(length)
             .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "chunk too long"))?;
-        let mut file = std::fs::File::open(path)?;
+        let mut file = file.try_clone()?;
         file.seek(std::io::SeekFrom::Start(start))?;
-        // Read into spare capacity, which the standard library does not
-        // fill with zeros first (`vec![0; n]` did: a pass over every byte).
         let mut buffer = Vec::with_capacity(size);
         file.take(length).read_to_end(&mut buffer)?;
         if buffer.len() != size {
