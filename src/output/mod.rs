@@ -3,6 +3,7 @@
 //! appears atomically. Only this module knows the output formats.
 
 pub mod atomic;
+mod decimal;
 pub mod schema;
 pub mod table;
 pub mod xlsx;

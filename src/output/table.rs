@@ -167,8 +167,8 @@ impl Table {
     }
 
     fn csv_lines(&self, range: Range<usize>) -> String {
-        use std::fmt::Write as _;
         let mut ints = itoa::Buffer::new();
+        let mut floats = ryu::Buffer::new();
         let mut text = String::with_capacity(range.len() * 16 * self.columns.len());
         for row in range {
             for (k, (_, values)) in self.columns.iter().enumerate() {
@@ -183,8 +183,7 @@ impl Table {
                     }
                     Values::Float(v) => {
                         if let Some(x) = v[row] {
-                            // Writing into a String cannot fail.
-                            let _ = write!(text, "{x}");
+                            super::decimal::push_f64(&mut text, x, &mut floats);
                         }
                     }
                     Values::Text(v) => push_csv_text(&mut text, &v[row]),
