@@ -915,6 +915,36 @@ thread_local! {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+
+    /// A chunk is the file's bytes at its range, read on the one handle,
+    /// however many reads that takes; a range past the end (a file cut
+    /// short after its footer was read) is an error, not a panic or
+    /// uninitialised bytes.
+    #[test]
+    fn chunk_bytes_are_the_files_bytes_and_a_short_file_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bytes");
+        let bytes: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        std::fs::write(&path, &bytes).unwrap();
+        let file = std::fs::File::open(&path).unwrap();
+        for (start, length) in [(0u64, 0u64), (0, 300_000), (1, 17), (123_456, 100_000)] {
+            let chunk = chunk::ChunkBytes::read(&file, start, length).unwrap();
+            assert_eq!(chunk.start, start);
+            assert_eq!(
+                &chunk.bytes[..],
+                &bytes[start as usize..(start + length) as usize]
+            );
+        }
+        for (start, length) in [(299_999u64, 2u64), (300_000, 1), (400_000, 10)] {
+            let error = chunk::ChunkBytes::read(&file, start, length).err().unwrap();
+            assert_eq!(
+                error.kind(),
+                std::io::ErrorKind::UnexpectedEof,
+                "{start} {length}"
+            );
+        }
+        assert!(chunk::ChunkBytes::read(&file, u64::MAX - 1, 5).is_err());
+    }
     use arrow::array::{ArrayRef, BooleanArray, Int32Array, Int64Array, UInt8Array};
     use arrow::record_batch::RecordBatch;
     use parquet::arrow::ArrowWriter;
