@@ -162,7 +162,8 @@ pub struct RawPopulation {
     /// Nulls mapped to the unknown or reference level, per socioeconomic
     /// column, in the order of `SOCIOECONOMIC_COLUMNS`.
     pub nulls_mapped: [u64; 5],
-    /// SHA-256 of the file's bytes as they were read.
+    /// SHA-256 of the file's bytes: set by `population`, empty from
+    /// `PopulationReader::read_all` alone (see `hashing`).
     pub sha256: String,
     /// Rows per row group.
     pub row_groups: Vec<usize>,
