@@ -201,21 +201,23 @@ pub fn load_with_basis(
 /// Reads and checks every input. The population file is hashed alongside,
 /// from the start (`ingest::hashing`).
 pub fn load_inputs(paths: &InputPaths) -> Result<Inputs, Error> {
-    let memory = paths.memory.population.as_ref();
-    let (mut inputs, sha256) = ingest::hashing(&paths.population, memory.is_some(), || {
-        read_inputs(paths, paths.load_model()?)
-    })?;
-    inputs.population_source.sha256 = sha256;
-    Ok(inputs)
+    with_population_hash(paths, || read_inputs(paths, paths.load_model()?))
 }
 
 /// `load_inputs` with a model already loaded in place of `paths.model`:
 /// the population is read for it.
 pub fn load_inputs_with(paths: &InputPaths, model: LoadedModel) -> Result<Inputs, Error> {
-    let memory = paths.memory.population.as_ref();
-    let (mut inputs, sha256) = ingest::hashing(&paths.population, memory.is_some(), || {
-        read_inputs(paths, model)
-    })?;
+    with_population_hash(paths, || read_inputs(paths, model))
+}
+
+/// The inputs `read` makes, with the population's SHA-256 made alongside
+/// from the start (`ingest::hashing`; empty for a table in memory).
+fn with_population_hash(
+    paths: &InputPaths,
+    read: impl FnOnce() -> Result<Inputs, Error> + Send,
+) -> Result<Inputs, Error> {
+    let in_memory = paths.memory.population.is_some();
+    let (mut inputs, sha256) = ingest::hashing(&paths.population, in_memory, read)?;
     inputs.population_source.sha256 = sha256;
     Ok(inputs)
 }
