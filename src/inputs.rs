@@ -216,10 +216,19 @@ fn with_population_hash(
     paths: &InputPaths,
     read: impl FnOnce() -> Result<Inputs, Error> + Send,
 ) -> Result<Inputs, Error> {
-    let in_memory = paths.memory.population.is_some();
-    let (mut inputs, sha256) = ingest::hashing(&paths.population, in_memory, read)?;
+    let (mut inputs, sha256) = population_hashed(paths, read)?;
     inputs.population_source.sha256 = sha256;
     Ok(inputs)
+}
+
+/// `work` and the SHA-256 of `paths`' population, made alongside from the
+/// start (`ingest::hashing`; empty for a table in memory).
+fn population_hashed<T: Send>(
+    paths: &InputPaths,
+    work: impl FnOnce() -> Result<T, Error> + Send,
+) -> Result<(T, String), Error> {
+    let in_memory = paths.memory.population.is_some();
+    ingest::hashing(&paths.population, in_memory, work)
 }
 
 /// `load_inputs_with` but for the population's SHA-256.
@@ -257,22 +266,14 @@ fn read_inputs(paths: &InputPaths, model: LoadedModel) -> Result<Inputs, Error> 
 /// groups being read, never the population. The returned `Inputs` has an empty
 /// population.
 pub fn load_streamed(paths: &InputPaths, year: i32) -> Result<(Inputs, aggregate::Basis), Error> {
-    let memory = paths.memory.population.as_ref();
-    let ((mut inputs, mut bases, tables), sha256) =
-        ingest::hashing(&paths.population, memory.is_some(), || {
-            let mut inputs = load_context(paths)?;
-            let tables = inputs.year_tables(&inputs.model.model, year)?;
-            let bases = stream_unhashed(&mut inputs, paths, std::slice::from_ref(&tables))?;
-            Ok::<_, Error>((inputs, bases, tables))
-        })?;
+    let ((mut inputs, basis), sha256) = population_hashed(paths, || {
+        let mut inputs = load_context(paths)?;
+        let tables = inputs.year_tables(&inputs.model.model, year)?;
+        let bases = stream_unhashed(&mut inputs, paths, std::slice::from_ref(&tables))?;
+        let basis = only_basis(bases, &tables, &inputs);
+        Ok((inputs, basis))
+    })?;
     inputs.population_source.sha256 = sha256;
-    let basis = bases.pop().unwrap_or_else(|| {
-        aggregate::Basis::empty(
-            &tables,
-            inputs.clinics.len(),
-            inputs.geography.kommuner.len(),
-        )
-    });
     Ok((inputs, basis))
 }
 
@@ -282,14 +283,23 @@ pub fn stream_basis(
     paths: &InputPaths,
     tables: &weights::YearTables,
 ) -> Result<aggregate::Basis, Error> {
-    let mut bases = stream_bases(inputs, paths, std::slice::from_ref(tables))?;
-    Ok(bases.pop().unwrap_or_else(|| {
+    let bases = stream_bases(inputs, paths, std::slice::from_ref(tables))?;
+    Ok(only_basis(bases, tables, inputs))
+}
+
+/// The one basis streamed for `tables` (an empty one if none was made).
+fn only_basis(
+    mut bases: Vec<aggregate::Basis>,
+    tables: &weights::YearTables,
+    inputs: &Inputs,
+) -> aggregate::Basis {
+    bases.pop().unwrap_or_else(|| {
         aggregate::Basis::empty(
             tables,
             inputs.clinics.len(),
             inputs.geography.kommuner.len(),
         )
-    }))
+    })
 }
 
 /// Streams the population past once, a few row groups at a time, into one
@@ -304,10 +314,7 @@ pub fn stream_bases(
     paths: &InputPaths,
     tables: &[weights::YearTables],
 ) -> Result<Vec<aggregate::Basis>, Error> {
-    let memory = paths.memory.population.as_ref();
-    let (bases, sha256) = ingest::hashing(&paths.population, memory.is_some(), || {
-        stream_unhashed(inputs, paths, tables)
-    })?;
+    let (bases, sha256) = population_hashed(paths, || stream_unhashed(inputs, paths, tables))?;
     inputs.population_source.sha256 = sha256;
     Ok(bases)
 }

@@ -915,6 +915,11 @@ thread_local! {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+    use arrow::array::{ArrayRef, BooleanArray, Int32Array, Int64Array, UInt8Array};
+    use arrow::record_batch::RecordBatch;
+    use parquet::arrow::ArrowWriter;
+    use parquet::basic::{Compression, ZstdLevel};
+    use parquet::file::properties::{WriterProperties, WriterVersion};
 
     /// A chunk is the file's bytes at its range, read on the one handle,
     /// however many reads that takes; a range past the end (a file cut
@@ -945,11 +950,6 @@ mod tests {
         }
         assert!(chunk::ChunkBytes::read(&file, u64::MAX - 1, 5).is_err());
     }
-    use arrow::array::{ArrayRef, BooleanArray, Int32Array, Int64Array, UInt8Array};
-    use arrow::record_batch::RecordBatch;
-    use parquet::arrow::ArrowWriter;
-    use parquet::basic::{Compression, ZstdLevel};
-    use parquet::file::properties::{WriterProperties, WriterVersion};
 
     #[test]
     fn groups_are_merged_in_order_whichever_finishes_first() {

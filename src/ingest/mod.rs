@@ -828,6 +828,9 @@ pub fn hashing<T: Send, E: From<InputError> + Send>(
     in_memory: bool,
     work: impl FnOnce() -> Result<T, E> + Send,
 ) -> Result<(T, String), E> {
+    if in_memory {
+        return work().map(|done| (done, String::new()));
+    }
     let stop = std::sync::atomic::AtomicBool::new(false);
     let (done, sha256) = rayon::join(
         || {
@@ -837,13 +840,7 @@ pub fn hashing<T: Send, E: From<InputError> + Send>(
             }
             done
         },
-        || {
-            if in_memory {
-                Ok(Some(String::new()))
-            } else {
-                hash_file_unless(path, &stop)
-            }
-        },
+        || hash_file_unless(path, &stop),
     );
     let done = done?;
     // `None` only when stopped, which only `work`'s error does.

@@ -71,18 +71,14 @@ fn default_run_writes_every_file() {
 
 /// The population is hashed on one worker while the other reads the
 /// model, clinics and geography and then the persons: the manifest names
-/// it by the SHA-256 of its bytes (computed here by `sha2` over the file)
+/// it by the SHA-256 of its bytes (computed here over the whole file)
 /// whether the persons stream past or are held, and an input read before
 /// the persons is still the one an error names.
 #[test]
 fn the_population_is_hashed_alongside_and_errors_keep_their_order() {
-    use sha2::Digest;
     let dir = workspace();
     let bytes = std::fs::read(dir.path().join("fixtures/population.parquet")).unwrap();
-    let expected: String = sha2::Sha256::digest(&bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let expected = fordeling::model::sha256_hex(&bytes);
     for (args, out) in [
         (&["run", "--out", "streamed"][..], "streamed"),
         (
