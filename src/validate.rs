@@ -130,6 +130,9 @@ impl IdIndex {
 // same whatever the thread count.
 use crate::domain::BLOCK;
 
+/// Rows whose ids `references` keeps on the stack while it maps them.
+const TILE: usize = 1024;
+
 /// Checks the population against the clinics and geography and maps ids
 /// and codes to indices.
 pub fn population(
@@ -175,58 +178,66 @@ pub fn references(
     paths: &Paths<'_>,
     first_row: u64,
 ) -> Result<Population, InputError> {
-    let n = raw.person_id.len();
     let References {
         clinic_index,
         kommune_index,
     } = references;
 
-    let mut clinic = vec![0u32; n];
-    let mut kommune = vec![0u16; n];
+    // Ids and codes are replaced by their indices in place (an `i32` id
+    // by a `u32` index, an `i16` code by a `u16` one), a tile of rows at a
+    // time with the tile's originals kept on the stack for a message.
+    let mut clinic = raw.clinic_id;
+    let mut kommune = raw.kommune;
     clinic
         .par_chunks_mut(BLOCK)
         .zip(kommune.par_chunks_mut(BLOCK))
         .enumerate()
-        .try_for_each(|(block, (clinic_out, kommune_out))| {
-            let start = block * BLOCK;
-            let rows = start..start + clinic_out.len();
-            // Every row mapped without a branch; the first unknown id, if
-            // any, is looked for afterwards.
-            let mut unknown = false;
-            for (((c, k), &clinic_id), &code) in clinic_out
-                .iter_mut()
-                .zip(kommune_out.iter_mut())
-                .zip(&raw.clinic_id[rows.clone()])
-                .zip(&raw.kommune[rows.clone()])
-            {
-                *c = clinic_index.get(i64::from(clinic_id));
-                let kommune = kommune_index.get(i64::from(code));
-                *k = kommune as u16;
-                unknown |= (*c == NONE) | (kommune == NONE);
-            }
-            if !unknown {
-                return Ok(());
-            }
-            for row in rows {
-                let error = |column: &str, value: String, other: &Path| {
-                    Err(InputError::UnknownReference {
-                        path: paths.population.to_path_buf(),
-                        column: column.into(),
-                        row: first_row + row as u64 + 1,
-                        value,
-                        other: other.to_path_buf(),
-                    })
-                };
-                if clinic_index.get(i64::from(raw.clinic_id[row])) == NONE {
-                    return error("clinic_id", raw.clinic_id[row].to_string(), paths.clinics);
+        .try_for_each(|(block, (clinic_ids, codes))| {
+            let tiles = clinic_ids.chunks_mut(TILE).zip(codes.chunks_mut(TILE));
+            for (t, (clinic_ids, codes)) in tiles.enumerate() {
+                let mut kept_ids = [0i32; TILE];
+                let mut kept_codes = [0i16; TILE];
+                kept_ids[..clinic_ids.len()].copy_from_slice(clinic_ids);
+                kept_codes[..codes.len()].copy_from_slice(codes);
+                // Every row mapped without a branch; the first unknown id,
+                // if any, is looked for afterwards.
+                let mut unknown = false;
+                for (c, k) in clinic_ids.iter_mut().zip(codes.iter_mut()) {
+                    let index = clinic_index.get(i64::from(*c));
+                    let code = kommune_index.get(i64::from(*k));
+                    *c = index as i32;
+                    *k = code as i16;
+                    unknown |= (index == NONE) | (code == NONE);
                 }
-                if kommune_index.get(i64::from(raw.kommune[row])) == NONE {
-                    return error("kommune", raw.kommune[row].to_string(), paths.geography);
+                if !unknown {
+                    continue;
+                }
+                let start = block * BLOCK + t * TILE;
+                let kept = kept_ids.iter().zip(&kept_codes).take(clinic_ids.len());
+                for (j, (&clinic_id, &code)) in kept.enumerate() {
+                    let error = |column: &str, value: String, other: &Path| {
+                        Err(InputError::UnknownReference {
+                            path: paths.population.to_path_buf(),
+                            column: column.into(),
+                            row: first_row + (start + j) as u64 + 1,
+                            value,
+                            other: other.to_path_buf(),
+                        })
+                    };
+                    if clinic_index.get(i64::from(clinic_id)) == NONE {
+                        return error("clinic_id", clinic_id.to_string(), paths.clinics);
+                    }
+                    if kommune_index.get(i64::from(code)) == NONE {
+                        return error("kommune", code.to_string(), paths.geography);
+                    }
                 }
             }
             Ok(())
         })
         .map_err(|e: InputError| e)?;
+    // Same sizes and alignments: these reuse the allocations.
+    let clinic: Vec<u32> = clinic.into_iter().map(|c| c as u32).collect();
+    let kommune: Vec<u16> = kommune.into_iter().map(|k| k as u16).collect();
 
     Ok(Population {
         person_id: raw.person_id,
@@ -584,6 +595,94 @@ mod tests {
         // Ids spread 100 to a row over the file are sorted instead.
         let sparse: Vec<i64> = ids.iter().map(|&id| id * 100).collect();
         assert_eq!(join_all(&sparse), Ids::Sparse);
+    }
+
+    /// Ids and codes mapped in place across tiles and blocks: every row's
+    /// indices equal a lookup by position in the sorted lists, and an
+    /// unknown id or code is reported at its file row with its original
+    /// value, the earliest row first and the clinic before the kommune in
+    /// a row, however the tiles fall.
+    #[test]
+    fn references_map_in_place_and_report_the_first_unknown() {
+        let clinic_ids = [-7i64, 10, 20, 3_000_000_000];
+        let codes = [101i64, 147, 840];
+        let index = References {
+            clinic_index: IdIndex::new(&clinic_ids),
+            kommune_index: IdIndex::new(&codes),
+        };
+        let paths = Paths {
+            population: Path::new("p.parquet"),
+            clinics: Path::new("c.parquet"),
+            geography: Path::new("g.csv"),
+        };
+        let rows = BLOCK + 3 * TILE + 17;
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
+        let picks: Vec<(usize, usize)> = (0..rows)
+            .map(|_| (next(3) as usize, next(3) as usize))
+            .collect();
+        // The clinic ids that fit an `i32`: all but the last.
+        let raw = |bad: &[(usize, &str, i64)]| {
+            let mut raw = RawPopulation {
+                person_id: (0..rows as i64).collect(),
+                clinic_id: picks.iter().map(|&(c, _)| clinic_ids[c] as i32).collect(),
+                kommune: picks.iter().map(|&(_, k)| codes[k] as i16).collect(),
+                ..RawPopulation::default()
+            };
+            for &(row, column, value) in bad {
+                match column {
+                    "clinic_id" => raw.clinic_id[row] = value as i32,
+                    _ => raw.kommune[row] = value as i16,
+                }
+            }
+            raw
+        };
+        let population = references(raw(&[]), &index, &paths, 0).unwrap();
+        for (row, &(c, k)) in picks.iter().enumerate() {
+            assert_eq!(population.clinic[row], c as u32, "row {row}");
+            assert_eq!(population.kommune[row], k as u16, "row {row}");
+        }
+        type Case<'a> = (&'a [(usize, &'a str, i64)], u64, &'a str, &'a str);
+        let cases: [Case; 4] = [
+            (
+                &[(TILE - 1, "kommune", 102)],
+                TILE as u64 + 4,
+                "kommune",
+                "102",
+            ),
+            (
+                &[(BLOCK + TILE, "clinic_id", 0)],
+                BLOCK as u64 + TILE as u64 + 5,
+                "clinic_id",
+                "0",
+            ),
+            (
+                &[
+                    (2 * TILE + 3, "kommune", 1),
+                    (2 * TILE + 3, "clinic_id", 11),
+                    (rows - 1, "clinic_id", 12),
+                ],
+                2 * TILE as u64 + 3 + 5,
+                "clinic_id",
+                "11",
+            ),
+            (
+                &[(rows - 1, "kommune", -1), (BLOCK + 1, "kommune", 0)],
+                BLOCK as u64 + 1 + 5,
+                "kommune",
+                "0",
+            ),
+        ];
+        for (bad, row, column, value) in cases {
+            match references(raw(bad), &index, &paths, 4) {
+                Err(InputError::UnknownReference {
+                    row: r,
+                    column: c,
+                    value: v,
+                    ..
+                }) => assert_eq!((r, c.as_str(), v.as_str()), (row, column, value), "{bad:?}"),
+                other => panic!("{bad:?}: {other:?}"),
+            }
+        }
     }
 
     /// A xorshift generator: `next(n)` is below `n`.
