@@ -130,9 +130,6 @@ impl IdIndex {
 // same whatever the thread count.
 use crate::domain::BLOCK;
 
-/// Rows whose ids `references` keeps on the stack while it maps them.
-const TILE: usize = 1024;
-
 /// Checks the population against the clinics and geography and maps ids
 /// and codes to indices.
 pub fn population(
@@ -184,8 +181,9 @@ pub fn references(
     } = references;
 
     // Ids and codes are replaced by their indices in place (an `i32` id
-    // by a `u32` index, an `i16` code by a `u16` one), a tile of rows at a
-    // time with the tile's originals kept on the stack for a message.
+    // by a `u32` index, an `i16` code by a `u16` one). A row is written
+    // only once both are known, so at the first unknown one its original
+    // values are still there for the message.
     let mut clinic = raw.clinic_id;
     let mut kommune = raw.kommune;
     clinic
@@ -193,44 +191,27 @@ pub fn references(
         .zip(kommune.par_chunks_mut(BLOCK))
         .enumerate()
         .try_for_each(|(block, (clinic_ids, codes))| {
-            let tiles = clinic_ids.chunks_mut(TILE).zip(codes.chunks_mut(TILE));
-            for (t, (clinic_ids, codes)) in tiles.enumerate() {
-                let mut kept_ids = [0i32; TILE];
-                let mut kept_codes = [0i16; TILE];
-                kept_ids[..clinic_ids.len()].copy_from_slice(clinic_ids);
-                kept_codes[..codes.len()].copy_from_slice(codes);
-                // Every row mapped without a branch; the first unknown id,
-                // if any, is looked for afterwards.
-                let mut unknown = false;
-                for (c, k) in clinic_ids.iter_mut().zip(codes.iter_mut()) {
-                    let index = clinic_index.get(i64::from(*c));
-                    let code = kommune_index.get(i64::from(*k));
-                    *c = index as i32;
-                    *k = code as i16;
-                    unknown |= (index == NONE) | (code == NONE);
-                }
-                if !unknown {
-                    continue;
-                }
-                let start = block * BLOCK + t * TILE;
-                let kept = kept_ids.iter().zip(&kept_codes).take(clinic_ids.len());
-                for (j, (&clinic_id, &code)) in kept.enumerate() {
-                    let error = |column: &str, value: String, other: &Path| {
-                        Err(InputError::UnknownReference {
-                            path: paths.population.to_path_buf(),
-                            column: column.into(),
-                            row: first_row + (start + j) as u64 + 1,
-                            value,
-                            other: other.to_path_buf(),
-                        })
+            let rows = clinic_ids.iter_mut().zip(codes.iter_mut());
+            for (j, (clinic_id, code)) in rows.enumerate() {
+                let index = clinic_index.get(i64::from(*clinic_id));
+                let kommune = kommune_index.get(i64::from(*code));
+                if (index == NONE) | (kommune == NONE) {
+                    let row = first_row + (block * BLOCK + j) as u64 + 1;
+                    let (column, value, other) = if index == NONE {
+                        ("clinic_id", clinic_id.to_string(), paths.clinics)
+                    } else {
+                        ("kommune", code.to_string(), paths.geography)
                     };
-                    if clinic_index.get(i64::from(clinic_id)) == NONE {
-                        return error("clinic_id", clinic_id.to_string(), paths.clinics);
-                    }
-                    if kommune_index.get(i64::from(code)) == NONE {
-                        return error("kommune", code.to_string(), paths.geography);
-                    }
+                    return Err(InputError::UnknownReference {
+                        path: paths.population.to_path_buf(),
+                        column: column.into(),
+                        row,
+                        value,
+                        other: other.to_path_buf(),
+                    });
                 }
+                *clinic_id = index as i32;
+                *code = kommune as i16;
             }
             Ok(())
         })
@@ -597,13 +578,15 @@ mod tests {
         assert_eq!(join_all(&sparse), Ids::Sparse);
     }
 
-    /// Ids and codes mapped in place across tiles and blocks: every row's
-    /// indices equal a lookup by position in the sorted lists, and an
-    /// unknown id or code is reported at its file row with its original
+    /// Ids and codes mapped in place within and across blocks: every
+    /// row's indices equal a lookup by position in the sorted lists, and
+    /// an unknown id or code is reported at its file row with its original
     /// value, the earliest row first and the clinic before the kommune in
-    /// a row, however the tiles fall.
+    /// a row.
     #[test]
     fn references_map_in_place_and_report_the_first_unknown() {
+        // Rows placed at multiples of this stride, in both blocks.
+        const TILE: usize = 1024;
         let clinic_ids = [-7i64, 10, 20, 3_000_000_000];
         let codes = [101i64, 147, 840];
         let index = References {
