@@ -184,13 +184,17 @@ pub fn references(
     // by a `u32` index, an `i16` code by a `u16` one). A row is written
     // only once both are known, so at the first unknown one its original
     // values are still there for the message.
+    // Every block is checked and its result kept, and the first error in
+    // block order is reported: a short-circuiting `try_for_each` would
+    // return whichever block's error a thread met first, so with unknown
+    // ids in two blocks the row named could depend on timing.
     let mut clinic = raw.clinic_id;
     let mut kommune = raw.kommune;
-    clinic
+    let checked: Vec<Result<(), InputError>> = clinic
         .par_chunks_mut(BLOCK)
         .zip(kommune.par_chunks_mut(BLOCK))
         .enumerate()
-        .try_for_each(|(block, (clinic_ids, codes))| {
+        .map(|(block, (clinic_ids, codes))| {
             let rows = clinic_ids.iter_mut().zip(codes.iter_mut());
             for (j, (clinic_id, code)) in rows.enumerate() {
                 let index = clinic_index.get(i64::from(*clinic_id));
@@ -215,7 +219,8 @@ pub fn references(
             }
             Ok(())
         })
-        .map_err(|e: InputError| e)?;
+        .collect();
+    checked.into_iter().collect::<Result<(), InputError>>()?;
     // Same sizes and alignments: these reuse the allocations.
     let clinic: Vec<u32> = clinic.into_iter().map(|c| c as u32).collect();
     let kommune: Vec<u16> = kommune.into_iter().map(|k| k as u16).collect();
@@ -664,6 +669,52 @@ mod tests {
                     ..
                 }) => assert_eq!((r, c.as_str(), v.as_str()), (row, column, value), "{bad:?}"),
                 other => panic!("{bad:?}: {other:?}"),
+            }
+        }
+    }
+
+    /// With unknown ids in many blocks of one row group, checked on several
+    /// threads, the earliest row is reported every time: the later blocks'
+    /// errors are found first (each at its block's start, the earliest at
+    /// its block's end), so a check that stopped at the first error a
+    /// thread met would name one of them.
+    #[test]
+    fn references_report_the_earliest_unknown_whatever_the_threads() {
+        let index = References {
+            clinic_index: IdIndex::new(&[1]),
+            kommune_index: IdIndex::new(&[101]),
+        };
+        let paths = Paths {
+            population: Path::new("p.parquet"),
+            clinics: Path::new("c.parquet"),
+            geography: Path::new("g.csv"),
+        };
+        let blocks = 48;
+        let rows = blocks * BLOCK;
+        let earliest = 2 * BLOCK - 1;
+        let mut clinic_id = vec![1i32; rows];
+        clinic_id[earliest] = 9;
+        for block in 3..blocks {
+            clinic_id[block * BLOCK] = 100 + block as i32;
+        }
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(8)
+            .build()
+            .unwrap();
+        for round in 0..20 {
+            let raw = RawPopulation {
+                person_id: (0..rows as i64).collect(),
+                clinic_id: clinic_id.clone(),
+                kommune: vec![101; rows],
+                ..RawPopulation::default()
+            };
+            match pool.install(|| references(raw, &index, &paths, 0)) {
+                Err(InputError::UnknownReference { row, value, .. }) => assert_eq!(
+                    (row, value.as_str()),
+                    (earliest as u64 + 1, "9"),
+                    "round {round}"
+                ),
+                other => panic!("round {round}: {other:?}"),
             }
         }
     }
