@@ -113,9 +113,33 @@ impl IdIndex {
     /// The index of `id`, or `NONE`.
     #[inline]
     fn get(&self, id: i64) -> u32 {
-        if self.table.is_empty() {
-            return self.sorted.binary_search(&id).map_or(NONE, |i| i as u32);
+        match self.direct() {
+            Some(direct) => direct.get(id),
+            None => self.sorted.binary_search(&id).map_or(NONE, |i| i as u32),
         }
+    }
+
+    /// The direct table, when there is one.
+    fn direct(&self) -> Option<Direct<'_>> {
+        (!self.table.is_empty()).then_some(Direct {
+            min: self.min,
+            table: &self.table,
+        })
+    }
+}
+
+/// An `IdIndex`'s direct table, copied into a loop so that its start,
+/// length and `min` stay in registers (read through the index, they are
+/// read again for every row, since the loop's stores could alias them).
+#[derive(Clone, Copy)]
+struct Direct<'a> {
+    min: i64,
+    table: &'a [u32],
+}
+
+impl Direct<'_> {
+    #[inline(always)]
+    fn get(self, id: i64) -> u32 {
         // Below `min` the offset wraps past the table's end.
         let offset = id.wrapping_sub(self.min) as u64;
         usize::try_from(offset)
@@ -124,6 +148,30 @@ impl IdIndex {
             .copied()
             .unwrap_or(NONE)
     }
+}
+
+/// Replaces each row's clinic id and kommune code by their indices, in
+/// row order, stopping at the first row where either is unknown: its
+/// offset is returned and that row (and every later one) keeps its
+/// original values.
+#[inline(always)]
+fn map_in_place(
+    clinic_ids: &mut [i32],
+    codes: &mut [i16],
+    clinic: impl Fn(i64) -> u32,
+    kommune: impl Fn(i64) -> u32,
+) -> Result<(), usize> {
+    let rows = clinic_ids.iter_mut().zip(codes.iter_mut());
+    for (j, (clinic_id, code)) in rows.enumerate() {
+        let index = clinic(i64::from(*clinic_id));
+        let k = kommune(i64::from(*code));
+        if (index == NONE) | (k == NONE) {
+            return Err(j);
+        }
+        *clinic_id = index as i32;
+        *code = k as i16;
+    }
+    Ok(())
 }
 
 // Rows are checked in fixed blocks so the first bad row reported is the
@@ -195,29 +243,37 @@ pub fn references(
         .zip(kommune.par_chunks_mut(BLOCK))
         .enumerate()
         .map(|(block, (clinic_ids, codes))| {
-            let rows = clinic_ids.iter_mut().zip(codes.iter_mut());
-            for (j, (clinic_id, code)) in rows.enumerate() {
-                let index = clinic_index.get(i64::from(*clinic_id));
-                let kommune = kommune_index.get(i64::from(*code));
-                if (index == NONE) | (kommune == NONE) {
-                    let row = first_row + (block * BLOCK + j) as u64 + 1;
-                    let (column, value, other) = if index == NONE {
-                        ("clinic_id", clinic_id.to_string(), paths.clinics)
-                    } else {
-                        ("kommune", code.to_string(), paths.geography)
-                    };
-                    return Err(InputError::UnknownReference {
-                        path: paths.population.to_path_buf(),
-                        column: column.into(),
-                        row,
-                        value,
-                        other: other.to_path_buf(),
-                    });
-                }
-                *clinic_id = index as i32;
-                *code = kommune as i16;
-            }
-            Ok(())
+            let mapped = match (clinic_index.direct(), kommune_index.direct()) {
+                (Some(c), Some(k)) => map_in_place(
+                    clinic_ids,
+                    codes,
+                    move |id| c.get(id),
+                    move |code| k.get(code),
+                ),
+                _ => map_in_place(
+                    clinic_ids,
+                    codes,
+                    |id| clinic_index.get(id),
+                    |code| kommune_index.get(code),
+                ),
+            };
+            let Err(j) = mapped else {
+                return Ok(());
+            };
+            let row = first_row + (block * BLOCK + j) as u64 + 1;
+            let (clinic_id, code) = (clinic_ids[j], codes[j]);
+            let (column, value, other) = if clinic_index.get(i64::from(clinic_id)) == NONE {
+                ("clinic_id", clinic_id.to_string(), paths.clinics)
+            } else {
+                ("kommune", code.to_string(), paths.geography)
+            };
+            Err(InputError::UnknownReference {
+                path: paths.population.to_path_buf(),
+                column: column.into(),
+                row,
+                value,
+                other: other.to_path_buf(),
+            })
         })
         .collect();
     checked.into_iter().collect::<Result<(), InputError>>()?;
