@@ -232,6 +232,7 @@ pub fn references(
     // by a `u32` index, an `i16` code by a `u16` one). A row is written
     // only once both are known, so at the first unknown one its original
     // values are still there for the message.
+    //
     // Every block is checked and its result kept, and the first error in
     // block order is reported: a short-circuiting `try_for_each` would
     // return whichever block's error a thread met first, so with unknown
@@ -647,7 +648,7 @@ mod tests {
     #[test]
     fn references_map_in_place_and_report_the_first_unknown() {
         // Rows placed at multiples of this stride, in both blocks.
-        const TILE: usize = 1024;
+        const STRIDE: usize = 1024;
         let clinic_ids = [-7i64, 10, 20, 3_000_000_000];
         let codes = [101i64, 147, 840];
         let index = References {
@@ -659,7 +660,7 @@ mod tests {
             clinics: Path::new("c.parquet"),
             geography: Path::new("g.csv"),
         };
-        let rows = BLOCK + 3 * TILE + 17;
+        let rows = BLOCK + 3 * STRIDE + 17;
         let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
         let picks: Vec<(usize, usize)> = (0..rows)
             .map(|_| (next(3) as usize, next(3) as usize))
@@ -688,24 +689,24 @@ mod tests {
         type Case<'a> = (&'a [(usize, &'a str, i64)], u64, &'a str, &'a str);
         let cases: [Case; 4] = [
             (
-                &[(TILE - 1, "kommune", 102)],
-                TILE as u64 + 4,
+                &[(STRIDE - 1, "kommune", 102)],
+                STRIDE as u64 + 4,
                 "kommune",
                 "102",
             ),
             (
-                &[(BLOCK + TILE, "clinic_id", 0)],
-                BLOCK as u64 + TILE as u64 + 5,
+                &[(BLOCK + STRIDE, "clinic_id", 0)],
+                BLOCK as u64 + STRIDE as u64 + 5,
                 "clinic_id",
                 "0",
             ),
             (
                 &[
-                    (2 * TILE + 3, "kommune", 1),
-                    (2 * TILE + 3, "clinic_id", 11),
+                    (2 * STRIDE + 3, "kommune", 1),
+                    (2 * STRIDE + 3, "clinic_id", 11),
                     (rows - 1, "clinic_id", 12),
                 ],
-                2 * TILE as u64 + 3 + 5,
+                2 * STRIDE as u64 + 3 + 5,
                 "clinic_id",
                 "11",
             ),
