@@ -273,10 +273,149 @@ impl Words {
     /// is `groups[c]`).
     #[inline]
     fn settle_line(&mut self, c: usize, groups: &mut [Moments], parts: &mut [[i128; 5]]) {
-        let line = std::mem::take(&mut self.lines[c]);
-        let count = std::mem::take(&mut self.counts[c]);
-        groups[c].add_words(u64::from(count >> 8), line.sum, line.squares);
-        parts[c].take(&line.parts, u32::from(count & 0xff));
+        settle_clinic(&mut self.lines, &mut self.counts, groups, parts, c);
+    }
+}
+
+/// Moves clinic `c`'s line of word sums into the exact sums (its
+/// signature-0 group is `groups[c]`).
+#[inline]
+fn settle_clinic(
+    lines: &mut [ClinicLine],
+    counts: &mut [u16],
+    groups: &mut [Moments],
+    parts: &mut [[i128; 5]],
+    c: usize,
+) {
+    let line = std::mem::take(&mut lines[c]);
+    let count = std::mem::take(&mut counts[c]);
+    groups[c].add_words(u64::from(count >> 8), line.sum, line.squares);
+    parts[c].take(&line.parts, u32::from(count & 0xff));
+}
+
+/// What `Basis::add_small_block`'s loop adds to: a basis's word sums and
+/// exact sums, borrowed for one block. `holds` checks once for the
+/// block that every index the loop will take is inside these slices, so
+/// the loop takes them without a check each (seven checks a person, and
+/// the loads of their bounds, were a fifth of the loop's instructions).
+struct SmallSums<'s> {
+    thresholds: &'s [f64],
+    n_clinics: usize,
+    n_kommuner: usize,
+    lines: &'s mut [ClinicLine],
+    counts: &'s mut [u16],
+    word_groups: &'s mut [WordMoments],
+    word_kommune: &'s mut [WordSums<1>],
+    groups: &'s mut [Moments],
+    clinic_parts: &'s mut [[i128; 5]],
+    kommune_groups: &'s mut [(u64, i128)],
+    low: &'s mut Vec<Low>,
+}
+
+impl SmallSums<'_> {
+    /// True when, for every person of the block, each index `add` takes
+    /// is inside its slice: the clinic below `n_clinics`, the kommune
+    /// below `n_kommuner` and the signature below the slots of
+    /// `thresholds`, and the slices as long as those bounds make the
+    /// indices (one pass of maxima over the block).
+    fn holds(&self, block: &[BaseNeed], clinics: &[u32], kommuner: &[u16]) -> bool {
+        let (n, k) = (self.n_clinics, self.n_kommuner);
+        let slots = self.thresholds.len();
+        let clinic = clinics.iter().fold(0, |m, &c| m.max(c)) as usize;
+        let kommune = usize::from(kommuner.iter().fold(0, |m, &k| m.max(k)));
+        let signature = block.iter().fold(0, |m, b| m.max(b.signature)) as usize;
+        let sized = self.lines.len() >= n
+            && self.counts.len() >= n
+            && self.clinic_parts.len() >= n
+            && self.groups.len() >= slots.saturating_mul(n)
+            && self.word_groups.len() >= slots.saturating_sub(1).saturating_mul(n)
+            && self.word_kommune.len() >= slots.saturating_mul(k)
+            && self.kommune_groups.len() >= slots.saturating_mul(k);
+        block.is_empty()
+            || (sized
+                && clinics.len() == block.len()
+                && kommuner.len() == block.len()
+                && clinic < n
+                && kommune < k
+                && signature < slots)
+    }
+
+    /// Adds the block's persons, prefetching the word sums of the person
+    /// `ahead` rows on when `PREFETCH`. Only after `holds` has returned
+    /// true for the same block, clinics and kommuner.
+    #[allow(unsafe_code)]
+    #[inline(always)]
+    fn add<const PREFETCH: bool>(
+        self,
+        small: SmallBlock,
+        clinics: &[u32],
+        kommuner: &[u16],
+        ahead: usize,
+    ) {
+        let (n_clinics, n_kommuner) = (self.n_clinics, self.n_kommuner);
+        let block = small.0;
+        for (j, ((small, &c), &kommune)) in small.bases().zip(clinics).zip(kommuner).enumerate() {
+            let base = small.0;
+            if PREFETCH {
+                if let (Some(later), Some(&c)) = (block.get(j + ahead), clinics.get(j + ahead)) {
+                    let (c, slot) = (c as usize, later.signature as usize);
+                    prefetch(self.lines.as_ptr().wrapping_add(c));
+                    if slot != 0 {
+                        let g = (slot - 1) * n_clinics + c;
+                        prefetch(self.word_groups.as_ptr().wrapping_add(g));
+                    }
+                }
+            }
+            let slot = base.signature as usize;
+            let c = c as usize;
+            let k = slot * n_kommuner + usize::from(kommune);
+            // SAFETY: `holds` checked for this block that `c < n_clinics`,
+            // `kommune < n_kommuner` and `slot < thresholds.len()`, and
+            // that `lines`, `counts` and `clinic_parts` have at least
+            // `n_clinics` entries, `groups` at least `slots * n_clinics`,
+            // `word_groups` at least `(slots - 1) * n_clinics` and
+            // `word_kommune` and `kommune_groups` at least
+            // `slots * n_kommuner`. So `thresholds[slot]`, `lines[c]`,
+            // `counts[c]`, `kommune_groups[k]` and `word_kommune[k]`
+            // (`k < (slot + 1) * n_kommuner`) are in bounds, and for
+            // `slot ≥ 1`, `g = slot * n_clinics + c` is below
+            // `slots * n_clinics` and `g - n_clinics` below
+            // `(slots - 1) * n_clinics`. The slices are borrowed
+            // exclusively by `self`, so no other reference aliases them.
+            unsafe {
+                if base.need < *self.thresholds.get_unchecked(slot) {
+                    self.low.push(Low {
+                        clinic: c as u32,
+                        kommune,
+                        base: *base,
+                    });
+                    continue;
+                }
+                if u32::from(*self.counts.get_unchecked(c) & 0xff) == WORD_RUN {
+                    settle_clinic(self.lines, self.counts, self.groups, self.clinic_parts, c);
+                }
+                let (x, parts) = small.fixed();
+                let line = self.lines.get_unchecked_mut(c);
+                for (sum, x) in line.parts.iter_mut().zip(parts) {
+                    *sum += x;
+                }
+                let count = self.counts.get_unchecked_mut(c);
+                if slot == 0 {
+                    line.sum += x;
+                    add_square(&mut line.squares, x);
+                    *count += 0x101;
+                } else {
+                    *count += 1;
+                    let g = slot * n_clinics + c;
+                    self.word_groups
+                        .get_unchecked_mut(g - n_clinics)
+                        .push(x, self.groups.get_unchecked_mut(g));
+                }
+                self.word_kommune
+                    .get_unchecked_mut(k)
+                    .push([x], self.kommune_groups.get_unchecked_mut(k));
+            }
+        }
     }
 }
 
@@ -319,29 +458,39 @@ impl<'a> SmallBlock<'a> {
         SmallBlock(block)
     }
 
-    /// Each base with its need and parts at the fixed scale: `fixed`'s
-    /// integers, by the hardware's truncating conversion alone. `as i64`
-    /// gives the same integers, but its compares for values out of range
-    /// (saturating) made the pass over persons a fifth slower.
+    /// Each base of the block, whose need and parts `Small::fixed` gives
+    /// at the fixed scale.
+    #[inline(always)]
+    fn bases(&self) -> impl Iterator<Item = Small<'a>> + 'a {
+        self.0.iter().map(Small)
+    }
+}
+
+/// A base need of a `SmallBlock`: every value below `WORD` in magnitude.
+#[derive(Clone, Copy)]
+struct Small<'a>(&'a BaseNeed);
+
+impl Small<'_> {
+    /// The need and parts at the fixed scale: `fixed`'s integers, by the
+    /// hardware's truncating conversion alone. `as i64` gives the same
+    /// integers, but its compares for values out of range (saturating)
+    /// made the pass over persons a fifth slower.
     #[allow(unsafe_code)]
     #[inline(always)]
-    fn fixed(&self) -> impl Iterator<Item = (&'a BaseNeed, i64, [i64; 5])> + 'a {
+    fn fixed(self) -> (i64, [i64; 5]) {
         let scale = 2f64.powi(SCALE_BITS);
-        // SAFETY: every value was checked in `new` to be below `WORD`
-        // (2^24) in magnitude, so finite, or made by `bases` from tables
-        // whose terms bound it below `WORD / 2` plus the roundings of a
-        // few additions (`of_bounded_tables`); times 2^32 it is below 2^56 in
-        // magnitude, and truncated it is an `i64`, which is all that
-        // `to_int_unchecked` requires. The block is borrowed immutably
-        // for the life of `self`, so the values cannot have changed.
+        // SAFETY: a `Small` is only made by `SmallBlock::bases`, and
+        // every value of a `SmallBlock` was checked in `new` to be below
+        // `WORD` (2^24) in magnitude, so finite, or made by `bases` from
+        // tables whose terms bound it below `WORD / 2` plus the roundings
+        // of a few additions (`of_bounded_tables`); times 2^32 it is
+        // below 2^56 in magnitude, and truncated it is an `i64`, which is
+        // all that `to_int_unchecked` requires. The block is borrowed
+        // immutably for the life of the `Small`, so the values cannot
+        // have changed.
         let convert = move |v: f64| unsafe { (v * scale).to_int_unchecked::<i64>() };
-        self.0.iter().map(move |base| {
-            (
-                base,
-                convert(base.need),
-                base.components.terms().map(convert),
-            )
-        })
+        let base = self.0;
+        (convert(base.need), base.components.terms().map(convert))
     }
 }
 
@@ -551,53 +700,29 @@ impl Basis {
         let words = self
             .words
             .get_or_insert_with(|| Words::new(slots, n_clinics, n_kommuner));
-        let clinics = &population.clinic[start..start + block.len()];
-        let kommuner = &population.kommune[start..start + block.len()];
-        let ahead = prefetch_ahead(words.groups.len());
-        for (j, (((base, x, parts), &c), &kommune)) in
-            small.fixed().zip(clinics).zip(kommuner).enumerate()
-        {
-            if let Some(d) = ahead {
-                if let (Some(later), Some(&c)) = (block.get(j + d), clinics.get(j + d)) {
-                    let (c, slot) = (c as usize, later.signature as usize);
-                    prefetch(words.lines.as_ptr().wrapping_add(c));
-                    if slot != 0 {
-                        let g = (slot - 1) * n_clinics + c;
-                        prefetch(words.groups.as_ptr().wrapping_add(g));
-                    }
-                }
-            }
-            let b = base.need;
-            self.persons += 1;
-            let slot = base.signature as usize;
-            let c = c as usize;
-            if b < thresholds[slot] {
-                self.low.push(Low {
-                    clinic: c as u32,
-                    kommune,
-                    base: *base,
-                });
-                continue;
-            }
-            if u32::from(words.counts[c] & 0xff) == WORD_RUN {
-                words.settle_line(c, &mut self.groups, &mut self.clinic_parts);
-            }
-            let line = &mut words.lines[c];
-            for (sum, x) in line.parts.iter_mut().zip(parts) {
-                *sum += x;
-            }
-            if slot == 0 {
-                line.sum += x;
-                add_square(&mut line.squares, x);
-                words.counts[c] += 0x101;
-            } else {
-                words.counts[c] += 1;
-                let g = slot * n_clinics + c;
-                words.groups[g - n_clinics].push(x, &mut self.groups[g]);
-            }
-            let k = slot * n_kommuner + usize::from(kommune);
-            words.kommune[k].push([x], &mut self.kommune_groups[k]);
+        let rows = start..start + block.len();
+        let sums = SmallSums {
+            thresholds,
+            n_clinics,
+            n_kommuner,
+            lines: &mut words.lines,
+            counts: &mut words.counts,
+            word_groups: &mut words.groups,
+            word_kommune: &mut words.kommune,
+            groups: &mut self.groups,
+            clinic_parts: &mut self.clinic_parts,
+            kommune_groups: &mut self.kommune_groups,
+            low: &mut self.low,
+        };
+        let (clinics, kommuner) = (&population.clinic[rows.clone()], &population.kommune[rows]);
+        if !sums.holds(block, clinics, kommuner) {
+            return false;
         }
+        match prefetch_ahead(sums.word_groups.len()) {
+            None => sums.add::<false>(small, clinics, kommuner, 0),
+            Some(ahead) => sums.add::<true>(small, clinics, kommuner, ahead),
+        }
+        self.persons += block.len() as u64;
         true
     }
 
@@ -967,7 +1092,8 @@ mod tests {
             })
             .collect();
         let small = SmallBlock::new(&block, 1).expect("every value below WORD");
-        for (base, x, parts) in small.fixed() {
+        for small in small.bases() {
+            let (base, (x, parts)) = (small.0, small.fixed());
             assert_eq!(i128::from(x), fixed(base.need));
             for (got, v) in parts.iter().zip(base.components.terms()) {
                 assert_eq!(i128::from(*got), fixed(v), "{v}");
@@ -987,5 +1113,59 @@ mod tests {
         new_signature[5].signature = 1;
         assert!(SmallBlock::new(&new_signature, 1).is_none());
         assert!(SmallBlock::new(&new_signature, 2).is_some());
+    }
+
+    /// `SmallSums::holds` accepts a block whose largest clinic, kommune
+    /// and signature are the last their slices hold, and refuses a block
+    /// with any of them one past, or a word sum shorter than its bounds
+    /// make the indices: the loop's unchecked indexing is only reached
+    /// with indices inside.
+    #[test]
+    fn small_sums_hold_only_indices_inside_their_slices() {
+        let (n, k, slots) = (3, 2, 4);
+        let thresholds = vec![f64::NEG_INFINITY; slots];
+        let mut words = Words::new(slots, n, k);
+        let mut groups = vec![Moments::default(); slots * n];
+        let mut parts = vec![[0i128; 5]; n];
+        let mut kommune_groups = vec![(0u64, 0i128); slots * k];
+        let mut low = Vec::new();
+        let mut block = vec![BaseNeed::default(); 2];
+        block[0].signature = 3;
+        let mut check = |shorter: usize, block: &[BaseNeed], clinics: &[u32], kommuner: &[u16]| {
+            let sums = SmallSums {
+                thresholds: &thresholds,
+                n_clinics: n,
+                n_kommuner: k,
+                lines: &mut words.lines,
+                counts: &mut words.counts,
+                word_groups: &mut words.groups[shorter..],
+                word_kommune: &mut words.kommune,
+                groups: &mut groups,
+                clinic_parts: &mut parts,
+                kommune_groups: &mut kommune_groups,
+                low: &mut low,
+            };
+            sums.holds(block, clinics, kommuner)
+        };
+        assert!(check(0, &block, &[2, 0], &[1, 0]));
+        assert!(check(0, &[], &[], &[]));
+        assert!(
+            !check(0, &block, &[3, 0], &[1, 0]),
+            "a clinic past the lines"
+        );
+        assert!(
+            !check(0, &block, &[2, 0], &[1, 2]),
+            "a kommune past the sums"
+        );
+        assert!(
+            !check(0, &block, &[2], &[1, 0]),
+            "fewer clinics than persons"
+        );
+        assert!(!check(1, &block, &[2, 0], &[1, 0]), "word groups too short");
+        block[1].signature = 4;
+        assert!(
+            !check(0, &block, &[2, 0], &[1, 0]),
+            "a signature past the slots"
+        );
     }
 }
