@@ -57,7 +57,8 @@ fn parse() -> Cli {
 /// tenth of its CPU time on a virtual machine; with one advised arena
 /// about 1,200. Peak memory is unchanged. Where the system does not allow
 /// it (no huge pages, a heap that is not where `sbrk` says), each step
-/// fails alone and malloc works as before.
+/// fails alone and malloc works as before; under strict overcommit,
+/// where a reservation would count as memory used, none is made.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[allow(unsafe_code)]
 fn keep_freed_memory() {
@@ -75,6 +76,12 @@ fn keep_freed_memory() {
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
         libc::mallopt(libc::M_TRIM_THRESHOLD, libc::c_int::MAX);
+        // Under strict overcommit reserved address space counts against
+        // the system's commit limit as if it were used: no reservation.
+        let overcommit = std::fs::read_to_string("/proc/sys/vm/overcommit_memory");
+        if overcommit.is_ok_and(|mode| mode.trim() == "2") {
+            return;
+        }
         libc::mallopt(libc::M_ARENA_MAX, 1);
         // The next growth of the heap takes `HEAP_RESERVE` at once: a
         // block bigger than what is left of the heap's top, below the
