@@ -14,12 +14,14 @@ fuzz_target!(|data: &[u8]| {
     match &model.format2 {
         Some(spec) => {
             let text = spec.to_toml();
-            let again = format2::parse(&text, Path::new("again.toml")).expect("written model parses");
+            let again =
+                format2::parse(&text, Path::new("again.toml")).expect("written model parses");
             assert_eq!(**spec, again);
         }
         None => {
             let text = model.to_toml().expect("a valid model serialises");
-            let again = Model::parse(text.as_bytes(), Path::new("again.toml")).expect("written model parses");
+            let again = Model::parse(text.as_bytes(), Path::new("again.toml"))
+                .expect("written model parses");
             assert_eq!(model, again);
             if let Ok(spec) = model.spec() {
                 let back = format2::parse(&spec.to_toml(), Path::new("converted.toml"))

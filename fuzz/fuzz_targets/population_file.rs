@@ -2,7 +2,8 @@
 //! references to clinics and geography end in a population or an error,
 //! never a panic; each input is read for a format-1 model and for a
 //! format-2 model with levels, bands, a count, a hierarchy and a numeric
-//! column, whose persons' need is then computed.
+//! column, whose persons' need is then computed; for both, the pass over
+//! persons into a basis and a year's sums from it.
 #![no_main]
 use fordeling::domain::{Clinics, Geography, Kommune};
 use fordeling::model::Model;
@@ -20,38 +21,59 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     for (format2, text) in [(false, MODEL), (true, MODEL2)] {
-    let model = Model::parse(text.as_bytes(), Path::new("m")).expect("model");
-    let options = ingest::PopulationOptions {
-        // From the length, not the first byte (a Parquet file's is `P`),
-        // so that mutations of real files reach both settings.
-        nulls_as_unknown: data.len() & 1 == 1,
-        outcomes: data.len() & 2 == 2,
-    };
-    if let Ok(raw) = ingest::population(&path, None, &model, options) {
-        let geography = Geography {
-            kommuner: vec![Kommune { code: 101, name: "A".into(), sundhedsraad: 0, region: 0, area_index: Some(1.0) }],
-            sundhedsraad: vec!["S".into()],
-            regions: vec!["R".into()],
+        let model = Model::parse(text.as_bytes(), Path::new("m")).expect("model");
+        let options = ingest::PopulationOptions {
+            // From the length, not the first byte (a Parquet file's is `P`),
+            // so that mutations of real files reach both settings.
+            nulls_as_unknown: data.len() & 1 == 1,
+            outcomes: data.len() & 2 == 2,
         };
-        let clinics = Clinics {
-            clinic_id: vec![11, 22],
-            kommune: vec![0, 0],
-            capacities: vec![1.0, 1.0],
-            capacities_given: vec![1.0, 1.0],
-            capacity_adjustment: vec![0.0, 0.0],
-            previous_min_patients: vec![1600.0, 1600.0],
-            previous_given: vec![true, true],
-            vulnerable_area: vec![false, false],
-        };
-        let paths = validate::Paths { population: &path, clinics: Path::new("c"), geography: Path::new("g") };
-        if let Ok(population) = validate::population(raw, &clinics, &geography, &paths) {
-            if format2 {
-                let tables = fordeling::weights::YearTables::new(&model, &geography, 2027, Path::new("m")).expect("tables");
-                for i in 0..population.len() {
-                    let _ = tables.person(&population, i);
+        if let Ok(raw) = ingest::population(&path, None, &model, options) {
+            let geography = Geography {
+                kommuner: vec![Kommune {
+                    code: 101,
+                    name: "A".into(),
+                    sundhedsraad: 0,
+                    region: 0,
+                    area_index: Some(1.0),
+                }],
+                sundhedsraad: vec!["S".into()],
+                regions: vec!["R".into()],
+            };
+            let clinics = Clinics {
+                clinic_id: vec![11, 22],
+                kommune: vec![0, 0],
+                capacities: vec![1.0, 1.0],
+                capacities_given: vec![1.0, 1.0],
+                capacity_adjustment: vec![0.0, 0.0],
+                previous_min_patients: vec![1600.0, 1600.0],
+                previous_given: vec![true, true],
+                vulnerable_area: vec![false, false],
+            };
+            let paths = validate::Paths {
+                population: &path,
+                clinics: Path::new("c"),
+                geography: Path::new("g"),
+            };
+            if let Ok(population) = validate::population(raw, &clinics, &geography, &paths) {
+                let tables =
+                    fordeling::weights::YearTables::new(&model, &geography, 2027, Path::new("m"))
+                        .expect("tables");
+                if format2 {
+                    for i in 0..population.len() {
+                        let _ = tables.person(&population, i);
+                    }
                 }
+                // The pass over persons (its blocks' indices checked once,
+                // then taken without a check) and a year's sums from it.
+                let basis = fordeling::aggregate::Basis::new(
+                    &tables,
+                    &population,
+                    clinics.clinic_id.len(),
+                    geography.kommuner.len(),
+                );
+                let _ = basis.year_sums(&tables);
             }
         }
-    }
     }
 });

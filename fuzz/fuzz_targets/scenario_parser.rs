@@ -1,7 +1,7 @@
 //! Any bytes as a scenario file: parsing returns variants or an error,
 //! never panics, and never more than the stated bound of scenarios.
 #![no_main]
-use fordeling::scenarios::{parse, MAX_SCENARIOS};
+use fordeling::commands::scenarios::{parse, MAX_SCENARIOS};
 use libfuzzer_sys::fuzz_target;
 use std::path::Path;
 
