@@ -268,13 +268,6 @@ impl Words {
             kommune: vec![WordSums::default(); slots * n_kommuner],
         }
     }
-
-    /// Moves clinic `c`'s line into the exact sums (its signature-0 group
-    /// is `groups[c]`).
-    #[inline]
-    fn settle_line(&mut self, c: usize, groups: &mut [Moments], parts: &mut [[i128; 5]]) {
-        settle_clinic(&mut self.lines, &mut self.counts, groups, parts, c);
-    }
 }
 
 /// Moves clinic `c`'s line of word sums into the exact sums (its
@@ -732,7 +725,13 @@ impl Basis {
             return;
         };
         for c in 0..words.lines.len() {
-            words.settle_line(c, &mut self.groups, &mut self.clinic_parts);
+            settle_clinic(
+                &mut words.lines,
+                &mut words.counts,
+                &mut self.groups,
+                &mut self.clinic_parts,
+                c,
+            );
         }
         let other_slots = self.groups.iter_mut().skip(self.n_clinics);
         for (mut w, total) in words.groups.into_iter().zip(other_slots) {
