@@ -199,9 +199,8 @@ impl<'a> BasisPool<'a> {
 #[derive(Debug, Clone, Default)]
 struct GroupFloats(std::sync::OnceLock<ClinicGroups>);
 
-/// Clinics' groups in one list: where each clinic's run starts (or, for a
-/// block of clinics, each run's length), and each group's slot, floats
-/// and exact sum.
+/// Clinics' groups in one list: where each clinic's run starts (and, last,
+/// where the list ends), and each group's slot, floats and exact sum.
 type ClinicGroups = (Vec<usize>, Vec<(usize, Group, i128)>);
 
 impl PartialEq for GroupFloats {
@@ -813,47 +812,60 @@ impl Basis {
         let mut base_sums = vec![0.0; n_clinics];
         let floats = self.floats.0.get_or_init(|| {
             // Per clinic, the non-empty groups in signature order, made a
-            // block of clinics at a time on the pool (each slot's row of
-            // the block read in one run, since the groups are slot-major),
-            // then the blocks' lists joined into one list made at its
-            // full size: growing it by doubling took 20 ms of 424,122
-            // groups at scale 10.
+            // block of clinics at a time on the pool, each slot's row of
+            // the block read in one run (the groups are slot-major). The
+            // groups are first counted, so the list is made once at its
+            // full size and each block fills its own part of it: lists
+            // grown per clinic took 3 ms of 43,204 groups at scale 1,
+            // most of it in the allocator's lock.
             const CLINICS: usize = 64;
-            let blocks: Vec<ClinicGroups> = (0..n_clinics.div_ceil(CLINICS))
-                .into_par_iter()
-                .map(|block| {
+            let slots = self.signatures.len();
+            let mut counts = vec![0usize; n_clinics];
+            counts
+                .par_chunks_mut(CLINICS)
+                .enumerate()
+                .for_each(|(block, counts)| {
                     let first = block * CLINICS;
-                    let clinics = first..(first + CLINICS).min(n_clinics);
-                    let mut lists = vec![Vec::new(); clinics.len()];
-                    for &slot in &order {
-                        let row = &self.groups
-                            [slot * n_clinics + clinics.start..slot * n_clinics + clinics.end];
-                        for (list, g) in lists.iter_mut().zip(row).filter(|(_, g)| g.n > 0) {
-                            let floats = Group {
-                                n: g.n,
-                                sum: g.total(),
-                                mean: g.mean(),
-                                m2: g.m2(),
-                            };
-                            list.push((slot, floats, g.sum));
+                    for slot in 0..slots {
+                        let row = &self.groups[slot * n_clinics + first..][..counts.len()];
+                        for (count, g) in counts.iter_mut().zip(row) {
+                            *count += usize::from(g.n > 0);
                         }
                     }
-                    let lengths = lists.iter().map(Vec::len).collect();
-                    (lengths, lists.concat())
-                })
-                .collect();
-            let total = blocks.iter().map(|(_, groups)| groups.len()).sum();
+                });
             let mut starts = Vec::with_capacity(n_clinics + 1);
-            let mut groups = Vec::with_capacity(total);
-            for (lengths, block) in &blocks {
-                let mut start = groups.len();
-                for length in lengths {
-                    starts.push(start);
-                    start += length;
-                }
-                groups.extend_from_slice(block);
+            let mut total = 0;
+            for count in &counts {
+                starts.push(total);
+                total += count;
             }
-            starts.push(groups.len());
+            starts.push(total);
+            let mut groups = vec![(0, Group::default(), 0); total];
+            let mut parts = Vec::with_capacity(n_clinics.div_ceil(CLINICS));
+            let mut rest = groups.as_mut_slice();
+            for first in (0..n_clinics).step_by(CLINICS) {
+                let end = (first + CLINICS).min(n_clinics);
+                let (part, later) = rest.split_at_mut(starts[end] - starts[first]);
+                parts.push((first..end, part));
+                rest = later;
+            }
+            parts.into_par_iter().for_each(|(clinics, part)| {
+                let base = starts[clinics.start];
+                let mut at: Vec<usize> = starts[clinics.clone()].iter().map(|s| s - base).collect();
+                for &slot in &order {
+                    let row = &self.groups[slot * n_clinics + clinics.start..][..clinics.len()];
+                    for (at, g) in at.iter_mut().zip(row).filter(|(_, g)| g.n > 0) {
+                        let floats = Group {
+                            n: g.n,
+                            sum: g.total(),
+                            mean: g.mean(),
+                            m2: g.m2(),
+                        };
+                        part[*at] = (slot, floats, g.sum);
+                        *at += 1;
+                    }
+                }
+            });
             (starts, groups)
         });
         let (starts, groups) = floats;

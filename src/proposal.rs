@@ -107,21 +107,65 @@ pub fn reference_load(persons: u64, capacity_total: f64) -> f64 {
 /// the same in every year and scenario over one population, and the
 /// inverse CDF is the costliest step of a proposal.
 pub fn t_quantile_975(df: u64) -> Option<f64> {
-    use std::collections::HashMap;
-    use std::sync::{Mutex, OnceLock};
-    static MEMO: OnceLock<Mutex<HashMap<u64, Option<f64>>>> = OnceLock::new();
-    let memo = MEMO.get_or_init(|| Mutex::new(HashMap::new()));
-    if let Some(q) = memo.lock().ok().and_then(|m| m.get(&df).copied()) {
+    if let Some(&bits) = usize::try_from(df).ok().and_then(|i| T975_BITS.get(i)) {
+        if df > 0 {
+            return Some(f64::from_bits(bits)).filter(|q| q.is_finite());
+        }
+    }
+    if let Some(q) = t_memo().read().ok().and_then(|m| m.get(&df).copied()) {
         return q;
     }
-    let q = StudentsT::new(0.0, 1.0, df as f64)
-        .ok()
-        .map(|t| t.inverse_cdf(0.975))
-        .filter(|q| q.is_finite());
-    if let Ok(mut m) = memo.lock() {
+    let q = t_quantile_975_computed(df);
+    if let Ok(mut m) = t_memo().write() {
         m.insert(df, q);
     }
     q
+}
+
+/// Computes the quantiles of every degrees of freedom in `dfs` not yet
+/// remembered, side by side on the pool, and remembers them: the
+/// proposals that follow find them all, with no lock held while a
+/// quantile is computed (clinic by clinic, the two cores of a national
+/// run waited on each other's lock and computed one list size at a time).
+pub fn remember_t_quantiles_975(dfs: impl Iterator<Item = u64>) {
+    use rayon::prelude::*;
+    let mut missing: Vec<u64> = match t_memo().read() {
+        Ok(memo) => dfs
+            .filter(|&df| !(1..T_TABLE as u64).contains(&df) && !memo.contains_key(&df))
+            .collect(),
+        Err(_) => return,
+    };
+    missing.sort_unstable();
+    missing.dedup();
+    let computed: Vec<(u64, Option<f64>)> = missing
+        .into_par_iter()
+        .map(|df| (df, t_quantile_975_computed(df)))
+        .collect();
+    if let Ok(mut memo) = t_memo().write() {
+        memo.extend(computed);
+    }
+}
+
+// `T975_BITS[df]`: `t_quantile_975_computed(df)` as bits for `df` from 1
+// to `T_TABLE - 1`, computed by `build.rs` with the same function.
+include!(concat!(env!("OUT_DIR"), "/t975.rs"));
+
+/// Degrees of freedom below this are looked up in `T975_BITS`.
+pub const T_TABLE: usize = 16_384;
+
+/// The quantiles computed so far (past the table), by degrees of freedom.
+fn t_memo() -> &'static std::sync::RwLock<std::collections::HashMap<u64, Option<f64>>> {
+    static MEMO: std::sync::OnceLock<
+        std::sync::RwLock<std::collections::HashMap<u64, Option<f64>>>,
+    > = std::sync::OnceLock::new();
+    MEMO.get_or_init(Default::default)
+}
+
+fn t_quantile_975_computed(df: u64) -> Option<f64> {
+    StudentsT::new(0.0, 1.0, df as f64)
+        .ok()
+        .map(|t| t.inverse_cdf(0.975))
+        .filter(|q| q.is_finite())
 }
 
 /// Rounds half away from zero to a multiple of `step`.
@@ -246,6 +290,36 @@ mod tests {
         assert_eq!(round_to_multiple(25.0, 50), 50);
         assert_eq!(round_to_multiple(-15.0, 10), -20);
         assert_eq!(round_to_multiple(1234.5, 1), 1235);
+    }
+
+    /// The table `build.rs` writes is the quantile function, bit for bit,
+    /// for every degrees of freedom it covers; past it the quantile is
+    /// computed (and remembered, in bulk too).
+    #[test]
+    fn t_quantile_table_is_the_computed_quantiles() {
+        assert_eq!(T975_BITS.len(), T_TABLE);
+        for df in 1..T_TABLE as u64 {
+            let computed = t_quantile_975_computed(df);
+            assert_eq!(
+                t_quantile_975(df).map(f64::to_bits),
+                computed.map(f64::to_bits),
+                "df {df}"
+            );
+            assert!(computed.is_some_and(|q| q > 1.959 && q < 12.71), "df {df}");
+        }
+        assert_eq!(t_quantile_975(0), None);
+        remember_t_quantiles_975([T_TABLE as u64 + 7, 40_000, 40_000].into_iter());
+        for df in [T_TABLE as u64, T_TABLE as u64 + 7, 40_000] {
+            let q = t_quantile_975(df);
+            assert_eq!(
+                q.map(f64::to_bits),
+                t_quantile_975_computed(df).map(f64::to_bits)
+            );
+            assert!(
+                q.is_some_and(|q| q > 1.95996 && q < 1.9603),
+                "df {df}: {q:?}"
+            );
+        }
     }
 
     #[test]

@@ -124,6 +124,12 @@ pub fn compute_from_sums(
         &inputs.geography,
         params.capacity_total,
     );
+    proposal::remember_t_quantiles_975(
+        need.clinics
+            .iter()
+            .filter(|c| c.n_patients > 1 && c.sd_weight.is_some())
+            .map(|c| c.n_patients - 1),
+    );
     let proposals: Vec<Proposal> = (0..clinics.len())
         .into_par_iter()
         .map(|c| {
