@@ -32,8 +32,8 @@ fn main() {
 }
 
 /// Degrees of freedom the table of 97.5% Student-t quantiles covers
-/// (1 to `T_TABLE - 1`): every list size of up to 16,384 patients. Must
-/// equal `proposal::T_TABLE`.
+/// (1 to `T_TABLE - 1`): every list size of up to 16,384 patients
+/// (`proposal::T_TABLE` is the table's length).
 const T_TABLE: usize = 16_384;
 
 /// Writes `t975.rs` into `OUT_DIR`: the 97.5% quantile of Student's t for

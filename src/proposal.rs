@@ -102,10 +102,12 @@ pub fn reference_load(persons: u64, capacity_total: f64) -> f64 {
     persons as f64 / capacity_total
 }
 
-/// The 97.5% quantile of Student's t with `df` degrees of freedom.
-/// Quantiles are remembered by degrees of freedom: a clinic's list size is
-/// the same in every year and scenario over one population, and the
-/// inverse CDF is the costliest step of a proposal.
+/// The 97.5% quantile of Student's t with `df` degrees of freedom (`None`
+/// for 0). Below `T_TABLE` it is looked up in the table `build.rs`
+/// computes with `t_quantile_975_computed`; past it the inverse CDF, the
+/// costliest step of a proposal, is computed once and remembered by
+/// degrees of freedom (a clinic's list size is the same in every year and
+/// scenario over one population).
 pub fn t_quantile_975(df: u64) -> Option<f64> {
     if let Some(&bits) = usize::try_from(df).ok().and_then(|i| T975_BITS.get(i)) {
         if df > 0 {
@@ -151,7 +153,7 @@ pub fn remember_t_quantiles_975(dfs: impl Iterator<Item = u64>) {
 include!(concat!(env!("OUT_DIR"), "/t975.rs"));
 
 /// Degrees of freedom below this are looked up in `T975_BITS`.
-pub const T_TABLE: usize = 16_384;
+pub const T_TABLE: usize = T975_BITS.len();
 
 /// The quantiles computed so far (past the table), by degrees of freedom.
 fn t_memo() -> &'static std::sync::RwLock<std::collections::HashMap<u64, Option<f64>>> {
@@ -161,6 +163,8 @@ fn t_memo() -> &'static std::sync::RwLock<std::collections::HashMap<u64, Option<
     MEMO.get_or_init(Default::default)
 }
 
+/// The quantile from `statrs`'s inverse CDF (`build.rs` tabulates the
+/// same call).
 fn t_quantile_975_computed(df: u64) -> Option<f64> {
     StudentsT::new(0.0, 1.0, df as f64)
         .ok()
@@ -297,7 +301,7 @@ mod tests {
     /// computed (and remembered, in bulk too).
     #[test]
     fn t_quantile_table_is_the_computed_quantiles() {
-        assert_eq!(T975_BITS.len(), T_TABLE);
+        assert_eq!(T_TABLE, 16_384);
         for df in 1..T_TABLE as u64 {
             let computed = t_quantile_975_computed(df);
             assert_eq!(
