@@ -1047,6 +1047,50 @@ mod tests {
         assert_same_sums(&basis, &exact);
     }
 
+    /// A year's sums over 20,000 clinics, most with a few persons and some
+    /// with none (the group floats are made in blocks of 64 clinics, each
+    /// filling its own part of one list): every clinic gets the count,
+    /// sum and spread of its own persons, as a plain pass over them gives.
+    #[test]
+    fn year_sums_over_many_clinics_match_a_plain_pass() {
+        let (model, geography, tables) = reference_2031();
+        let spec = crate::synth::SynthSpec::fixture(4);
+        let (mut population, _, _) = crate::synth::generate(&spec, &model, &geography).unwrap();
+        let (n_clinics, n_kommuner) = (20_000, geography.kommuner.len());
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        for c in population.clinic.iter_mut() {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            *c = ((state >> 33) % n_clinics as u64) as u32;
+        }
+        let sums = Basis::new(&tables, &population, n_clinics, n_kommuner).year_sums(&tables);
+        let mut persons = vec![Vec::new(); n_clinics];
+        for i in 0..population.len() {
+            persons[population.clinic[i] as usize].push(tables.person(&population, i).raw);
+        }
+        assert!(
+            persons.iter().any(Vec::is_empty),
+            "some clinic has no persons"
+        );
+        assert_eq!(sums.clinics.len(), n_clinics);
+        for (c, (got, raw)) in sums.clinics.iter().zip(&persons).enumerate() {
+            let total: f64 = raw.iter().sum();
+            let mean = total / raw.len().max(1) as f64;
+            let m2: f64 = raw.iter().map(|r| (r - mean).powi(2)).sum();
+            assert_eq!(got.n, raw.len() as u64, "clinic {c}");
+            assert!(
+                (got.raw - total).abs() <= 1e-9 * total.abs().max(1.0),
+                "clinic {c}"
+            );
+            assert!(
+                (got.m2 - m2).abs() <= 1e-7 * m2.max(1.0),
+                "clinic {c}: {} vs {m2}",
+                got.m2
+            );
+        }
+    }
+
     /// The same with 20,000 clinics, whose word sums pass the size from
     /// which the pass prefetches (`prefetch_ahead`), and persons in no
     /// order of clinic or kommune: the fixture's persons each given a
