@@ -1047,6 +1047,15 @@ mod tests {
         assert_same_sums(&basis, &exact);
     }
 
+    /// A number below `n` from a linear congruential generator's `state`,
+    /// stepped first.
+    fn draw(state: &mut u64, n: usize) -> usize {
+        *state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((*state >> 33) % n as u64) as usize
+    }
+
     /// A year's sums over 20,000 clinics, most with a few persons and some
     /// with none (the group floats are made in blocks of 64 clinics, each
     /// filling its own part of one list): every clinic gets the count,
@@ -1059,10 +1068,7 @@ mod tests {
         let (n_clinics, n_kommuner) = (20_000, geography.kommuner.len());
         let mut state = 0x2545_f491_4f6c_dd1d_u64;
         for c in population.clinic.iter_mut() {
-            state = state
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            *c = ((state >> 33) % n_clinics as u64) as u32;
+            *c = draw(&mut state, n_clinics) as u32;
         }
         let sums = Basis::new(&tables, &population, n_clinics, n_kommuner).year_sums(&tables);
         let mut persons = vec![Vec::new(); n_clinics];
@@ -1102,15 +1108,9 @@ mod tests {
         let (mut population, _, _) = crate::synth::generate(&spec, &model, &geography).unwrap();
         let (n_clinics, n_kommuner) = (20_000, geography.kommuner.len());
         let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut draw = |n: usize| {
-            state = state
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            ((state >> 33) % n as u64) as usize
-        };
         for i in 0..population.len() {
-            population.clinic[i] = draw(n_clinics) as u32;
-            population.kommune[i] = draw(n_kommuner) as u16;
+            population.clinic[i] = draw(&mut state, n_clinics) as u32;
+            population.kommune[i] = draw(&mut state, n_kommuner) as u16;
         }
         population.row_groups = vec![4_096; population.len() / 4_096];
         population.row_groups.push(population.len() % 4_096);

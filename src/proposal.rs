@@ -109,10 +109,8 @@ pub fn reference_load(persons: u64, capacity_total: f64) -> f64 {
 /// degrees of freedom (a clinic's list size is the same in every year and
 /// scenario over one population).
 pub fn t_quantile_975(df: u64) -> Option<f64> {
-    if let Some(&bits) = usize::try_from(df).ok().and_then(|i| T975_BITS.get(i)) {
-        if df > 0 {
-            return Some(f64::from_bits(bits)).filter(|q| q.is_finite());
-        }
+    if let Some(q) = tabulated(df) {
+        return Some(q).filter(|q| q.is_finite());
     }
     if let Some(q) = t_memo().read().ok().and_then(|m| m.get(&df).copied()) {
         return q;
@@ -133,7 +131,7 @@ pub fn remember_t_quantiles_975(dfs: impl Iterator<Item = u64>) {
     use rayon::prelude::*;
     let mut missing: Vec<u64> = match t_memo().read() {
         Ok(memo) => dfs
-            .filter(|&df| !(1..T_TABLE as u64).contains(&df) && !memo.contains_key(&df))
+            .filter(|&df| tabulated(df).is_none() && !memo.contains_key(&df))
             .collect(),
         Err(_) => return,
     };
@@ -154,6 +152,21 @@ include!(concat!(env!("OUT_DIR"), "/t975.rs"));
 
 /// Degrees of freedom below this are looked up in `T975_BITS`.
 pub const T_TABLE: usize = T975_BITS.len();
+
+/// The table's quantile for `df`, when the table covers it (1 to
+/// `T_TABLE - 1`).
+fn tabulated(df: u64) -> Option<f64> {
+    let bits = *T975_BITS.get(usize::try_from(df).ok()?)?;
+    (df > 0).then(|| f64::from_bits(bits))
+}
+
+/// The spread and degrees of freedom of a clinic's interval (step 5), when
+/// it has one: a standard deviation of its weights and at least two
+/// patients.
+pub fn interval_inputs(need: &ClinicNeed) -> Option<(f64, u64)> {
+    let sd = need.sd_weight?;
+    (need.n_patients > 1).then(|| (sd, need.n_patients - 1))
+}
 
 /// The quantiles computed so far (past the table), by degrees of freedom.
 fn t_memo() -> &'static std::sync::RwLock<std::collections::HashMap<u64, Option<f64>>> {
@@ -240,9 +253,9 @@ pub fn propose(
     // Step 5: the interval of step 1 from mean_weight ± q·s/√n.
     let n = need.n_patients;
     let (mut raw_lower, mut raw_upper, mut t_quantile) = (None, None, None);
-    match (need.sd_weight, n > 1) {
-        (Some(sd), true) => {
-            let q = t_quantile_975(n - 1);
+    match interval_inputs(need) {
+        Some((sd, df)) => {
+            let q = t_quantile_975(df);
             t_quantile = q;
             let half = q.unwrap_or(f64::INFINITY) * sd / (n as f64).sqrt();
             let lower = d * load * f / (mean_weight + half);
@@ -256,7 +269,7 @@ pub fn propose(
                 _ => true,
             };
         }
-        _ => flags.uncertain = true,
+        None => flags.uncertain = true,
     }
 
     // Step 6.

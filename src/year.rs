@@ -127,8 +127,7 @@ pub fn compute_from_sums(
     proposal::remember_t_quantiles_975(
         need.clinics
             .iter()
-            .filter(|c| c.n_patients > 1 && c.sd_weight.is_some())
-            .map(|c| c.n_patients - 1),
+            .filter_map(|c| proposal::interval_inputs(c).map(|(_, df)| df)),
     );
     let proposals: Vec<Proposal> = (0..clinics.len())
         .into_par_iter()
