@@ -21,6 +21,8 @@
 //!    model, identity link, its data year, so no packages) times a skewed
 //!    gamma noise, with a share of zeros larger for low-need persons;
 //!    scaled by the share of the year listed (`exposure`).
+//! 6. Order: a block's rows sorted by clinic, age and sex, as an extract
+//!    sorted by listing comes (`listing_order`); person ids number the rows.
 //!
 //! Blocks are made a window at a time on the rayon pool while the previous
 //! window is written, row group by row group, so a country of 60 million
@@ -327,7 +329,7 @@ fn make_block(ctx: &Context<'_>, block: &Block) -> BlockData {
         }
         persons.push(person);
     }
-    let extras = ctx.spec.rich.then(|| {
+    let mut extras = ctx.spec.rich.then(|| {
         // A stream of its own: the other columns are those of a plain run.
         let mut rng = Rng::derived(
             persons_seed ^ 0x6E72_6963_6865_7221,
@@ -369,10 +371,79 @@ fn make_block(ctx: &Context<'_>, block: &Block) -> BlockData {
         );
     }
     population.utilization = Some(utilization);
+    listing_order(&mut population, extras.as_mut());
     BlockData {
         population,
         extras,
         stats,
+    }
+}
+
+/// Puts a block's rows in the order of clinic, age and sex, as a register
+/// extract sorted by listing comes (a stable sort: persons alike keep the
+/// order they were drawn in). Every value stays with its person; only
+/// `person_id`, which numbers the rows, stays where it is. Results do not
+/// depend on the order of rows (SPEC section 4), but reading does: a
+/// clinic's persons side by side make `clinic_id`, `age` and `sex` runs of
+/// one value, which the file stores as runs and a reader unpacks at the
+/// cost of one value, and a clinic's running sums stay in the cache while
+/// its persons are added.
+fn listing_order(population: &mut Population, extras: Option<&mut Extras>) {
+    let mut order: Vec<u32> = (0..population.len() as u32).collect();
+    order.sort_by_key(|&i| {
+        let i = i as usize;
+        (population.clinic[i], population.age[i], population.sex[i])
+    });
+    fn reorder<T: Copy>(column: &mut Vec<T>, order: &[u32]) {
+        if column.len() == order.len() {
+            *column = order.iter().map(|&i| column[i as usize]).collect();
+        }
+    }
+    // Destructured whole, so a column added to `Population` or `Extras`
+    // cannot be left out of the order.
+    let Population {
+        person_id: _,
+        clinic,
+        kommune,
+        age,
+        sex,
+        education,
+        income_quintile,
+        labour,
+        origin,
+        lives_alone,
+        conditions,
+        codes,
+        numeric,
+        utilization,
+        exposure,
+        row_groups: _,
+    } = population;
+    reorder(clinic, &order);
+    reorder(kommune, &order);
+    reorder(age, &order);
+    reorder(sex, &order);
+    reorder(education, &order);
+    reorder(income_quintile, &order);
+    reorder(labour, &order);
+    reorder(origin, &order);
+    reorder(lives_alone, &order);
+    reorder(conditions, &order);
+    codes.iter_mut().for_each(|c| reorder(c, &order));
+    numeric.iter_mut().for_each(|c| reorder(c, &order));
+    utilization.iter_mut().for_each(|c| reorder(c, &order));
+    exposure.iter_mut().for_each(|c| reorder(c, &order));
+    if let Some(Extras {
+        civil_status,
+        income_decile,
+        nursing_home,
+        deprivation,
+    }) = extras
+    {
+        reorder(civil_status, &order);
+        reorder(income_decile, &order);
+        reorder(nursing_home, &order);
+        reorder(deprivation, &order);
     }
 }
 
@@ -870,4 +941,74 @@ fn write_clinics(clinics: &SynthClinics, path: &Path) -> Result<(), OutputError>
         .map_err(|e| OutputError::write(path, e))?;
     writer.close().map_err(|e| OutputError::write(path, e))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Five persons drawn out of order: after `listing_order` they come by
+    /// clinic, then age, then sex, persons alike in drawn order, each row
+    /// still one person's values (every column carries the drawn position)
+    /// and the ids still numbering the rows.
+    #[test]
+    fn a_block_comes_ordered_by_clinic_age_and_sex() {
+        // (clinic, age, sex) of the persons as drawn.
+        let drawn: [(u32, u8, u8); 5] =
+            [(2, 40, 1), (1, 70, 2), (2, 40, 1), (1, 30, 2), (1, 30, 1)];
+        let n = drawn.len();
+        let at = |k: usize| k as u8;
+        let mut population = Population {
+            codes: vec![(0..n).map(at).collect()],
+            numeric: vec![(0..n).map(|k| k as f64 + 0.5).collect()],
+            person_id: (0..n as i64).map(|k| 100 + k).collect(),
+            clinic: drawn.iter().map(|d| d.0).collect(),
+            kommune: (0..n).map(|k| k as u16).collect(),
+            age: drawn.iter().map(|d| d.1).collect(),
+            sex: drawn.iter().map(|d| d.2).collect(),
+            education: (0..n).map(at).collect(),
+            income_quintile: (0..n).map(|k| at(k) + 10).collect(),
+            labour: (0..n).map(|k| at(k) + 20).collect(),
+            origin: (0..n).map(|k| at(k) + 30).collect(),
+            lives_alone: (0..n).map(|k| k % 2 == 1).collect(),
+            conditions: (0..n).map(|k| 1u64 << k).collect(),
+            utilization: Some((0..n).map(|k| k as f64).collect()),
+            exposure: Some((0..n).map(|k| k as f64 / 10.0).collect()),
+            row_groups: Vec::new(),
+        };
+        let mut extras = Extras {
+            civil_status: (0..n).map(at).collect(),
+            income_decile: (0..n).map(|k| at(k) + 1).collect(),
+            nursing_home: (0..n).map(|k| k == 3).collect(),
+            deprivation: (0..n).map(|k| -(k as f64)).collect(),
+        };
+        listing_order(&mut population, Some(&mut extras));
+        // By hand: clinic 1 (age 30 male, age 30 female, age 70), then
+        // clinic 2's two alike persons in drawn order.
+        let expected = [4usize, 3, 1, 0, 2];
+        let p = &population;
+        for (row, &k) in expected.iter().enumerate() {
+            assert_eq!(
+                (p.clinic[row], p.age[row], p.sex[row]),
+                drawn[k],
+                "row {row}"
+            );
+            assert_eq!(p.person_id[row], 100 + row as i64, "ids number the rows");
+            assert_eq!(p.kommune[row], k as u16);
+            assert_eq!(p.education[row], at(k));
+            assert_eq!(p.income_quintile[row], at(k) + 10);
+            assert_eq!(p.labour[row], at(k) + 20);
+            assert_eq!(p.origin[row], at(k) + 30);
+            assert_eq!(p.lives_alone[row], k % 2 == 1);
+            assert_eq!(p.conditions[row], 1 << k);
+            assert_eq!(p.codes[0][row], at(k));
+            assert_eq!(p.numeric[0][row], k as f64 + 0.5);
+            assert_eq!(p.utilization.as_ref().unwrap()[row], k as f64);
+            assert_eq!(p.exposure.as_ref().unwrap()[row], k as f64 / 10.0);
+            assert_eq!(extras.civil_status[row], at(k));
+            assert_eq!(extras.income_decile[row], at(k) + 1);
+            assert_eq!(extras.nursing_home[row], k == 3);
+            assert_eq!(extras.deprivation[row], -(k as f64));
+        }
+    }
 }
