@@ -420,6 +420,17 @@ fn append_ints<T: Narrow>(
     values: &mut Vec<i64>,
     out: &mut Vec<T>,
 ) -> Option<bool> {
+    // Stored 64-bit values into a column of any 64-bit value (`person_id`):
+    // nothing to widen or check, so no copy through `values`.
+    let every = range.width == 8 && range.min == i64::MIN && range.max == i64::MAX;
+    if let Some(out) = T::wide(out).filter(|_| every && range.sign == Sign::Signed) {
+        match encoding {
+            Encoding::PLAIN => plain_into(bytes, count, 8, out)?,
+            Encoding::DELTA_BINARY_PACKED => delta(bytes, count, out)?,
+            _ => return None,
+        }
+        return Some(true);
+    }
     values.clear();
     match encoding {
         Encoding::PLAIN => plain_into(bytes, count, range.width, values)?,
@@ -747,6 +758,13 @@ fn append_bits(words: &mut [u64], at: usize, bytes: &[u8], count: usize) {
 /// the type.
 trait Narrow: Copy + Default {
     fn narrow(v: i64) -> Self;
+
+    /// `out` itself when the type is `i64`: values of every 64-bit
+    /// integer then need no narrowing and no check, and are decoded
+    /// straight into it (`append_ints`).
+    fn wide(_out: &mut Vec<Self>) -> Option<&mut Vec<i64>> {
+        None
+    }
 }
 
 macro_rules! narrow {
@@ -759,7 +777,18 @@ macro_rules! narrow {
         }
     )*};
 }
-narrow!(u8, i16, i32, i64);
+narrow!(u8, i16, i32);
+
+impl Narrow for i64 {
+    #[inline(always)]
+    fn narrow(v: i64) -> Self {
+        v
+    }
+
+    fn wide(out: &mut Vec<i64>) -> Option<&mut Vec<i64>> {
+        Some(out)
+    }
+}
 
 /// How stored integers are read and which values are allowed.
 #[derive(Clone, Copy)]
@@ -909,11 +938,13 @@ fn delta(bytes: &[u8], count: usize, out: &mut Vec<i64>) -> Option<()> {
             };
             let n = per_mini.min(count - done);
             if bits == 0 {
-                // Every delta is the minimum (consecutive ids).
-                for _ in 0..n {
-                    value = value.wrapping_add(min_delta);
-                    out.push(value);
-                }
+                // Every delta is the minimum (consecutive ids): the k-th
+                // value is the start plus k minima (wrapping as the sum
+                // step by step does), with no chain from value to value.
+                let start = value;
+                let step = |k: usize| start.wrapping_add(min_delta.wrapping_mul(k as i64));
+                out.extend((1..=n).map(step));
+                value = step(n);
             } else {
                 for k in 0..n {
                     let bit = k * bits;
@@ -1090,6 +1121,8 @@ mod tests {
             vec![42],
             (1_000_000..1_000_300).collect(),
             (0..500).map(|i| 7 - 3 * i).collect(),
+            // Consecutive ids past the largest: every delta 1, wrapping.
+            (0..300).map(|i| (i64::MAX - 100).wrapping_add(i)).collect(),
             vec![i64::MIN, i64::MAX, 0, i64::MIN, -1, i64::MAX, 5],
         ];
         for width in 1..=63 {
@@ -1281,17 +1314,33 @@ mod tests {
                         expected.push(v);
                         Some(())
                     });
+                    // At once, after values already in the column (the
+                    // path of 64-bit values of every 64-bit integer
+                    // decodes straight into it).
                     let mut values = Vec::new();
-                    let mut got: Vec<i64> = Vec::new();
-                    let at_once = plain_into(&bytes, count, width, &mut values)
-                        .and_then(|()| widen_all(&mut values, width, sign))
-                        .map(|()| append_checked(&values, range, &mut got));
+                    let mut got: Vec<i64> = vec![-3, 9];
+                    let plain = Encoding::PLAIN;
+                    let at_once = append_ints(&bytes, count, plain, range, &mut values, &mut got);
                     match one_by_one {
                         None => assert!(at_once.is_none(), "{width} bytes, {sign:?}: {stored:?}"),
                         Some(()) => {
                             assert_eq!(at_once, Some(!bad), "{width} bytes, {sign:?}: {stored:?}");
-                            assert_eq!(got, expected);
+                            assert_eq!(got[..2], [-3, 9]);
+                            assert_eq!(got[2..], expected);
                         }
+                    }
+                    // The same values DELTA_BINARY_PACKED (a writer of
+                    // 64-bit values only; its arithmetic wraps).
+                    if width == 8 && sign == Sign::Signed && count > 0 {
+                        let wide: Vec<i64> = stored.iter().map(|&v| v as i64).collect();
+                        let packed = delta_encode(&wide);
+                        let mut got: Vec<i64> = vec![4];
+                        let delta = Encoding::DELTA_BINARY_PACKED;
+                        let at_once =
+                            append_ints(&packed, count, delta, range, &mut values, &mut got);
+                        assert_eq!(at_once, Some(!bad), "delta: {stored:?}");
+                        assert_eq!(got[..1], [4]);
+                        assert_eq!(got[1..], wide);
                     }
                 }
             }
