@@ -394,10 +394,10 @@ fn listing_order(population: &mut Population, extras: Option<&mut Extras>) {
         let i = i as usize;
         (population.clinic[i], population.age[i], population.sex[i])
     });
+    // Every column of a block has a value for each of its persons.
     fn reorder<T: Copy>(column: &mut Vec<T>, order: &[u32]) {
-        if column.len() == order.len() {
-            *column = order.iter().map(|&i| column[i as usize]).collect();
-        }
+        debug_assert_eq!(column.len(), order.len());
+        *column = order.iter().map(|&i| column[i as usize]).collect();
     }
     // Destructured whole, so a column added to `Population` or `Extras`
     // cannot be left out of the order.

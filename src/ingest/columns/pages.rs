@@ -408,6 +408,23 @@ fn plain_into(bytes: &[u8], count: usize, width: usize, out: &mut Vec<i64>) -> O
     Some(())
 }
 
+/// Appends a page's `count` integers as stored (`width` bytes each when
+/// PLAIN), PLAIN or DELTA_BINARY_PACKED; `None` for any other encoding or
+/// data that do not decode.
+fn stored_into(
+    bytes: &[u8],
+    count: usize,
+    encoding: Encoding,
+    width: usize,
+    out: &mut Vec<i64>,
+) -> Option<()> {
+    match encoding {
+        Encoding::PLAIN => plain_into(bytes, count, width, out),
+        Encoding::DELTA_BINARY_PACKED => delta(bytes, count, out),
+        _ => None,
+    }
+}
+
 /// Appends a dictionary page's or a data page's integers, PLAIN or
 /// DELTA_BINARY_PACKED, to `out`, read at their width; `None` for data
 /// that do not decode, `Some(false)` when a value is outside `range`.
@@ -420,23 +437,20 @@ fn append_ints<T: Narrow>(
     values: &mut Vec<i64>,
     out: &mut Vec<T>,
 ) -> Option<bool> {
-    // Stored 64-bit values into a column of any 64-bit value (`person_id`):
-    // nothing to widen or check, so no copy through `values`.
-    let every = range.width == 8 && range.min == i64::MIN && range.max == i64::MAX;
-    if let Some(out) = T::wide(out).filter(|_| every && range.sign == Sign::Signed) {
-        match encoding {
-            Encoding::PLAIN => plain_into(bytes, count, 8, out)?,
-            Encoding::DELTA_BINARY_PACKED => delta(bytes, count, out)?,
-            _ => return None,
+    // Signed 64-bit values into a column that takes every 64-bit integer
+    // (`person_id`): nothing to widen or check, so no copy through `values`.
+    let whole = range.width == 8
+        && range.sign == Sign::Signed
+        && range.min == i64::MIN
+        && range.max == i64::MAX;
+    if whole {
+        if let Some(out) = T::wide(out) {
+            stored_into(bytes, count, encoding, range.width, out)?;
+            return Some(true);
         }
-        return Some(true);
     }
     values.clear();
-    match encoding {
-        Encoding::PLAIN => plain_into(bytes, count, range.width, values)?,
-        Encoding::DELTA_BINARY_PACKED => delta(bytes, count, values)?,
-        _ => return None,
-    }
+    stored_into(bytes, count, encoding, range.width, values)?;
     widen_all(values, range.width, range.sign)?;
     Some(append_checked(values, range, out))
 }
