@@ -304,7 +304,7 @@ pub fn references(
     let kommune: Vec<u16> = kommune.into_iter().map(|k| k as u16).collect();
 
     Ok(Population {
-        person_id: raw.person_id,
+        person_id: Vec::from(raw.person_id),
         clinic,
         kommune,
         age: raw.age,

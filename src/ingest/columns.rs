@@ -40,6 +40,10 @@ pub use memory::ArrowTable;
 use schema::{describe, Sign};
 pub use schema::{Kind, Nulls, Request, Target};
 
+/// 64-bit integers (person ids) owned or lent by an Arrow buffer held in
+/// memory; either way a slice (`Deref`), cloned without a copy.
+pub type IdValues = arrow::buffer::ScalarBuffer<i64>;
+
 /// A decoded column (or the part of it from one row group).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Column {
@@ -47,6 +51,9 @@ pub enum Column {
     I16(Vec<i16>),
     I32(Vec<i32>),
     I64(Vec<i64>),
+    /// 64-bit integers lent by an in-memory Arrow table without a copy
+    /// (only for requests marked `shared`, whose caller takes `into_id_values`).
+    SharedI64(IdValues),
     Bool(Vec<bool>),
     /// Booleans packed 64 to a word, row `i` in bit `i % 64` of word `i / 64`
     /// (only for requests marked `packed`).

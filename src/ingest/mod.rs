@@ -13,7 +13,7 @@ use crate::error::InputError;
 use crate::model::format2::{Kind, Spec};
 use crate::model::Model;
 use columns::{concat, Chunk, Column, ColumnId, Nulls, Request, Requests, Target};
-pub use columns::{ArrowTable, Table};
+pub use columns::{ArrowTable, IdValues, Table};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -143,7 +143,8 @@ pub fn clinics(path: &Path, memory: Option<&Arc<ArrowTable>>) -> Result<RawClini
 /// The population file as read, before cross-checks.
 #[derive(Debug, Clone, Default)]
 pub struct RawPopulation {
-    pub person_id: Vec<i64>,
+    /// Lent without a copy by an in-memory table (`IdValues`).
+    pub person_id: IdValues,
     pub clinic_id: Vec<i32>,
     pub kommune: Vec<i16>,
     pub age: Vec<u8>,
@@ -198,13 +199,16 @@ pub fn population_reader(
 ) -> Result<PopulationReader, InputError> {
     let file = Table::open(path, memory)?;
     let mut requests = Requests::new();
-    let person_id = requests.push(Request::int(
-        "person_id",
-        i64::MIN,
-        i64::MAX,
-        Target::I64,
-        "a 64-bit person id",
-    ));
+    let person_id = requests.push(
+        Request::int(
+            "person_id",
+            i64::MIN,
+            i64::MAX,
+            Target::I64,
+            "a 64-bit person id",
+        )
+        .shared(),
+    );
     let clinic_id = requests.push(clinic_id_request());
     let kommune = requests.push(kommune_request());
     let layout = match &model.format2 {
@@ -635,7 +639,7 @@ impl PopulationReader {
         };
         let mut raw = RawPopulation {
             row_groups: vec![chunk.rows],
-            person_id: chunk.take(columns.person_id).into_i64(),
+            person_id: chunk.take(columns.person_id).into_id_values(),
             clinic_id: chunk.take(columns.clinic_id).into_i32(),
             kommune: chunk.take(columns.kommune).into_i16(),
             utilization,
@@ -722,7 +726,10 @@ impl PopulationReader {
 impl RawPopulation {
     /// Appends a later row group.
     pub fn append(&mut self, part: RawPopulation) {
-        self.person_id.extend(part.person_id);
+        // The first part's vector (or a copy of lent ids) takes the rest.
+        let mut ids = Vec::from(std::mem::take(&mut self.person_id));
+        ids.extend_from_slice(&part.person_id);
+        self.person_id = IdValues::from(ids);
         self.clinic_id.extend(part.clinic_id);
         self.kommune.extend(part.kommune);
         self.age.extend(part.age);

@@ -174,3 +174,83 @@ fn widened_nullable_columns_read_alike_and_bad_cells_are_named() {
     let message = outputs(&paths(memory(renamed))).unwrap_err();
     assert!(message.contains("`sex`"), "{message}");
 }
+
+/// The population's `person_id` column as values.
+fn person_ids(table: &ArrowTable) -> Vec<i64> {
+    let whole = arrow::compute::concat_batches(&table.schema, &table.batches).unwrap();
+    let ids = whole.column_by_name("person_id").unwrap();
+    let ids = ids.as_any().downcast_ref::<Int64Array>().unwrap();
+    ids.values().to_vec()
+}
+
+#[test]
+fn ids_lent_by_a_table_are_checked_as_a_files() {
+    // A table's 64-bit ids without nulls are lent, not copied: checked
+    // for order and repeats as a file's are, whatever the batches.
+    let from_files = outputs(&paths(InMemory::default())).unwrap();
+    let population = table_of(
+        &root().join("fixtures/population.parquet"),
+        3_000,
+        "<population: ids>",
+    );
+    let ids = person_ids(&population);
+    let n = ids.len();
+    // Named by its label, as the Python package names a table.
+    let paths = |table: ArrowTable| InputPaths {
+        population: PathBuf::from("<population: ids>"),
+        ..paths(InMemory {
+            population: Some(Arc::new(table)),
+            ..InMemory::default()
+        })
+    };
+
+    // Unique but decreasing: not taken as sorted, put in sets instead.
+    let decreasing: Vec<i64> = ids.iter().map(|&id| -id).collect();
+    let table = with_column(
+        &population,
+        "person_id",
+        Arc::new(Int64Array::from(decreasing)),
+    );
+    assert_eq!(outputs(&paths(table)).unwrap(), from_files);
+
+    // The last row repeats row 6's id, far apart in the table.
+    let mut repeated = ids.clone();
+    repeated[n - 1] = repeated[5];
+    let table = with_column(
+        &population,
+        "person_id",
+        Arc::new(Int64Array::from(repeated)),
+    );
+    let message = outputs(&paths(table)).unwrap_err();
+    assert!(message.contains("<population: ids>"), "{message}");
+    assert!(
+        message.contains("person_id")
+            && message.contains(&format!("row {n}"))
+            && message.contains("row 6"),
+        "{message}"
+    );
+
+    // Batches of a few rows each, joined into groups (the lent ids are
+    // then copied): the same results.
+    let small = table_of(
+        &root().join("fixtures/population.parquet"),
+        100,
+        "<population: ids>",
+    );
+    assert_eq!(person_ids(&small), ids);
+    assert_eq!(outputs(&paths(small)).unwrap(), from_files);
+
+    // A null id is named by its row.
+    let mut with_null: Vec<Option<i64>> = ids.iter().copied().map(Some).collect();
+    with_null[41] = None;
+    let table = with_column(
+        &population,
+        "person_id",
+        Arc::new(Int64Array::from(with_null)),
+    );
+    let message = outputs(&paths(table)).unwrap_err();
+    assert!(
+        message.contains("`person_id`") && message.contains("row 42"),
+        "{message}"
+    );
+}

@@ -298,7 +298,13 @@ pub(super) fn pack_if_asked(part: Part, request: &Request, rows: usize) -> Part 
 pub fn concat(parts: impl Iterator<Item = Column>) -> Column {
     let mut result: Option<Column> = None;
     for part in parts {
-        result = Some(match (result, part) {
+        // Lent ids are copied once joined with another part.
+        let (joined, part) = match (result, part) {
+            (Some(Column::SharedI64(a)), part) => (Some(Column::I64(a.to_vec())), part),
+            (joined @ Some(_), Column::SharedI64(b)) => (joined, Column::I64(b.to_vec())),
+            other => other,
+        };
+        result = Some(match (joined, part) {
             (None, part) => part,
             (Some(Column::U8(mut a)), Column::U8(b)) => {
                 a.extend_from_slice(&b);
@@ -379,7 +385,17 @@ impl Column {
     pub fn into_i64(self) -> Vec<i64> {
         match self {
             Column::I64(v) => v,
+            Column::SharedI64(v) => v.to_vec(),
             _ => Vec::new(),
+        }
+    }
+    /// 64-bit integers as `IdValues`: decoded ones without a copy (the vector
+    /// becomes the buffer), lent ones as lent.
+    pub fn into_id_values(self) -> IdValues {
+        match self {
+            Column::I64(v) => IdValues::from(v),
+            Column::SharedI64(v) => v,
+            _ => IdValues::from(Vec::new()),
         }
     }
     pub fn into_bool(self) -> Vec<bool> {

@@ -256,7 +256,22 @@ fn part_of(array: &dyn Array, sign: Sign, request: &Request) -> Result<Part, Cel
     };
     let no_nulls = array.null_count() == 0;
     if no_nulls {
-        if let Kind::Int { min, max, .. } = request.kind {
+        if let Kind::Int { min, max, target } = request.kind {
+            // 64-bit ids that take every value: the table's buffer lent,
+            // not copied (nothing to check).
+            let whole_range = (min, max) == (i64::MIN, i64::MAX);
+            if request.shared
+                && target == Target::I64
+                && whole_range
+                && part.given.is_none()
+                && array.data_type() == &DataType::Int64
+            {
+                let values = array.as_primitive::<Int64Type>().values().clone();
+                return Ok(Part {
+                    column: Column::SharedI64(values),
+                    ..part
+                });
+            }
             macro_rules! direct {
                 ($t:ty) => {
                     return fast_ints(array.as_primitive::<$t>().values(), min, max, part)

@@ -54,6 +54,9 @@ pub struct Request {
     pub null_hint: String,
     /// For booleans: the caller takes a packed bitmap (`Column::Bits`).
     pub packed: bool,
+    /// For 64-bit integers: the caller takes `Column::into_id_values`, so an
+    /// in-memory table may lend its buffer (`Column::SharedI64`).
+    pub shared: bool,
     /// For floats: an integer column is a wrong type, not converted.
     pub float_only: bool,
 }
@@ -69,6 +72,7 @@ impl Request {
             float_check: None,
             null_hint: String::new(),
             packed: false,
+            shared: false,
             float_only: false,
         }
     }
@@ -83,6 +87,7 @@ impl Request {
             float_check: None,
             null_hint: String::new(),
             packed: false,
+            shared: false,
             float_only: false,
         }
     }
@@ -97,6 +102,7 @@ impl Request {
             float_check: Some(check),
             null_hint: String::new(),
             packed: false,
+            shared: false,
             float_only: false,
         }
     }
@@ -119,6 +125,13 @@ impl Request {
     /// A float column only (an integer column is a wrong type).
     pub fn float_only(mut self) -> Self {
         self.float_only = true;
+        self
+    }
+
+    /// 64-bit integers the caller takes as `IdValues` (`Column::into_id_values`),
+    /// lent without a copy by an in-memory table that holds them.
+    pub fn shared(mut self) -> Self {
+        self.shared = true;
         self
     }
 
