@@ -64,6 +64,18 @@ impl WordMoments {
         add_square(&mut self.squares, x);
     }
 
+    /// Adds `x`, first handing the full word sum to `full` (and starting
+    /// anew) when it holds `WORD_RUN` values.
+    #[inline(always)]
+    pub fn push_or_hand(&mut self, x: i64, full: impl FnOnce(WordMoments)) {
+        if self.n == WORD_RUN {
+            full(std::mem::take(self));
+        }
+        self.n += 1;
+        self.sum += x;
+        add_square(&mut self.squares, x);
+    }
+
     /// Moves the values into `total`.
     pub fn settle(&mut self, total: &mut Moments) {
         total.add_words(u64::from(self.n), self.sum, self.squares);
