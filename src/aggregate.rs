@@ -597,12 +597,12 @@ impl Basis {
     /// An empty basis whose exact sums for signatures other than 0 are
     /// made when it is settled (`full_groups`): until then its persons of
     /// those signatures are in word sums (`Words`), handed on when full
-    /// (`Spill`). Each worker of a pool holds one through the pass, so it
-    /// touches a signature-0 array (1,874 clinics: 120 KB) instead of
-    /// every signature's (3.84 MB), and a pool's `finish` makes one full
-    /// array for all of them: fresh memory is what a run pays the kernel
-    /// to zero (about 0.9 ms of CPU per megabyte on the benchmark
-    /// machine).
+    /// (`Spill`). A pool's workers after the first hold one through the
+    /// pass, each touching a signature-0 array (1,874 clinics: 120 KB)
+    /// instead of every signature's (3.84 MB), and the pool's `finish`
+    /// merges them into the first, full one: fresh memory is what a run
+    /// pays the kernel to zero (about 0.9 ms of CPU per megabyte on the
+    /// benchmark machine).
     fn lazy(tables: &YearTables, n_clinics: usize, n_kommuner: usize) -> Basis {
         let mut basis = Basis::empty_with(tables, n_clinics, n_kommuner, 1);
         if !basis.dense {
