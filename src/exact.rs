@@ -56,12 +56,7 @@ impl WordMoments {
     /// Adds `x`, first settling into `total` when full.
     #[inline(always)]
     pub fn push(&mut self, x: i64, total: &mut Moments) {
-        if self.n == WORD_RUN {
-            self.settle(total);
-        }
-        self.n += 1;
-        self.sum += x;
-        add_square(&mut self.squares, x);
+        self.push_or_hand(x, |mut full| full.settle(total));
     }
 
     /// Adds `x`, first handing the full word sum to `full` (and starting
