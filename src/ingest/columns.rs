@@ -32,6 +32,8 @@ mod memory;
 mod pages;
 mod reader;
 mod schema;
+#[doc(hidden)]
+pub mod snappy; // public for the `snappy` fuzz target
 
 use chunk::*;
 pub use decode::concat;

@@ -290,13 +290,7 @@ impl Drop for ChunkPages<'_> {
 fn decompress(codec: Compression, input: &[u8], wanted: usize, out: &mut Vec<u8>) -> Option<()> {
     let at = out.len();
     match codec {
-        Compression::SNAPPY => {
-            out.resize(at + wanted, 0);
-            let n = snap::raw::Decoder::new()
-                .decompress(input, &mut out[at..])
-                .ok()?;
-            (n == wanted).then_some(())
-        }
+        Compression::SNAPPY => super::snappy::decompress(input, wanted, out),
         Compression::ZSTD(_) => CODECS.with(|c| {
             let mut codecs = c.borrow_mut();
             if codecs.zstd.is_none() {
