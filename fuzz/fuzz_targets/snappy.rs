@@ -1,8 +1,10 @@
-//! Any bytes as a raw snappy page: the engine's decompressor gives the
-//! bytes `snap` gives, or refuses where `snap` refuses, never a panic;
-//! with and without bytes already in the buffer, which no copy may reach.
+//! Any bytes as a raw snappy page: the engine's decompressor, and its
+//! register decoder on every block (not only those it would choose it
+//! for), give the bytes `snap` gives, or refuse where `snap` refuses,
+//! never a panic; with and without bytes already in the buffer, which no
+//! copy may reach.
 #![no_main]
-use fordeling::ingest::columns::snappy::decompress;
+use fordeling::ingest::columns::snappy::{decompress, with_register};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -21,11 +23,13 @@ fuzz_target!(|data: &[u8]| {
             _ => None,
         }
     };
-    let mut out = vec![prefix; usize::from(prefix % 24)];
-    let before = out.len();
-    let ours = decompress(block, wanted, &mut out).map(|()| {
-        assert!(out[..before].iter().all(|&b| b == prefix));
-        out.split_off(before)
-    });
-    assert_eq!(ours, by_snap);
+    for f in [decompress, with_register] {
+        let mut out = vec![prefix; usize::from(prefix % 24)];
+        let before = out.len();
+        let ours = f(block, wanted, &mut out).map(|()| {
+            assert!(out[..before].iter().all(|&b| b == prefix));
+            out.split_off(before)
+        });
+        assert_eq!(ours, by_snap);
+    }
 });
