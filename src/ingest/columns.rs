@@ -33,7 +33,7 @@ mod pages;
 mod reader;
 mod schema;
 #[doc(hidden)]
-pub mod snappy; // public for the `snappy` fuzz target
+pub mod snappy; // public for the `snappy` fuzz target and the `codecs` bench
 
 use chunk::*;
 pub use decode::concat;
